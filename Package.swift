@@ -1,0 +1,125 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "golem-sim",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "YagnaAPI", targets: ["YagnaAPI"]),
+        .library(name: "YagnaHTTP", targets: ["YagnaHTTP"]),
+        .library(name: "GolemTime", targets: ["GolemTime"]),
+        .library(name: "GolemRequestor", targets: ["GolemRequestor"]),
+        .library(name: "YagnaSimulator", targets: ["YagnaSimulator"]),
+        .library(name: "SimulatorServer", targets: ["SimulatorServer"]),
+        .library(name: "GolemRecording", targets: ["GolemRecording"]),
+        .library(name: "GolemTesting", targets: ["GolemTesting"]),
+        .library(name: "GolemExamples", targets: ["GolemExamples"]),
+        .executable(name: "golem-sim", targets: ["golem-sim"]),
+        .executable(name: "gftp", targets: ["gftp"]),
+        .executable(name: "hello-task", targets: ["hello-task"]),
+        .executable(name: "many-tasks", targets: ["many-tasks"]),
+        .executable(name: "file-transfer", targets: ["file-transfer"]),
+        .executable(name: "simple-service", targets: ["simple-service"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+    ],
+    targets: [
+        // Wire layer: models, JSON, the Transport protocol, typed clients. No NIO.
+        .target(
+            name: "YagnaAPI",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
+        // The HTTP transport on AsyncHTTPClient.
+        .target(
+            name: "YagnaHTTP",
+            dependencies: [
+                "YagnaAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        // Injected clocks and the single-threaded virtual-time executor.
+        .target(name: "GolemTime", swiftSettings: upcoming),
+        .target(
+            name: "GolemRequestor",
+            dependencies: ["YagnaAPI", "GolemTime", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
+        // The simulated node: sans-I/O state machines, scenarios, the in-process transport.
+        .target(
+            name: "YagnaSimulator",
+            dependencies: ["YagnaAPI", "GolemTime", .product(name: "Yams", package: "Yams")],
+            swiftSettings: upcoming
+        ),
+        // The simulator's HTTP front end (Hummingbird).
+        .target(
+            name: "SimulatorServer",
+            dependencies: [
+                "YagnaAPI", "YagnaSimulator", "GolemTime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "GolemRecording",
+            dependencies: ["YagnaAPI", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "GolemExamples",
+            dependencies: ["GolemRequestor", "YagnaAPI", "GolemTime"],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "GolemTesting",
+            dependencies: ["GolemRequestor", "YagnaSimulator", "YagnaAPI", "GolemTime", "GolemExamples"],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "golem-sim",
+            dependencies: [
+                "YagnaAPI", "YagnaSimulator", "SimulatorServer", "GolemRecording", "GolemTesting",
+                "GolemExamples", "GolemTime", "GolemRequestor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(name: "gftp", dependencies: ["YagnaSimulator"], swiftSettings: upcoming),
+        .executableTarget(name: "hello-task", dependencies: ["GolemExamples", "YagnaHTTP"], swiftSettings: upcoming),
+        .executableTarget(name: "many-tasks", dependencies: ["GolemExamples", "YagnaHTTP"], swiftSettings: upcoming),
+        .executableTarget(name: "file-transfer", dependencies: ["GolemExamples", "YagnaHTTP"], swiftSettings: upcoming),
+        .executableTarget(name: "simple-service", dependencies: ["GolemExamples", "YagnaHTTP"], swiftSettings: upcoming),
+        .testTarget(
+            name: "YagnaAPITests",
+            dependencies: [
+                "YagnaAPI", "YagnaHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "GolemTests",
+            dependencies: [
+                "YagnaAPI", "YagnaHTTP", "GolemTime", "GolemRequestor", "YagnaSimulator", "SimulatorServer",
+                "GolemRecording", "GolemTesting", "GolemExamples",
+            ],
+            swiftSettings: upcoming
+        ),
+    ]
+)

@@ -1,0 +1,263 @@
+public import Foundation
+
+/// Decodes `Decodable` values from `JSONValue`s or JSON bytes, the way yagna writes them:
+/// `Decimal` from a decimal string or a number, integers only from integral numbers,
+/// `UnknownFields` filled with the keys a model did not read.
+public struct WireDecoder: Sendable {
+    public init() {}
+
+    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        try WireDecoder.unbox(type, from: value, codingPath: [])
+    }
+
+    public func decode<T: Decodable>(_ type: T.Type, from data: some Collection<UInt8>) throws -> T {
+        let value: JSONValue
+        do { value = try JSONParser.parse(data) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: error.description, underlyingError: error))
+        }
+        return try decode(type, from: value)
+    }
+
+    static func unbox<T: Decodable>(_ type: T.Type, from value: JSONValue, codingPath: [any CodingKey]) throws -> T {
+        if T.self == JSONValue.self { return value as! T }
+        if T.self == Decimal.self { return try decimal(value, codingPath) as! T }
+        if T.self == Double.self { return try double(value, codingPath) as! T }
+        if T.self == URL.self {
+            guard case .string(let s) = value, let url = URL(string: s) else { throw mismatch(URL.self, value, codingPath) }
+            return url as! T
+        }
+        return try T(from: _Decoder(value: value, codingPath: codingPath))
+    }
+
+    static func mismatch(_ type: Any.Type, _ value: JSONValue, _ codingPath: [any CodingKey]) -> DecodingError {
+        .typeMismatch(type, .init(codingPath: codingPath, debugDescription: "expected \(type) but found \(value.typeName)"))
+    }
+
+    static func decimal(_ value: JSONValue, _ codingPath: [any CodingKey]) throws -> Decimal {
+        let text: String
+        switch value {
+        case .string(let s): text = s
+        case .number(let n): text = n.literal
+        default: throw mismatch(Decimal.self, value, codingPath)
+        }
+        guard let d = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), !text.isEmpty,
+            text.allSatisfy({ "0123456789.-+eE".contains($0) })
+        else {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "'\(text)' is not a decimal amount"))
+        }
+        return d
+    }
+
+    static func double(_ value: JSONValue, _ codingPath: [any CodingKey]) throws -> Double {
+        guard case .number(let n) = value, let d = n.doubleValue else { throw mismatch(Double.self, value, codingPath) }
+        return d
+    }
+
+    static func int(_ value: JSONValue, _ codingPath: [any CodingKey]) throws -> Int {
+        guard case .number(let n) = value else { throw mismatch(Int.self, value, codingPath) }
+        guard let i = n.intValue else {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "\(n.literal) is not an integer"))
+        }
+        return i
+    }
+}
+
+/// A coding key for any string.
+public struct AnyKey: CodingKey, Hashable, Sendable {
+    public let stringValue: String
+    public var intValue: Int? { nil }
+    public init(_ s: String) { stringValue = s }
+    public init?(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { return nil }
+}
+
+struct _Decoder: Decoder {
+    let value: JSONValue
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard case .object(let object) = value else { throw WireDecoder.mismatch([String: JSONValue].self, value, codingPath) }
+        return KeyedDecodingContainer(_KeyedDecoder<Key>(object: object, codingPath: codingPath, read: ReadKeys()))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard case .array(let items) = value else { throw WireDecoder.mismatch([JSONValue].self, value, codingPath) }
+        return _UnkeyedDecoder(items: items, codingPath: codingPath)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { _SingleDecoder(value: value, codingPath: codingPath) }
+}
+
+/// The keys a keyed container has read so far; what is left becomes `UnknownFields`.
+final class ReadKeys { var keys: Set<String> = [] }
+
+struct _KeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let object: [String: JSONValue]
+    let codingPath: [any CodingKey]
+    let read: ReadKeys
+
+    var allKeys: [Key] { object.keys.sorted().compactMap { Key(stringValue: $0) } }
+
+    func contains(_ key: Key) -> Bool {
+        read.keys.insert(key.stringValue)
+        return object[key.stringValue] != nil
+    }
+
+    private func value(_ key: Key) throws -> JSONValue {
+        read.keys.insert(key.stringValue)
+        guard let v = object[key.stringValue] else {
+            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing field '\(key.stringValue)'"))
+        }
+        return v
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool {
+        read.keys.insert(key.stringValue)
+        return object[key.stringValue]?.isNull ?? true
+    }
+
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+        let v = try value(key)
+        guard case .bool(let b) = v else { throw WireDecoder.mismatch(type, v, codingPath + [key]) }
+        return b
+    }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        let v = try value(key)
+        guard case .string(let s) = v else { throw WireDecoder.mismatch(type, v, codingPath + [key]) }
+        return s
+    }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try WireDecoder.int(try value(key), codingPath + [key]) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try WireDecoder.double(try value(key), codingPath + [key]) }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        if T.self == UnknownFields.self {
+            let leftover = object.filter { !read.keys.contains($0.key) || $0.value.isNull }
+            return UnknownFields(leftover) as! T
+        }
+        return try WireDecoder.unbox(type, from: try value(key), codingPath: codingPath + [key])
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
+        try _Decoder(value: try value(key), codingPath: codingPath + [key]).container(keyedBy: type)
+    }
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try _Decoder(value: try value(key), codingPath: codingPath + [key]).unkeyedContainer()
+    }
+    func superDecoder() throws -> any Decoder { _Decoder(value: .object(object), codingPath: codingPath) }
+    func superDecoder(forKey key: Key) throws -> any Decoder { _Decoder(value: try value(key), codingPath: codingPath + [key]) }
+}
+
+struct _UnkeyedDecoder: UnkeyedDecodingContainer {
+    let items: [JSONValue]
+    let codingPath: [any CodingKey]
+    var currentIndex = 0
+    var count: Int? { items.count }
+    var isAtEnd: Bool { currentIndex >= items.count }
+
+    private mutating func next() throws -> (JSONValue, [any CodingKey]) {
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(JSONValue.self, .init(codingPath: codingPath, debugDescription: "array too short"))
+        }
+        defer { currentIndex += 1 }
+        return (items[currentIndex], codingPath + [IndexKey(currentIndex)])
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd else { return true }
+        if items[currentIndex].isNull { currentIndex += 1; return true }
+        return false
+    }
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let (v, path) = try next()
+        return try WireDecoder.unbox(type, from: v, codingPath: path)
+    }
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        let (v, path) = try next()
+        return try _Decoder(value: v, codingPath: path).container(keyedBy: type)
+    }
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        let (v, path) = try next()
+        return try _Decoder(value: v, codingPath: path).unkeyedContainer()
+    }
+    mutating func superDecoder() throws -> any Decoder {
+        let (v, path) = try next()
+        return _Decoder(value: v, codingPath: path)
+    }
+}
+
+struct _SingleDecoder: SingleValueDecodingContainer {
+    let value: JSONValue
+    let codingPath: [any CodingKey]
+    func decodeNil() -> Bool { value.isNull }
+    func decode(_ type: Bool.Type) throws -> Bool {
+        guard case .bool(let b) = value else { throw WireDecoder.mismatch(type, value, codingPath) }
+        return b
+    }
+    func decode(_ type: String.Type) throws -> String {
+        guard case .string(let s) = value else { throw WireDecoder.mismatch(type, value, codingPath) }
+        return s
+    }
+    func decode(_ type: Int.Type) throws -> Int { try WireDecoder.int(value, codingPath) }
+    func decode(_ type: Double.Type) throws -> Double { try WireDecoder.double(value, codingPath) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try WireDecoder.unbox(type, from: value, codingPath: codingPath) }
+}
+
+extension JSONValue: Codable {
+    public init(from decoder: any Decoder) throws {
+        if let d = decoder as? _Decoder { self = d.value; return }
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int.self) { self = .int(i) }
+        else if let d = try? c.decode(Double.self) { self = .double(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n): if let i = Int(n.literal) { try c.encode(i) } else { try c.encode(n.doubleValue ?? 0) }
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
+
+extension DecodingError {
+    /// The dotted path of the field at fault (`proposal.state`, `[2].index`).
+    public var fieldPath: String {
+        let context: Context
+        switch self {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): context = c
+        case .keyNotFound(let key, let c): return (c.codingPath + [key]).dottedPath
+        @unknown default: return ""
+        }
+        return context.codingPath.dottedPath
+    }
+
+    /// What went wrong, in one line.
+    public var reason: String {
+        switch self {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c), .keyNotFound(_, let c):
+            return c.debugDescription
+        @unknown default: return "\(self)"
+        }
+    }
+}
+
+extension [any CodingKey] {
+    var dottedPath: String {
+        var out = ""
+        for key in self {
+            if let i = key.intValue { out += "[\(i)]" } else { out += out.isEmpty ? key.stringValue : ".\(key.stringValue)" }
+        }
+        return out.isEmpty ? "(root)" : out
+    }
+}

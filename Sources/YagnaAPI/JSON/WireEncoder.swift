@@ -1,0 +1,200 @@
+public import Foundation
+
+/// Encodes `Encodable` values into `JSONValue`s and JSON bytes, the way yagna writes them:
+/// `Decimal` as a decimal string, `Double` always as a float literal, keys sorted,
+/// `UnknownFields` merged back into their object.
+public struct WireEncoder: Sendable {
+    public init() {}
+
+    public func encodeValue(_ value: some Encodable) throws -> JSONValue {
+        try WireEncoder.box(value, codingPath: [])
+    }
+
+    public func encode(_ value: some Encodable) throws -> Data {
+        Data(JSONWriter.bytes(try encodeValue(value)))
+    }
+
+    static func box(_ value: some Encodable, codingPath: [any CodingKey]) throws -> JSONValue {
+        switch value {
+        case let v as JSONValue: return v
+        case let v as Decimal: return .string(v.wireString)
+        case let v as Double: return try number(v, codingPath)
+        case let v as Float: return try number(Double(v), codingPath)
+        case let v as URL: return .string(v.absoluteString)
+        default:
+            let encoder = _Encoder(codingPath: codingPath)
+            try value.encode(to: encoder)
+            return encoder.node.resolved
+        }
+    }
+
+    static func number(_ v: Double, _ codingPath: [any CodingKey]) throws -> JSONValue {
+        guard v.isFinite else {
+            throw EncodingError.invalidValue(v, .init(codingPath: codingPath, debugDescription: "JSON cannot hold \(v)"))
+        }
+        return .double(v)
+    }
+}
+
+extension Decimal {
+    /// The plain decimal text yagna uses for amounts (`0.0012`, never an exponent).
+    public var wireString: String { NSDecimalNumber(decimal: self).stringValue }
+}
+
+/// A mutable tree built while encoding.
+final class _Node {
+    enum Kind { case empty, value(JSONValue), object([String: _Node], UnknownFields), array([_Node]) }
+    var kind: Kind = .empty
+
+    var resolved: JSONValue {
+        switch kind {
+        case .empty: return .object([:])
+        case .value(let v): return v
+        case .array(let items): return .array(items.map(\.resolved))
+        case .object(let fields, let unknown):
+            var object = fields.mapValues(\.resolved)
+            for (key, value) in unknown.values where object[key] == nil { object[key] = value }
+            return .object(object)
+        }
+    }
+
+    func child(forKey key: String) -> _Node {
+        var (fields, unknown) = objectParts
+        let node = _Node()
+        fields[key] = node
+        kind = .object(fields, unknown)
+        return node
+    }
+
+    var objectParts: ([String: _Node], UnknownFields) {
+        if case .object(let f, let u) = kind { return (f, u) }
+        return ([:], UnknownFields())
+    }
+
+    func set(_ value: JSONValue, forKey key: String) {
+        child(forKey: key).kind = .value(value)
+    }
+
+    func merge(_ unknown: UnknownFields) {
+        let (fields, current0) = objectParts
+        var current = current0
+        for (k, v) in unknown.values { current.values[k] = v }
+        kind = .object(fields, current)
+    }
+
+    func append() -> _Node {
+        var items: [_Node] = []
+        if case .array(let existing) = kind { items = existing }
+        let node = _Node()
+        items.append(node)
+        kind = .array(items)
+        return node
+    }
+
+    var arrayCount: Int { if case .array(let items) = kind { return items.count } else { return 0 } }
+}
+
+final class _Encoder: Encoder {
+    let codingPath: [any CodingKey]
+    let userInfo: [CodingUserInfoKey: Any] = [:]
+    let node = _Node()
+
+    init(codingPath: [any CodingKey]) { self.codingPath = codingPath }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        if case .empty = node.kind { node.kind = .object([:], UnknownFields()) }
+        return KeyedEncodingContainer(_KeyedEncoder<Key>(node: node, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        if case .empty = node.kind { node.kind = .array([]) }
+        return _UnkeyedEncoder(node: node, codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        _SingleEncoder(node: node, codingPath: codingPath)
+    }
+}
+
+struct _KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let node: _Node
+    let codingPath: [any CodingKey]
+
+    mutating func encodeNil(forKey key: Key) throws { node.set(.null, forKey: key.stringValue) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { node.set(.bool(value), forKey: key.stringValue) }
+    mutating func encode(_ value: String, forKey key: Key) throws { node.set(.string(value), forKey: key.stringValue) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { node.set(.int(value), forKey: key.stringValue) }
+    mutating func encode(_ value: Double, forKey key: Key) throws {
+        node.set(try WireEncoder.number(value, codingPath + [key]), forKey: key.stringValue)
+    }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        if let unknown = value as? UnknownFields { node.merge(unknown); return }
+        node.set(try WireEncoder.box(value, codingPath: codingPath + [key]), forKey: key.stringValue)
+    }
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+        -> KeyedEncodingContainer<NestedKey>
+    {
+        let child = node.child(forKey: key.stringValue)
+        child.kind = .object([:], UnknownFields())
+        return KeyedEncodingContainer(_KeyedEncoder<NestedKey>(node: child, codingPath: codingPath + [key]))
+    }
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        let child = node.child(forKey: key.stringValue)
+        child.kind = .array([])
+        return _UnkeyedEncoder(node: child, codingPath: codingPath + [key])
+    }
+    mutating func superEncoder() -> any Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        let encoder = _Encoder(codingPath: codingPath + [key])
+        node.child(forKey: key.stringValue).kind = .empty
+        return encoder
+    }
+}
+
+struct _UnkeyedEncoder: UnkeyedEncodingContainer {
+    let node: _Node
+    let codingPath: [any CodingKey]
+    var count: Int { node.arrayCount }
+
+    mutating func encodeNil() throws { node.append().kind = .value(.null) }
+    mutating func encode(_ value: Bool) throws { node.append().kind = .value(.bool(value)) }
+    mutating func encode(_ value: String) throws { node.append().kind = .value(.string(value)) }
+    mutating func encode(_ value: Int) throws { node.append().kind = .value(.int(value)) }
+    mutating func encode(_ value: Double) throws { node.append().kind = .value(try WireEncoder.number(value, codingPath)) }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        node.append().kind = .value(try WireEncoder.box(value, codingPath: codingPath + [IndexKey(count)]))
+    }
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        let child = node.append()
+        child.kind = .object([:], UnknownFields())
+        return KeyedEncodingContainer(_KeyedEncoder<NestedKey>(node: child, codingPath: codingPath))
+    }
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        let child = node.append()
+        child.kind = .array([])
+        return _UnkeyedEncoder(node: child, codingPath: codingPath)
+    }
+    mutating func superEncoder() -> any Encoder { _Encoder(codingPath: codingPath) }
+}
+
+struct _SingleEncoder: SingleValueEncodingContainer {
+    let node: _Node
+    let codingPath: [any CodingKey]
+    mutating func encodeNil() throws { node.kind = .value(.null) }
+    mutating func encode(_ value: Bool) throws { node.kind = .value(.bool(value)) }
+    mutating func encode(_ value: String) throws { node.kind = .value(.string(value)) }
+    mutating func encode(_ value: Int) throws { node.kind = .value(.int(value)) }
+    mutating func encode(_ value: Double) throws { node.kind = .value(try WireEncoder.number(value, codingPath)) }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        node.kind = .value(try WireEncoder.box(value, codingPath: codingPath))
+    }
+}
+
+/// A coding key for an array position.
+struct IndexKey: CodingKey {
+    let intValue: Int?
+    var stringValue: String { "[\(intValue ?? 0)]" }
+    init(_ index: Int) { intValue = index }
+    init?(stringValue: String) { return nil }
+    init?(intValue: Int) { self.intValue = intValue }
+}

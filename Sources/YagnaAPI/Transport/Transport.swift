@@ -1,0 +1,160 @@
+public import Foundation
+
+/// Which yagna API a request goes to; each has its own base URL.
+public enum YagnaService: String, Sendable, Hashable, CaseIterable {
+    /// The API root (`/me`, `/version/get`).
+    case root
+    case market
+    case activity
+    case payment
+    case net
+}
+
+/// An HTTP method.
+public enum HTTPMethod: String, Sendable, Hashable {
+    case GET, POST, PUT, DELETE, HEAD
+}
+
+/// One request to the daemon, independent of how it travels.
+///
+/// `path` is relative to the service's base (`/demands/{id}/events` for the market API).
+public struct YagnaRequest: Sendable, Hashable {
+    /// The operation's name for errors and logs (`market.collectDemandEvents`).
+    public var operation: String
+    public var service: YagnaService
+    public var method: HTTPMethod
+    public var path: String
+    public var query: [QueryItem]
+    public var headers: [Header]
+    public var body: [UInt8]?
+    /// The server-side long-poll timeout the request asks for; the client waits this long plus
+    /// a margin before giving up.
+    public var longPoll: Duration?
+    /// Whether the request asks for `text/event-stream`.
+    public var acceptsEventStream: Bool
+
+    public init(
+        operation: String, service: YagnaService, method: HTTPMethod, path: String, query: [QueryItem] = [],
+        headers: [Header] = [], body: [UInt8]? = nil, longPoll: Duration? = nil, acceptsEventStream: Bool = false
+    ) {
+        self.operation = operation
+        self.service = service
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.longPoll = longPoll
+        self.acceptsEventStream = acceptsEventStream
+    }
+
+    /// The path with its percent-encoded query (`/demands/x/events?timeout=5`).
+    public var pathWithQuery: String {
+        guard !query.isEmpty else { return path }
+        return path + "?" + query.map { "\(QueryItem.escape($0.name))=\(QueryItem.escape($0.value))" }.joined(separator: "&")
+    }
+}
+
+/// A query parameter.
+public struct QueryItem: Sendable, Hashable {
+    public var name: String
+    public var value: String
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    private static let allowed: Set<UInt8> = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~,:".utf8)
+
+    /// Percent-encodes a query component (`+` becomes `%2B`, as yagna needs for timestamps).
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        for byte in s.utf8 {
+            if allowed.contains(byte) { out.unicodeScalars.append(Unicode.Scalar(byte)) }
+            else { out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2) }
+        }
+        return out
+    }
+
+    /// Decodes a percent-encoded component (`+` read as a space, as form encoding does).
+    public static func unescape(_ s: String) -> String {
+        var bytes: [UInt8] = []
+        var it = Array(s.utf8)[...]
+        while let b = it.popFirst() {
+            if b == UInt8(ascii: "%"), it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(v)
+                it = it.dropFirst(2)
+            } else if b == UInt8(ascii: "+") {
+                bytes.append(0x20)
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Parses `a=1&b=2` into items, decoding each part.
+    public static func parse(_ query: Substring) -> [QueryItem] {
+        query.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return QueryItem(unescape(String(parts[0])), parts.count > 1 ? unescape(String(parts[1])) : "")
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
+}
+
+/// An HTTP header.
+public struct Header: Sendable, Hashable {
+    public var name: String
+    public var value: String
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A response from the daemon.
+public struct YagnaResponse: Sendable, Hashable {
+    public var status: Int
+    public var headers: [Header]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [Header] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first value of a header, matched case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    /// A JSON response.
+    public static func json(_ status: Int, _ value: JSONValue) -> YagnaResponse {
+        YagnaResponse(status: status, headers: [Header("Content-Type", "application/json")], body: JSONWriter.bytes(value))
+    }
+}
+
+/// How requests reach a yagna daemon: over HTTP, or in-process to a simulated node.
+///
+/// Transports deliver every response, whatever its status; the typed clients map statuses to
+/// `YagnaError`s, so both transports fail the same way. A transport throws only when no
+/// response arrived (`YagnaError` with code `.transport` or `.clientTimeout`).
+public protocol Transport: Sendable {
+    /// Sends a request and returns the daemon's response.
+    func send(_ request: YagnaRequest) async throws -> YagnaResponse
+
+    /// Sends a request that asks for `text/event-stream` and returns its frames as they arrive,
+    /// or the error response if the daemon answers with something other than a stream.
+    func openEventStream(_ request: YagnaRequest) async throws -> EventStreamResponse
+}
+
+/// The answer to an event-stream request: frames, or an ordinary (error) response.
+public enum EventStreamResponse: Sendable {
+    case stream(AsyncThrowingStream<ServerSentEvent, any Error>)
+    case response(YagnaResponse)
+}
