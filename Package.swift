@@ -109,6 +109,7 @@ let package = Package(
             dependencies: [
                 "YagnaAPI", "YagnaHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: upcoming

@@ -22,6 +22,18 @@ public struct WireDecoder: Sendable {
         if T.self == JSONValue.self { return value as! T }
         if T.self == Decimal.self { return try decimal(value, codingPath) as! T }
         if T.self == Double.self { return try double(value, codingPath) as! T }
+        if let integer = T.self as? any FixedWidthInteger.Type {
+            return try self.integer(integer, value, codingPath) as! T
+        }
+        if T.self == Bool.self {
+            guard case .bool(let b) = value else { throw mismatch(Bool.self, value, codingPath) }
+            return b as! T
+        }
+        if T.self == String.self {
+            guard case .string(let s) = value else { throw mismatch(String.self, value, codingPath) }
+            return s as! T
+        }
+        if T.self == Float.self { return Float(try double(value, codingPath)) as! T }
         if T.self == URL.self {
             guard case .string(let s) = value, let url = URL(string: s) else { throw mismatch(URL.self, value, codingPath) }
             return url as! T
@@ -51,6 +63,14 @@ public struct WireDecoder: Sendable {
     static func double(_ value: JSONValue, _ codingPath: [any CodingKey]) throws -> Double {
         guard case .number(let n) = value, let d = n.doubleValue else { throw mismatch(Double.self, value, codingPath) }
         return d
+    }
+
+    static func integer<I: FixedWidthInteger>(_ type: I.Type, _ value: JSONValue, _ codingPath: [any CodingKey]) throws -> I {
+        let i = try int(value, codingPath)
+        guard let v = I(exactly: i) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "\(i) does not fit \(I.self)"))
+        }
+        return v
     }
 
     static func int(_ value: JSONValue, _ codingPath: [any CodingKey]) throws -> Int {

@@ -21,6 +21,9 @@ public struct WireEncoder: Sendable {
         case let v as Double: return try number(v, codingPath)
         case let v as Float: return try number(Double(v), codingPath)
         case let v as URL: return .string(v.absoluteString)
+        case let v as any FixedWidthInteger: return .number(JSONNumber(literal: "\(v)"))
+        case let v as Bool: return .bool(v)
+        case let v as String: return .string(v)
         default:
             let encoder = _Encoder(codingPath: codingPath)
             try value.encode(to: encoder)

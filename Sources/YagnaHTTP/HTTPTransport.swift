@@ -1,0 +1,165 @@
+public import AsyncHTTPClient
+public import YagnaAPI
+import Foundation
+import NIOCore
+import NIOHTTP1
+public import Logging
+
+/// The `Transport` that talks to a yagna daemon (or `golem-sim serve`) over HTTP.
+///
+/// Sends `Authorization: Bearer <app key>` on every request, waits for long polls as long as
+/// the server was asked to plus `longPollMargin`, and never lets the app key into an error,
+/// a description or a log line.
+///
+/// ```swift
+/// try await HTTPTransport.withTransport(endpoints: .fromEnvironment(env)) { transport in
+///     let me = try await YagnaClient(transport: transport).identity.me()
+/// }
+/// ```
+public struct HTTPTransport: Transport, CustomStringConvertible {
+    public struct Configuration: Sendable {
+        /// Extra time a long poll may take beyond the timeout the server was given.
+        public var longPollMargin: Duration
+        /// The deadline of requests that are not long polls.
+        public var requestTimeout: Duration
+        /// The largest response body accepted.
+        public var maxBodyBytes: Int
+
+        public init(longPollMargin: Duration = .seconds(2), requestTimeout: Duration = .seconds(60), maxBodyBytes: Int = 64 << 20) {
+            self.longPollMargin = longPollMargin
+            self.requestTimeout = requestTimeout
+            self.maxBodyBytes = maxBodyBytes
+        }
+    }
+
+    public let endpoints: YagnaEndpoints
+    public let configuration: Configuration
+    let client: HTTPClient
+    let logger: Logger
+
+    public init(endpoints: YagnaEndpoints, client: HTTPClient = .shared, configuration: Configuration = .init(), logger: Logger? = nil) {
+        self.endpoints = endpoints
+        self.client = client
+        self.configuration = configuration
+        self.logger = logger ?? Logger(label: "golem.yagna.http")
+    }
+
+    /// Runs `body` with a transport on its own HTTP client, shut down afterwards.
+    public static func withTransport<R: Sendable>(
+        endpoints: YagnaEndpoints, configuration: Configuration = .init(), logger: Logger? = nil,
+        _ body: (HTTPTransport) async throws -> R
+    ) async throws -> R {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let transport = HTTPTransport(endpoints: endpoints, client: client, configuration: configuration, logger: logger)
+        do {
+            let result = try await body(transport)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    public var description: String { "HTTPTransport(\(endpoints.root))" }
+
+    func makeRequest(_ request: YagnaRequest) -> HTTPClientRequest {
+        var r = HTTPClientRequest(url: endpoints.base(for: request.service) + request.pathWithQuery)
+        r.method = NIOHTTP1.HTTPMethod(rawValue: request.method.rawValue)
+        r.headers.add(name: "Authorization", value: "Bearer \(endpoints.appKey)")
+        for header in request.headers { r.headers.replaceOrAdd(name: header.name, value: header.value) }
+        if let body = request.body {
+            if !r.headers.contains(name: "Content-Type") { r.headers.add(name: "Content-Type", value: "application/json") }
+            r.body = .bytes(ByteBuffer(bytes: body))
+        }
+        return r
+    }
+
+    func deadline(for request: YagnaRequest) -> Duration {
+        if let poll = request.longPoll { return poll + configuration.longPollMargin }
+        return configuration.requestTimeout
+    }
+
+    public func send(_ request: YagnaRequest) async throws -> YagnaResponse {
+        let timeout = deadline(for: request)
+        logger.trace("request", metadata: ["operation": "\(request.operation)", "path": "\(request.path)"])
+        do {
+            let response = try await client.execute(makeRequest(request), timeout: .nanoseconds(timeout.nanoseconds))
+            let body = try await response.body.collect(upTo: configuration.maxBodyBytes)
+            return YagnaResponse(
+                status: Int(response.status.code), headers: response.headers.map { Header($0.name, $0.value) },
+                body: scrub(Array(buffer: body)))
+        } catch {
+            throw mapError(error, request)
+        }
+    }
+
+    public func openEventStream(_ request: YagnaRequest) async throws -> EventStreamResponse {
+        var r = makeRequest(request)
+        r.headers.replaceOrAdd(name: "Accept", value: "text/event-stream")
+        let response: HTTPClientResponse
+        do {
+            // A stream may stay open for as long as the batch runs; only connecting is bounded.
+            response = try await client.execute(r, timeout: .hours(24))
+        } catch {
+            throw mapError(error, request)
+        }
+        let type = response.headers.first(name: "Content-Type") ?? ""
+        guard (200..<300).contains(Int(response.status.code)), type.hasPrefix("text/event-stream") else {
+            let body = (try? await response.body.collect(upTo: configuration.maxBodyBytes)).map { Array(buffer: $0) } ?? []
+            return .response(
+                YagnaResponse(
+                    status: Int(response.status.code), headers: response.headers.map { Header($0.name, $0.value) }, body: scrub(body)))
+        }
+        let reader = FrameReader(iterator: response.body.makeAsyncIterator(), map: { mapError($0, request) })
+        return .stream(AsyncThrowingStream { try await reader.next() })
+    }
+
+    /// Replaces the app key wherever a body echoes it.
+    func scrub(_ bytes: [UInt8]) -> [UInt8] {
+        let key = Array(endpoints.appKey.utf8)
+        guard !key.isEmpty, bytes.count >= key.count else { return bytes }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.contains(endpoints.appKey) else { return bytes }
+        return Array(text.replacingOccurrences(of: endpoints.appKey, with: "<redacted>").utf8)
+    }
+
+    func mapError(_ error: any Error, _ request: YagnaRequest) -> YagnaError {
+        if let e = error as? YagnaError { return e }
+        let text = "\(error)".replacingOccurrences(of: endpoints.appKey, with: "<redacted>")
+        let timedOut = (error as? HTTPClientError).map { [.deadlineExceeded, .readTimeout, .connectTimeout].contains($0) } ?? false
+        return YagnaError(
+            code: timedOut ? .clientTimeout : .transport, operation: request.operation, method: request.method,
+            path: request.path, status: nil, message: timedOut ? "no answer within \(deadline(for: request))" : text)
+    }
+}
+
+/// Reads SSE frames off a response body; one consumer at a time.
+final class FrameReader: @unchecked Sendable {
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+    private var parser = ServerSentEventParser()
+    private var pending: [ServerSentEvent] = []
+    private let map: @Sendable (any Error) -> any Error
+
+    init(iterator: HTTPClientResponse.Body.AsyncIterator, map: @escaping @Sendable (any Error) -> any Error) {
+        self.iterator = iterator
+        self.map = map
+    }
+
+    func next() async throws -> ServerSentEvent? {
+        while pending.isEmpty {
+            let chunk: ByteBuffer?
+            do { chunk = try await iterator.next() } catch { throw map(error) }
+            guard let chunk else { return nil }
+            pending = parser.feed(chunk.readableBytesView)
+        }
+        return pending.removeFirst()
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, atto) = components
+        return s * 1_000_000_000 + atto / 1_000_000_000
+    }
+}

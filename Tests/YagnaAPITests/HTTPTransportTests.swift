@@ -1,0 +1,190 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Testing
+import YagnaAPI
+import YagnaHTTP
+
+/// A local Hummingbird server on port 0 standing in for the daemon.
+struct TestDaemon {
+    static let appKey = "s3cret-app-key-0123456789"
+
+    /// Runs `body` against a server answering with `respond`.
+    static func run(
+        _ respond: @escaping @Sendable (Request) async throws -> Response,
+        _ body: @Sendable (HTTPTransport) async throws -> Void
+    ) async throws {
+        let (ports, portSink) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            responder: CallbackResponder<BasicRequestContext> { request, _ in try await respond(request) },
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in portSink.yield(channel.localAddress!.port!) },
+            logger: Logger(label: "test-daemon"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            var it = ports.makeAsyncIterator()
+            let port = try #require(await it.next())
+            let endpoints = YagnaEndpoints(apiURL: "http://127.0.0.1:\(port)", appKey: appKey)
+            try await HTTPTransport.withTransport(endpoints: endpoints, configuration: .init(longPollMargin: .milliseconds(300))) {
+                try await body($0)
+            }
+            group.cancelAll()
+        }
+    }
+
+    static func authorized(_ request: Request) -> Bool {
+        request.headers[.authorization] == "Bearer \(appKey)"
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ body: String, type: String = "text/plain") -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+@Suite struct HTTPTransportTests {
+    @Test func sendsBearerAuthAndDecodes() async throws {
+        try await TestDaemon.run({ request in
+            guard TestDaemon.authorized(request) else { return TestDaemon.text(.unauthorized, "Invalid application key") }
+            return TestDaemon.text(.ok, #"{"identity":"0xa1","name":"r","role":"manager"}"#, type: "application/json")
+        }) { transport in
+            let me = try await YagnaClient(transport: transport).identity.me()
+            #expect(me.identity == "0xa1")
+        }
+    }
+
+    @Test func statusesMapToTypedErrors() async throws {
+        try await TestDaemon.run({ request in
+            switch request.uri.path {
+            case "/me": return TestDaemon.text(.unauthorized, "Invalid application key")
+            case "/market-api/v1/demands/missing/events":
+                return TestDaemon.text(.notFound, #"{"message":"Subscription [missing] not found"}"#, type: "application/json")
+            case "/market-api/v1/agreements/a/wait":
+                return TestDaemon.text(.init(code: 408), #"{"message":"Timeout waiting for Agreement approval"}"#, type: "application/json")
+            case "/market-api/v1/agreements/b/wait":
+                return TestDaemon.text(.gone, #"{"message":"Rejected"}"#, type: "application/json")
+            case "/payment-api/v1/invoices/x": return TestDaemon.text(.internalServerError, "GSB error: endpoint address not found")
+            case "/payment-api/v1/allocations":
+                return TestDaemon.text(
+                    .badRequest, #"{"type":"about:blank","detail":"Insufficient funds","requestedFunds":"100"}"#, type: "application/problem+json")
+            case "/payment-api/v1/debitNotes/y": return TestDaemon.text(.ok, #"{"debitNoteId":"y"}"#, type: "application/json")
+            default: return TestDaemon.text(.notFound, #"{"message":null}"#, type: "application/json")
+            }
+        }) { transport in
+            let yagna = YagnaClient(transport: transport)
+            let unauthorized = await #expect(throws: YagnaError.self) { try await yagna.identity.me() }
+            #expect(unauthorized?.code == .unauthorized)
+            #expect(unauthorized?.message == "Invalid application key")
+            #expect(unauthorized?.operation == "identity.me")
+
+            let notFound = await #expect(throws: YagnaError.self) { try await yagna.market.events("missing") }
+            #expect(notFound?.code == .notFound)
+            #expect(notFound?.status == 404)
+            #expect(notFound?.message == "Subscription [missing] not found")
+
+            let timeout = await #expect(throws: YagnaError.self) { try await yagna.market.waitForApproval("a", timeout: .seconds(1)) }
+            #expect(timeout?.code == .timeout)
+            #expect(timeout?.isIntermittent == true)
+
+            let gone = await #expect(throws: YagnaError.self) { try await yagna.market.waitForApproval("b") }
+            #expect(gone?.code == .gone)
+            #expect(gone?.message == "Rejected")
+
+            let server = await #expect(throws: YagnaError.self) { try await yagna.payment.invoice("x") }
+            #expect(server?.code == .serverError)
+            #expect(server?.message == "GSB error: endpoint address not found")
+
+            let problem = await #expect(throws: YagnaError.self) { try await yagna.payment.createAllocation(NewAllocation(totalAmount: 100)) }
+            #expect(problem?.code == .badRequest)
+            #expect(problem?.message == "Insufficient funds")
+
+            let malformed = await #expect(throws: YagnaError.self) { try await yagna.payment.debitNote("y") }
+            #expect(malformed?.code == .malformedResponse)
+            #expect(malformed?.operation == "payment.getDebitNote")
+            #expect(malformed?.field == "issuerId")
+
+            let nullMessage = await #expect(throws: YagnaError.self) { try await yagna.payment.allocation("none") }
+            #expect(nullMessage?.code == .notFound)
+            #expect(nullMessage?.message == nil)
+        }
+    }
+
+    @Test func appKeyNeverAppearsInErrors() async throws {
+        try await TestDaemon.run({ request in
+            // A daemon that echoes the key back must not leak it through our errors.
+            TestDaemon.text(.unauthorized, "Invalid application key: \(request.headers[.authorization] ?? "")")
+        }) { transport in
+            let error = await #expect(throws: YagnaError.self) { try await YagnaClient(transport: transport).identity.me() }
+            let text = "\(String(describing: error)) \(error?.message ?? "") \(transport) \(transport.endpoints)"
+            #expect(!text.contains(TestDaemon.appKey))
+            #expect(text.contains("<redacted>"))
+        }
+    }
+
+    @Test func longPollTimeoutIsHonoured() async throws {
+        let (never, finish) = AsyncStream<Void>.makeStream()
+        try await TestDaemon.run({ _ in
+            // Never answers within the client's deadline (long poll 0.2 s + 0.3 s margin).
+            for await _ in never {}
+            return TestDaemon.text(.ok, "[]")
+        }) { transport in
+            let error = await #expect(throws: YagnaError.self) {
+                try await YagnaClient(transport: transport).market.events("s", timeout: .milliseconds(200))
+            }
+            #expect(error?.code == .clientTimeout)
+            #expect(error?.isIntermittent == true)
+            finish.finish()
+        }
+    }
+
+    @Test func sseFramesArriveThroughSplitChunksAndPings() async throws {
+        let frames = [
+            "event: runtime\n" + #"data: {"batch_id":"b","index":0,"timestamp":"2026-11-22T13:23:59.5","kind":{"started":{"command":{"run":{}}}}}"# + "\nid: 1\n\n",
+            ":ping\n",
+            "event: runtime\r\n" + #"data: {"batch_id":"b","index":0,"timestamp":"2026-11-22T13:23:59.6","kind":{"stdout":"hello é\n"}}"# + "\r\nid: 2\r\n\r\n",
+            "event: runtime\n" + #"data: {"batch_id":"b","index":0,"timestamp":"2026-11-22T13:23:59.7","kind":{"finished":{"return_code":0,"message":null}}}"# + "\nid: 3\n\n",
+        ].joined()
+        let bytes = Array(frames.utf8)
+        try await TestDaemon.run({ request in
+            guard request.headers[.accept] == "text/event-stream" else { return TestDaemon.text(.badRequest, "no stream asked") }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/event-stream"
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                // Split the stream into awkward chunks: inside a line, a CRLF and a UTF-8 sequence.
+                var index = 0
+                for size in [7, 1, 60, 3, 200, 2, 1, 5, 10_000] where index < bytes.count {
+                    let end = min(bytes.count, index + size)
+                    try await writer.write(ByteBuffer(bytes: bytes[index..<end]))
+                    index = end
+                }
+                try await writer.finish(nil)
+            })
+        }) { transport in
+            var events: [RuntimeEvent] = []
+            for try await event in try await YagnaClient(transport: transport).activity.streamResults("a", batchId: "b") {
+                events.append(event)
+            }
+            #expect(events.map(\.kind) == [.started(command: ["run": [:]]), .stdout(.text("hello é\n")), .finished(returnCode: 0, message: nil)])
+        }
+    }
+}
+
+@Suite struct ServerSentEventParserTests {
+    @Test func parsesEveryByteSplit() {
+        let text = "event: runtime\ndata: a\ndata: b\nid: 7\n\n:ping\n\ndata: {\"x\":1}\r\n\r\n"
+        let bytes = Array(text.utf8)
+        for split in 0...bytes.count {
+            var parser = ServerSentEventParser()
+            let frames = parser.feed(bytes[..<split]) + parser.feed(bytes[split...])
+            #expect(frames == [ServerSentEvent(event: "runtime", data: "a\nb", id: "7"), ServerSentEvent(data: "{\"x\":1}")], "split at \(split)")
+        }
+    }
+
+    @Test func unterminatedFrameIsDropped() {
+        var parser = ServerSentEventParser()
+        #expect(parser.feed(Array("data: half".utf8)).isEmpty)
+        #expect(parser.finish().isEmpty)
+    }
+}
