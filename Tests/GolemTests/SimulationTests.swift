@@ -1,0 +1,87 @@
+import Foundation
+import GolemTime
+import Testing
+
+actor Log {
+    var lines: [String] = []
+    func add(_ line: String) { lines.append(line) }
+}
+
+@Suite struct SimulationTests {
+    /// Many sleepers, an actor and a stream: an hour of virtual time, the same order every run.
+    static func workload(seed: UInt64) async throws -> [String] {
+        let simulation = Simulation()
+        return try await simulation.runDetached { clock in
+            let log = Log()
+            let (stream, sink) = AsyncStream<Int>.makeStream()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await n in stream { await log.add("got \(n) at \(Int(clock.now.timeIntervalSince1970) - 1_800_000_000)") }
+                }
+                try await withThrowingTaskGroup(of: Void.self) { workers in
+                    for worker in 0..<50 {
+                        var random = SeededRandom(seed: seed).derived("w\(worker)")
+                        workers.addTask {
+                            for step in 0..<20 {
+                                try await clock.sleep(for: .milliseconds(Int64(random.next() % 36_000)))
+                                await log.add("w\(worker) s\(step)")
+                                sink.yield(worker)
+                            }
+                        }
+                    }
+                    try await workers.waitForAll()
+                }
+                sink.finish()
+                try await group.waitForAll()
+            }
+            return await log.lines
+        }
+    }
+
+    @Test func sameSeedSameOrderAndNoWallTime() async throws {
+        let started = ContinuousClock.now
+        let a = try await Self.workload(seed: 7)
+        let b = try await Self.workload(seed: 7)
+        let c = try await Self.workload(seed: 8)
+        #expect(a.count == 2000)
+        #expect(a == b)
+        #expect(a != c)
+        // 3 runs of up to ~12 virtual minutes each must not take minutes of wall time.
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
+    @Test func clockJumpsToDeadlines() async throws {
+        let simulation = Simulation()
+        let elapsed = try await simulation.runDetached { clock in
+            let t0 = clock.now
+            try await clock.sleep(for: .seconds(3600))
+            return t0.duration(to: clock.now)
+        }
+        #expect(elapsed == .seconds(3600))
+        #expect(simulation.elapsed == .seconds(3600))
+    }
+
+    @Test func cancelledSleepEndsAtOnce() async throws {
+        let simulation = Simulation()
+        let elapsed = try await simulation.runDetached { clock in
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await clock.sleep(for: .seconds(100_000)) }
+                group.addTask { try? await clock.sleep(for: .seconds(5)) }
+                _ = await group.next()
+                group.cancelAll()
+            }
+            return simulation.elapsed
+        }
+        #expect(elapsed == .seconds(5))
+    }
+
+    @Test func deadlockIsReported() async throws {
+        let simulation = Simulation()
+        await #expect(throws: Simulation.Failure.self) {
+            try await simulation.runDetached { _ in
+                let (stream, _) = AsyncStream<Int>.makeStream()
+                for await _ in stream {}
+            }
+        }
+    }
+}
