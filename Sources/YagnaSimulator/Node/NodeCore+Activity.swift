@@ -1,0 +1,227 @@
+import Foundation
+import GolemTime
+import YagnaAPI
+
+extension NodeCore {
+    mutating func activity(_ request: NodeRequest, _ p: [String], now: Date) -> NodeOutcome {
+        switch (request.method, p.count) {
+        case (.POST, 1) where p[0] == "activity": return .respond(createActivity(request, now: now))
+        case (.DELETE, 2) where p[0] == "activity":
+            guard var a = activities[p[1]] else { return .respond(NodeCore.message(404, "Activity [\(p[1])] not found")) }
+            if a.destroyed == nil || a.state != .terminated {
+                a.state = .terminated
+                if a.destroyed == nil { a.destroyed = now }
+                activities[p[1]] = a
+                if let agreement = agreements[a.agreementId], !agreement.multiActivity, agreement.agreement.state == .approved {
+                    // Without multi-activity no terminate follows: the provider ends the agreement and invoices.
+                    var ag = agreement
+                    ag.agreement.state = .terminated
+                    ag.endedAt = now
+                    let event = AgreementEvent(
+                        eventType: .terminated, eventDate: WireTimestamp(now), agreementId: a.agreementId,
+                        reason: Reason(message: "Activity destroyed"), terminator: .provider, signature: "")
+                    ag.terminationEvent = event
+                    agreements[a.agreementId] = ag
+                    agreementEvents.append(event)
+                    scheduleInvoice(a.agreementId, at: now)
+                }
+            }
+            return .respond(NodeCore.okNull)
+        case (.POST, 3) where p[2] == "exec": return .respond(exec(request, p[1], now: now))
+        case (.GET, 4) where p[2] == "exec":
+            guard let a = activities[p[1]] else { return .respond(NodeCore.message(404, "Activity [\(p[1])] not found")) }
+            guard a.batches[p[3]] != nil else { return .respond(NodeCore.message(404, "Batch [\(p[3])] not found")) }
+            if request.header("Accept") == "text/event-stream" { return .stream(activityId: p[1], batchId: p[3]) }
+            let timeout: Double
+            switch seconds(request, "timeout", default: 0) {
+            case .failure(let e): return .respond(e.response)
+            case .success(let t): timeout = t
+            }
+            let index: Int?
+            switch integer(request, "commandIndex") {
+            case .failure(let e): return .respond(e.response)
+            case .success(let i): index = i
+            }
+            if let index, index < 0 || index >= a.batches[p[3]]!.commands.count {
+                return .respond(NodeCore.message(400, "commandIndex \(index) is out of range for a batch of \(a.batches[p[3]]!.commands.count) commands"))
+            }
+            if a.pollsStopped || a.state == .unresponsive {
+                // The provider does not answer: the poll runs into its timeout.
+                return .wait(.execResults(activityId: p[1], batchId: p[3], commandIndex: index), until: now.addingTimeInterval(max(timeout, 0.001)))
+            }
+            return .wait(.execResults(activityId: p[1], batchId: p[3], commandIndex: index), until: now.addingTimeInterval(timeout))
+        case (.GET, 3) where p[2] == "state":
+            guard let a = activities[p[1]] else { return .respond(NodeCore.message(404, "Activity [\(p[1])] not found")) }
+            var reason: String?
+            if a.state == .terminated, let ag = agreements[a.agreementId], ag.agreement.state == .terminated,
+                let r = ag.terminationEvent?.reason?.message
+            {
+                reason = r
+            }
+            return .respond(NodeCore.encode(200, ActivityStateResponse(current: a.state, reason: reason)))
+        case (.GET, 3) where p[2] == "usage":
+            guard let a = activities[p[1]] else { return .respond(NodeCore.message(404, "Activity [\(p[1])] not found")) }
+            let usage = usageVector(a, at: now)
+            return .respond(NodeCore.encode(200, ActivityUsage(currentUsage: usage, timestamp: Int(now.timeIntervalSince1970))))
+        default:
+            return .respond(NodeCore.message(404, "no such activity endpoint: \(request.method.rawValue) \(request.path)"))
+        }
+    }
+
+    mutating func createActivity(_ request: NodeRequest, now: Date) -> YagnaResponse {
+        let body: CreateActivityRequest
+        switch self.body(CreateActivityRequest.self, request) {
+        case .failure(let e): return e.response
+        case .success(let b): body = b
+        }
+        guard var agreement = agreements[body.agreementId] else { return NodeCore.message(404, "Agreement [\(body.agreementId)] not found") }
+        guard agreement.agreement.state == .approved else {
+            return NodeCore.message(400, "Agreement [\(body.agreementId)] is \(agreement.agreement.state.rawValue), not Approved; no activity can be created")
+        }
+        if !agreement.multiActivity, !agreement.activities.isEmpty {
+            return NodeCore.message(400, "Agreement [\(body.agreementId)] does not allow more than one activity (no multi-activity)")
+        }
+        let provider = agreement.provider
+        for case .failActivityCreation(let message, let trigger) in faults(provider) where strikes(trigger, provider: provider) {
+            return NodeCore.message(500, message)
+        }
+        let id = hexId(32)
+        activities[id] = ActivityRecord(id: id, agreementId: body.agreementId, provider: provider, created: now, busyUntil: now)
+        agreement.activities.append(id)
+        agreements[body.agreementId] = agreement
+        for case .unresponsive(let duration, let trigger) in faults(provider) {
+            if let at = trigger.at, trigger.afterBatches == nil, strikes(trigger, provider: provider) {
+                schedule(.activityUnresponsive(activityId: id, duration: duration), at: now.adding(at))
+            }
+        }
+        if let interval = debitNoteInterval(provider) { schedule(.debitNote(activityId: id), at: now.adding(interval)) }
+        switch body {
+        case .legacy: return .json(200, .string(id))
+        case .object: return NodeCore.encode(200, CreateActivityResponse.object(activityId: id, credentials: nil, unknownFields: UnknownFields()))
+        }
+    }
+
+    func debitNoteInterval(_ provider: Int) -> Duration? {
+        for case .debitNotesTooFast(let interval, _) in faults(provider) { return interval }
+        return providers[provider].spec.debitNoteInterval
+    }
+
+    func usageVector(_ a: ActivityRecord, at now: Date) -> [Double] {
+        let end = min(now, a.destroyed ?? now)
+        return [max(0, end.timeIntervalSince(a.created)), a.cpuSeconds]
+    }
+
+    /// The cost of an activity's usage by the provider's linear pricing.
+    func cost(_ a: ActivityRecord, at now: Date) -> Decimal {
+        let coeffs = providers[a.provider].spec.pricing.coefficients
+        let usage = usageVector(a, at: now)
+        let value = coeffs[0] * usage[0] + coeffs[1] * usage[1] + coeffs[2]
+        return NodeCore.amount(value)
+    }
+
+    /// A money amount from a float cost, rounded to 12 decimal places.
+    static func amount(_ value: Double) -> Decimal {
+        let micro = (value * 1e12).rounded()
+        return Decimal(Int64(micro)) / Decimal(sign: .plus, exponent: 12, significand: 1)
+    }
+
+    mutating func exec(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
+        guard var a = activities[id] else { return NodeCore.message(404, "Activity [\(id)] not found") }
+        guard a.state != .terminated else { return NodeCore.message(400, "Activity [\(id)] is Terminated; no more scripts can run") }
+        let script: ExeScriptRequest
+        switch self.body(ExeScriptRequest.self, request) {
+        case .failure(let e): return e.response
+        case .success(let s): script = s
+        }
+        let commands: [ExeScriptCommand]
+        do { commands = try script.commands() } catch let e as DecodingError {
+            return NodeCore.message(400, "invalid ExeScript: command \(e.fieldPath): \(e.reason)")
+        } catch {
+            return NodeCore.message(400, "invalid ExeScript: \(error)")
+        }
+        guard !commands.isEmpty else { return NodeCore.message(400, "invalid ExeScript: the script has no commands") }
+        let batchId = hexId(32)
+        var batch = BatchRecord(id: batchId, commands: commands)
+        var agreement = agreements[a.agreementId]!
+        agreement.batches += 1
+        let batchNumber = agreement.batches
+        agreements[a.agreementId] = agreement
+        var exeunit = ExeUnit(core: self, activity: a, batchId: batchId, start: max(now, a.busyUntil))
+        exeunit.run(commands, into: &batch)
+        a = exeunit.activity
+        self.random = exeunit.core.random
+        self.providerRandom = exeunit.core.providerRandom
+        a.busyUntil = exeunit.clock
+        if a.state == .unresponsive {
+            // The provider does not answer: nothing of this batch ever comes back.
+            batch.results.removeAll()
+            batch.frames.removeAll()
+            batch.stalled = true
+        }
+        a.batches[batchId] = batch
+        a.batchOrder.append(batchId)
+        activities[id] = a
+        // Faults that count batches.
+        let provider = a.provider
+        for fault in faults(provider) {
+            switch fault {
+            case .terminateAgreement(let reason, let trigger):
+                if let n = trigger.afterBatches, n == batchNumber, strikes(trigger, provider: provider) {
+                    schedule(.terminateAgreement(agreementId: a.agreementId, reason: reason), at: exeunit.clock)
+                }
+            case .unresponsive(let duration, let trigger):
+                if let n = trigger.afterBatches, n == batchNumber, strikes(trigger, provider: provider) {
+                    schedule(.activityUnresponsive(activityId: id, duration: duration), at: exeunit.clock)
+                }
+            case .stopAnsweringPolls(let trigger):
+                if (trigger.afterBatches ?? 0) < batchNumber, strikes(trigger, provider: provider) {
+                    activities[id]?.pollsStopped = true
+                }
+            default: break
+            }
+        }
+        return .json(200, .string(batchId))
+    }
+
+    /// Marks the activity unresponsive from `time`: its state says so and later results stall.
+    mutating func applyUnresponsive(_ id: String, from time: Date) {
+        guard var a = activities[id] else { return }
+        a.state = .unresponsive
+        for key in a.batchOrder {
+            if let b = a.batches[key], b.results.contains(where: { $0.at > time }) {
+                a.batches[key]?.results.removeAll { $0.at > time }
+                a.batches[key]?.frames.removeAll { $0.at > time }
+                a.batches[key]?.stalled = true
+            }
+        }
+        activities[id] = a
+    }
+
+    func execResults(_ id: String, _ batchId: String, commandIndex: Int?, now: Date, final: Bool) -> YagnaResponse? {
+        guard let a = activities[id], let batch = a.batches[batchId] else { return NodeCore.message(404, "Batch [\(batchId)] not found") }
+        if a.pollsStopped || (a.state == .unresponsive && !final) { return final ? NodeCore.message(408, "Timeout waiting for results of batch [\(batchId)]") : nil }
+        var visible = batch.results.filter { $0.at <= now }.map(\.result)
+        let target = commandIndex ?? batch.commands.count - 1
+        let done = visible.contains { $0.index >= target || $0.result == .error }
+        if !done && !final { return nil }
+        if !done, commandIndex != nil { return NodeCore.message(408, "Timeout waiting for command \(target) of batch [\(batchId)]") }
+        if let commandIndex { visible = Array(visible.prefix { $0.index <= commandIndex }) }
+        for i in visible.indices {
+            if let commandIndex, visible[i].index != commandIndex {
+                visible[i].stdout = nil
+                visible[i].stderr = nil
+            }
+            visible[i].isBatchFinished = visible[i].result == .error || visible[i].index == target
+        }
+        return NodeCore.encode(200, visible)
+    }
+
+    /// The stream frames of a batch visible at `now`, and when the next one becomes visible.
+    func frames(_ id: String, _ batchId: String, now: Date) -> (frames: [RuntimeEvent], next: Date?, finished: Bool) {
+        guard let a = activities[id], let batch = a.batches[batchId] else { return ([], nil, true) }
+        let visible = batch.frames.filter { $0.at <= now }.map(\.event)
+        let next = batch.frames.first { $0.at > now }?.at
+        let finished = next == nil && !batch.stalled
+        return (visible, next, finished)
+    }
+}

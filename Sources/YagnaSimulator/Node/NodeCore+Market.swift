@@ -1,0 +1,314 @@
+import Foundation
+import GolemTime
+import YagnaAPI
+
+extension NodeCore {
+    mutating func market(_ request: NodeRequest, _ p: [String], now: Date) -> NodeOutcome {
+        switch (request.method, p.count, p.first) {
+        case (.POST, 1, "demands"): return .respond(subscribe(request, now: now))
+        case (.GET, 1, "demands"):
+            let list = demands.values.filter { !$0.removed }.map(\.demand).sorted { $0.timestamp < $1.timestamp }
+            return .respond(NodeCore.encode(200, list))
+        case (.DELETE, 2, "demands"):
+            guard var d = demands[p[1]], !d.removed else { return .respond(NodeCore.message(404, "Subscription [\(p[1])] not found")) }
+            d.removed = true
+            demands[p[1]] = d
+            return .respond(NodeCore.noContent)
+        case (.GET, 3, "demands") where p[2] == "events":
+            guard let d = demands[p[1]], !d.removed else { return .respond(NodeCore.message(404, "Subscription [\(p[1])] not found")) }
+            _ = d
+            guard case .success(let timeout) = seconds(request, "timeout", default: 5) else {
+                return .respond(NodeCore.message(400, "invalid timeout"))
+            }
+            let maxEvents: Int
+            switch integer(request, "maxEvents") {
+            case .failure(let e): return .respond(e.response)
+            case .success(let m):
+                maxEvents = m ?? 20
+                guard (1...100).contains(maxEvents) else { return .respond(NodeCore.message(400, "maxEvents must be between 1 and 100")) }
+            }
+            return .wait(.demandEvents(subscriptionId: p[1], maxEvents: maxEvents), until: now.addingTimeInterval(timeout))
+        case (.POST, 4, "demands") where p[2] == "proposals": return .respond(counter(request, sub: p[1], proposalId: p[3], now: now))
+        case (.GET, 4, "demands") where p[2] == "proposals":
+            guard let r = proposals[p[3]], r.subscriptionId == p[1] else { return .respond(NodeCore.message(404, "Proposal [\(p[3])] not found")) }
+            return .respond(NodeCore.encode(200, r.proposal))
+        case (.POST, 5, "demands") where p[2] == "proposals" && p[4] == "reject":
+            guard var r = proposals[p[3]], r.subscriptionId == p[1] else { return .respond(NodeCore.message(404, "Proposal [\(p[3])] not found")) }
+            r.proposal.state = .rejected
+            proposals[p[3]] = r
+            return .respond(NodeCore.noContent)
+        case (.POST, 1, "agreements"): return .respond(createAgreement(request, now: now))
+        case (.GET, 1, "agreements"):
+            let state = request.query("state")
+            let list = agreementOrder.compactMap { agreements[$0] }.filter { state == nil || $0.agreement.state.rawValue == state }
+                .map { AgreementListEntry(id: $0.agreement.agreementId, timestamp: $0.agreement.timestamp, approvedDate: $0.agreement.approvedDate, role: "Requestor") }
+            return .respond(NodeCore.encode(200, list))
+        case (.GET, 2, "agreements"):
+            guard let a = agreements[p[1]] else { return .respond(NodeCore.message(404, "Agreement [\(p[1])] not found")) }
+            return .respond(NodeCore.encode(200, a.agreement))
+        case (.POST, 3, "agreements") where p[2] == "confirm": return .respond(confirm(p[1], now: now))
+        case (.POST, 3, "agreements") where p[2] == "wait":
+            guard agreements[p[1]] != nil else { return .respond(NodeCore.message(404, "Agreement [\(p[1])] not found")) }
+            guard case .success(let timeout) = seconds(request, "timeout", default: 5) else { return .respond(NodeCore.message(400, "invalid timeout")) }
+            return .wait(.agreementApproval(agreementId: p[1]), until: now.addingTimeInterval(timeout))
+        case (.POST, 3, "agreements") where p[2] == "cancel":
+            guard var a = agreements[p[1]] else { return .respond(NodeCore.message(404, "Agreement [\(p[1])] not found")) }
+            guard [.proposal, .pending].contains(a.agreement.state) else {
+                return .respond(NodeCore.message(409, "Agreement [\(p[1])] in state \(a.agreement.state.rawValue) cannot be cancelled"))
+            }
+            a.agreement.state = .cancelled
+            agreements[p[1]] = a
+            agreementEvents.append(AgreementEvent(eventType: .cancelled, eventDate: WireTimestamp(now), agreementId: p[1], reason: (try? WireDecoder().decode(Reason?.self, from: request.body)) ?? nil))
+            return .respond(YagnaResponse(status: 200))
+        case (.POST, 3, "agreements") where p[2] == "terminate": return .respond(requestorTerminates(request, p[1], now: now))
+        case (.GET, 4, "agreements") where p[2] == "terminate" && p[3] == "reason":
+            guard let a = agreements[p[1]] else { return .respond(NodeCore.message(404, "Agreement [\(p[1])] not found")) }
+            guard let event = a.terminationEvent else { return .respond(NodeCore.message(404, "Agreement [\(p[1])] is not terminated")) }
+            return .respond(NodeCore.encode(200, event))
+        case (.GET, 1, "agreementEvents"):
+            guard case .success(let timeout) = seconds(request, "timeout", default: 5) else { return .respond(NodeCore.message(400, "invalid timeout")) }
+            let after: WireTimestamp?
+            switch timestamp(request, "afterTimestamp") {
+            case .failure(let e): return .respond(e.response)
+            case .success(let t): after = t
+            }
+            let max: Int
+            switch integer(request, "maxEvents") {
+            case .failure(let e): return .respond(e.response)
+            case .success(let m): max = m ?? 20
+            }
+            return .wait(.agreementEvents(after: after, maxEvents: max), until: now.addingTimeInterval(timeout))
+        default:
+            return .respond(NodeCore.message(404, "no such market endpoint: \(request.method.rawValue) \(request.path)"))
+        }
+    }
+
+    mutating func subscribe(_ request: NodeRequest, now: Date) -> YagnaResponse {
+        let body: DemandBody
+        switch self.body(DemandBody.self, request) {
+        case .failure(let e): return e.response
+        case .success(let b): body = b
+        }
+        let constraint: Constraint
+        do { constraint = try Constraint.parse(body.constraints) } catch {
+            return NodeCore.message(400, "invalid demand constraints: \(error)")
+        }
+        let id = hexId(32) + "-" + hexId(64)
+        let demand = Demand(properties: NodeCore.flatten(body.properties), constraints: body.constraints, demandId: id, requestorId: requestorId, timestamp: WireTimestamp(now))
+        demands[id] = DemandRecord(demand: demand, constraint: constraint)
+        for (index, provider) in providers.enumerated() where constraint.matches(provider.offer) {
+            schedule(.offer(subscriptionId: id, provider: index), at: now.adding(provider.spec.offerDelay))
+        }
+        return .json(201, .string(id))
+    }
+
+    /// Flattens nested property objects into dotted keys, as the daemon stores them.
+    static func flatten(_ properties: Properties) -> Properties {
+        var out: Properties = [:]
+        func walk(_ prefix: String, _ value: JSONValue) {
+            if case .object(let o) = value, !o.isEmpty {
+                for (k, v) in o { walk(prefix.isEmpty ? k : "\(prefix).\(k)", v) }
+            } else {
+                out[prefix] = value
+            }
+        }
+        for (k, v) in properties { walk(k, v) }
+        return out
+    }
+
+    mutating func emitOffer(_ sub: String, provider: Int, at time: Date) {
+        guard var d = demands[sub], !d.removed else { return }
+        let p = providers[provider]
+        let proposal = Proposal(
+            properties: p.offer, constraints: "(&(golem.srv.comp.expiration>0))", proposalId: hexId(64), issuerId: p.id,
+            state: .initial, timestamp: WireTimestamp(time))
+        proposals[proposal.proposalId] = ProposalRecord(proposal: proposal, subscriptionId: sub, provider: provider, fromProvider: true)
+        d.events.append(.proposal(eventDate: WireTimestamp(time), proposal: proposal))
+        demands[sub] = d
+    }
+
+    mutating func counter(_ request: NodeRequest, sub: String, proposalId: String, now: Date) -> YagnaResponse {
+        guard let d = demands[sub], !d.removed else { return NodeCore.message(404, "Subscription [\(sub)] not found") }
+        guard var original = proposals[proposalId], original.subscriptionId == sub else {
+            return NodeCore.message(404, "Proposal [\(proposalId)] not found")
+        }
+        guard original.fromProvider else { return NodeCore.message(400, "Proposal [\(proposalId)] is your own; counter the provider's proposal") }
+        guard !original.countered else { return NodeCore.message(410, "Proposal [\(proposalId)] was already countered") }
+        let body: DemandBody
+        switch self.body(DemandBody.self, request) {
+        case .failure(let e): return e.response
+        case .success(let b): body = b
+        }
+        original.countered = true
+        proposals[proposalId] = original
+        let counter = Proposal(
+            properties: NodeCore.flatten(body.properties), constraints: body.constraints, proposalId: hexId(64), issuerId: requestorId,
+            state: .draft, timestamp: WireTimestamp(now), prevProposalId: proposalId)
+        proposals[counter.proposalId] = ProposalRecord(proposal: counter, subscriptionId: sub, provider: original.provider, fromProvider: false)
+        let provider = original.provider
+        let reply = now.adding(providers[provider].spec.responseDelay)
+        for case .rejectProposal(let reason, let trigger) in faults(provider) where strikes(trigger, provider: provider) {
+            schedule(.rejectProposal(subscriptionId: sub, proposalId: counter.proposalId, reason: reason), at: reply)
+            return .json(200, .string(counter.proposalId))
+        }
+        schedule(.counterReply(subscriptionId: sub, provider: provider, counterId: counter.proposalId), at: reply)
+        return .json(200, .string(counter.proposalId))
+    }
+
+    mutating func emitDraft(_ sub: String, provider: Int, counterId: String, at time: Date) {
+        guard var d = demands[sub], !d.removed, let counter = proposals[counterId] else { return }
+        var properties = providers[provider].offer
+        // The provider echoes what it agreed to: the negotiated keys of the requestor's counter.
+        for (k, v) in counter.proposal.properties where k.hasSuffix("?") || k == "golem.com.payment.chosen-platform" { properties[k] = v }
+        let draft = Proposal(
+            properties: properties, constraints: "(&(golem.srv.comp.expiration>0))", proposalId: hexId(64),
+            issuerId: providers[provider].id, state: .draft, timestamp: WireTimestamp(time), prevProposalId: counterId)
+        proposals[draft.proposalId] = ProposalRecord(proposal: draft, subscriptionId: sub, provider: provider, fromProvider: true)
+        d.events.append(.proposal(eventDate: WireTimestamp(time), proposal: draft))
+        demands[sub] = d
+    }
+
+    mutating func collectDemandEvents(_ sub: String, maxEvents: Int, final: Bool) -> YagnaResponse? {
+        guard var d = demands[sub], !d.removed else { return NodeCore.message(404, "Subscription [\(sub)] not found") }
+        guard !d.events.isEmpty else { return final ? .json(200, .array([])) : nil }
+        let taken = Array(d.events.prefix(maxEvents))
+        d.events.removeFirst(taken.count)
+        demands[sub] = d
+        return NodeCore.encode(200, taken)
+    }
+
+    mutating func createAgreement(_ request: NodeRequest, now: Date) -> YagnaResponse {
+        let body: AgreementProposal
+        switch self.body(AgreementProposal.self, request) {
+        case .failure(let e): return e.response
+        case .success(let b): body = b
+        }
+        guard let record = proposals[body.proposalId] else { return NodeCore.message(404, "Proposal [\(body.proposalId)] not found") }
+        guard record.fromProvider, record.proposal.state == .draft, let counterId = record.proposal.prevProposalId,
+            let counter = proposals[counterId], let demand = demands[record.subscriptionId]
+        else {
+            return NodeCore.message(400, "No negotiation with the provider for Proposal [\(body.proposalId)]: counter the offer first and create the agreement from the provider's Draft")
+        }
+        guard record.proposal.state != .accepted else { return NodeCore.message(409, "Proposal [\(body.proposalId)] already has an agreement") }
+        var accepted = record
+        accepted.proposal.state = .accepted
+        proposals[body.proposalId] = accepted
+        let provider = providers[record.provider]
+        let id = hexId(64)
+        let agreement = Agreement(
+            agreementId: id,
+            demand: Demand(properties: counter.proposal.properties, constraints: counter.proposal.constraints, demandId: counterId, requestorId: requestorId, timestamp: demand.demand.timestamp),
+            offer: Offer(properties: record.proposal.properties, constraints: record.proposal.constraints, offerId: record.proposal.proposalId, providerId: provider.id, timestamp: record.proposal.timestamp),
+            validTo: body.validTo, state: .proposal, timestamp: WireTimestamp(now))
+        let multi = counter.proposal.properties["golem.srv.caps.multi-activity"]?.boolValue == true && provider.spec.multiActivity
+        agreements[id] = AgreementRecord(agreement: agreement, provider: record.provider, multiActivity: multi)
+        agreementOrder.append(id)
+        return .json(200, .string(id))
+    }
+
+    mutating func confirm(_ id: String, now: Date) -> YagnaResponse {
+        guard var a = agreements[id] else { return NodeCore.message(404, "Agreement [\(id)] not found") }
+        guard a.agreement.state == .proposal else { return NodeCore.message(410, "Agreement [\(id)] in state \(a.agreement.state.rawValue) cannot be confirmed") }
+        a.agreement.state = .pending
+        agreements[id] = a
+        let provider = a.provider
+        let at = now.adding(providers[provider].spec.responseDelay)
+        for case .rejectAgreement(let reason, let trigger) in faults(provider) where strikes(trigger, provider: provider) {
+            schedule(.decideAgreement(agreementId: id, approve: false, reason: reason), at: at)
+            return NodeCore.noContent
+        }
+        schedule(.decideAgreement(agreementId: id, approve: true, reason: ""), at: at)
+        return NodeCore.noContent
+    }
+
+    mutating func decideAgreement(_ id: String, approve: Bool, reason: String, at time: Date) {
+        guard var a = agreements[id], a.agreement.state == .pending else { return }
+        if approve {
+            a.agreement.state = .approved
+            a.agreement.approvedDate = WireTimestamp(time)
+            a.approvedAt = time
+            agreementEvents.append(AgreementEvent(eventType: .approved, eventDate: WireTimestamp(time), agreementId: id))
+            for case .terminateAgreement(let reason, let trigger) in faults(a.provider) {
+                if let at = trigger.at, strikes(trigger, provider: a.provider) {
+                    schedule(.terminateAgreement(agreementId: id, reason: reason), at: time.adding(at))
+                }
+            }
+        } else {
+            a.agreement.state = .rejected
+            a.endedAt = time
+            agreementEvents.append(AgreementEvent(eventType: .rejected, eventDate: WireTimestamp(time), agreementId: id, reason: Reason(message: reason)))
+        }
+        agreements[id] = a
+    }
+
+    func waitResult(_ id: String, final: Bool) -> YagnaResponse? {
+        guard let a = agreements[id] else { return NodeCore.message(404, "Agreement [\(id)] not found") }
+        switch a.agreement.state {
+        case .approved: return NodeCore.noContent
+        case .rejected: return NodeCore.message(410, "Rejected")
+        case .cancelled: return NodeCore.message(410, "Cancelled")
+        case .expired: return NodeCore.message(410, "Expired")
+        case .proposal: return NodeCore.message(400, "Agreement [\(id)] is not confirmed; confirm it before waiting")
+        case .terminated: return NodeCore.message(400, "Agreement [\(id)] is already Terminated")
+        case .pending: return final ? NodeCore.message(408, "Timeout waiting for Agreement [\(id)] approval") : nil
+        }
+    }
+
+    mutating func requestorTerminates(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
+        guard var a = agreements[id] else { return NodeCore.message(404, "Agreement [\(id)] not found") }
+        switch a.agreement.state {
+        case .approved: break
+        case .proposal, .pending: return NodeCore.message(409, "Agreement [\(id)] in state \(a.agreement.state.rawValue) cannot be terminated; cancel it")
+        default: return NodeCore.message(410, "Agreement [\(id)] is already \(a.agreement.state.rawValue)")
+        }
+        let reason: Reason?
+        switch self.body(Reason?.self, request) {
+        case .failure(let e): return e.response
+        case .success(let r): reason = r
+        }
+        let event = AgreementEvent(eventType: .terminated, eventDate: WireTimestamp(now), agreementId: id, reason: reason, terminator: .requestor, signature: "")
+        a.agreement.state = .terminated
+        a.endedAt = now
+        a.terminationEvent = event
+        agreements[id] = a
+        agreementEvents.append(event)
+        endActivities(of: id, at: now)
+        scheduleInvoice(id, at: now)
+        return YagnaResponse(status: 200)
+    }
+
+    mutating func providerTerminates(_ id: String, reason: String, at time: Date) {
+        guard var a = agreements[id], a.agreement.state == .approved else { return }
+        let event = AgreementEvent(
+            eventType: .terminated, eventDate: WireTimestamp(time), agreementId: id,
+            reason: Reason(message: reason, extra: ["golem.provider.code": "Terminated"]), terminator: .provider, signature: "")
+        a.agreement.state = .terminated
+        a.endedAt = time
+        a.terminationEvent = event
+        agreements[id] = a
+        agreementEvents.append(event)
+        endActivities(of: id, at: time)
+        scheduleInvoice(id, at: time)
+    }
+
+    /// The activities of an ended agreement stop: state Terminated, unfinished batches stall.
+    mutating func endActivities(of agreementId: String, at time: Date) {
+        for id in agreements[agreementId]?.activities ?? [] {
+            guard var act = activities[id], act.state != .terminated else { continue }
+            act.state = .terminated
+            for key in act.batchOrder {
+                act.batches[key]?.results.removeAll { $0.at > time }
+                act.batches[key]?.frames.removeAll { $0.at > time }
+                if let b = act.batches[key], b.results.count < b.commands.count, b.results.last?.result.result != .error { act.batches[key]?.stalled = true }
+            }
+            if act.destroyed == nil { act.destroyed = time }
+            activities[id] = act
+        }
+    }
+
+    func collectAgreementEvents(after: WireTimestamp?, maxEvents: Int, final: Bool) -> YagnaResponse? {
+        let list = agreementEvents.filter { after == nil || ($0.eventDate.epochNanoseconds ?? 0) > (after!.epochNanoseconds ?? 0) }.prefix(maxEvents)
+        if list.isEmpty && !final { return nil }
+        return NodeCore.encode(200, Array(list))
+    }
+}

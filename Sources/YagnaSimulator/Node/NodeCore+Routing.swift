@@ -1,0 +1,107 @@
+public import Foundation
+import GolemTime
+public import YagnaAPI
+
+extension NodeCore {
+    /// Whether a request carries the node's app key (header or `authToken` query).
+    func authorized(_ request: NodeRequest) -> Bool {
+        if let auth = request.header("Authorization"), auth == "Bearer \(appKey)" { return true }
+        return request.query("authToken") == appKey
+    }
+
+    /// Handles one request at `now`.
+    public mutating func handle(_ request: NodeRequest, now: Date) -> NodeOutcome {
+        advance(to: now)
+        let parts = request.path.split(separator: "/").map(String.init)
+        // Unauthenticated: the version and the image registry stand-in.
+        if request.path == "/version/get" { return .respond(versionInfo()) }
+        if parts.first == "v1" && parts.dropFirst().first == "image" { return .respond(imageInfo(request)) }
+        if parts.first == "images" { return .respond(YagnaResponse(status: 200, headers: [Header("Content-Type", "application/octet-stream")])) }
+        guard authorized(request) else {
+            let text = request.header("Authorization") == nil ? "Missing application key" : "Invalid application key"
+            return .respond(YagnaResponse(status: 401, headers: [Header("Content-Type", "text/plain")], body: Array(text.utf8)))
+        }
+        if request.path == "/me" {
+            return .respond(NodeCore.encode(200, Identity(identity: requestorId, name: scenario.requestor.name, role: "manager")))
+        }
+        guard parts.count >= 2, parts[1] == "v1" else {
+            return .respond(NodeCore.message(404, "no such endpoint: \(request.method.rawValue) \(request.path)"))
+        }
+        let rest = Array(parts.dropFirst(2))
+        switch parts[0] {
+        case "market-api": return market(request, rest, now: now)
+        case "activity-api": return activity(request, rest, now: now)
+        case "payment-api":
+            if request.method == .GET, rest == ["debitNoteEvents"] || rest == ["invoiceEvents"] {
+                return paymentEventsOutcome(request, invoices: rest[0] == "invoiceEvents", now: now)
+            }
+            return .respond(payment(request, rest, now: now))
+        default: return .respond(NodeCore.message(404, "no such endpoint: \(request.method.rawValue) \(request.path)"))
+        }
+    }
+
+    /// Answers a long poll if it can; `nil` means keep waiting.
+    public mutating func retry(_ poll: Poll, now: Date, final: Bool) -> YagnaResponse? {
+        advance(to: now)
+        switch poll {
+        case .demandEvents(let sub, let max): return collectDemandEvents(sub, maxEvents: max, final: final)
+        case .agreementApproval(let id): return waitResult(id, final: final)
+        case .agreementEvents(let after, let max): return collectAgreementEvents(after: after, maxEvents: max, final: final)
+        case .execResults(let act, let batch, let index): return execResults(act, batch, commandIndex: index, now: now, final: final)
+        case .paymentEvents(let invoices, let after, let max): return collectPaymentEvents(invoices: invoices, after: after, maxEvents: max, final: final)
+        }
+    }
+
+    /// Decodes a JSON body, or answers 400 naming the field at fault.
+    func body<T: Decodable>(_ type: T.Type, _ request: NodeRequest) -> Result<T, BadRequest> {
+        do { return .success(try WireDecoder().decode(type, from: request.body)) } catch let e as DecodingError {
+            return .failure(BadRequest(response: NodeCore.message(400, "invalid request body: field '\(e.fieldPath)': \(e.reason)")))
+        } catch {
+            return .failure(BadRequest(response: NodeCore.message(400, "invalid request body: \(error)")))
+        }
+    }
+
+    /// A float query parameter (`timeout`), or a 400.
+    func seconds(_ request: NodeRequest, _ name: String, default value: Double) -> Result<Double, BadRequest> {
+        guard let text = request.query(name) else { return .success(value) }
+        guard let v = Double(text), v >= 0, v.isFinite else {
+            return .failure(BadRequest(response: NodeCore.message(400, "query parameter '\(name)' must be a non-negative number of seconds, got '\(text)'")))
+        }
+        return .success(v)
+    }
+
+    func integer(_ request: NodeRequest, _ name: String) -> Result<Int?, BadRequest> {
+        guard let text = request.query(name) else { return .success(nil) }
+        guard let v = Int(text) else {
+            return .failure(BadRequest(response: NodeCore.message(400, "query parameter '\(name)' must be an integer, got '\(text)'")))
+        }
+        return .success(v)
+    }
+
+    func timestamp(_ request: NodeRequest, _ name: String) -> Result<WireTimestamp?, BadRequest> {
+        guard let text = request.query(name) else { return .success(nil) }
+        let t = WireTimestamp(text: text)
+        guard t.epochNanoseconds != nil else {
+            return .failure(BadRequest(response: NodeCore.message(400, "query parameter '\(name)' must be an RFC 3339 timestamp, got '\(text)'")))
+        }
+        return .success(t)
+    }
+
+    func versionInfo() -> YagnaResponse {
+        NodeCore.encode(200, VersionInfo(current: .init(version: "0.17.0", name: "v0.17.0 golem-sim", seen: true, releaseTs: "2026-01-01T00:00:00")))
+    }
+
+    /// `GET /v1/image/info?hash=…|tag=…`: answers for any image, as the registry stand-in.
+    func imageInfo(_ request: NodeRequest) -> YagnaResponse {
+        let hash = request.query("hash") ?? GftpURL.contentHash(Array((request.query("tag") ?? "golem/alpine:latest").utf8)).prefix(56).description
+        let tag = request.query("tag") ?? "sim/image:latest"
+        let base = request.header("Host").map { "http://\($0)" } ?? "http://127.0.0.1:7465"
+        let url = "\(base)/images/\(hash).gvmi"
+        return .json(200, ["http": .string(url), "https": .string(url), "sha3": .string(hash), "size": 1_234_567, "tag": .string(tag)])
+    }
+}
+
+/// A request the node refuses, with its yagna-shaped answer.
+struct BadRequest: Error {
+    let response: YagnaResponse
+}

@@ -1,0 +1,213 @@
+public import Foundation
+public import YagnaAPI
+public import GolemTime
+
+/// A request as the simulated node sees it, whichever front end it came through.
+public struct NodeRequest: Sendable, Hashable {
+    public var method: HTTPMethod
+    /// The full path from the API root (`/market-api/v1/demands`).
+    public var path: String
+    public var query: [QueryItem]
+    public var headers: [Header]
+    public var body: [UInt8]
+
+    public init(method: HTTPMethod, path: String, query: [QueryItem] = [], headers: [Header] = [], body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    public func query(_ name: String) -> String? { query.first { $0.name == name }?.value }
+
+    /// The path with its query, as a client wrote it.
+    public var target: String {
+        query.isEmpty ? path : path + "?" + query.map { "\(QueryItem.escape($0.name))=\(QueryItem.escape($0.value))" }.joined(separator: "&")
+    }
+}
+
+/// What the node does with a request: answer now, wait for something (a long poll), stream,
+/// or drop the connection.
+public enum NodeOutcome: Sendable {
+    case respond(YagnaResponse)
+    case wait(Poll, until: Date)
+    case stream(activityId: String, batchId: String)
+    case drop
+}
+
+/// A long poll the node keeps open until it has an answer or its deadline passes.
+public enum Poll: Sendable, Hashable {
+    case demandEvents(subscriptionId: String, maxEvents: Int)
+    case agreementApproval(agreementId: String)
+    case agreementEvents(after: WireTimestamp?, maxEvents: Int)
+    case execResults(activityId: String, batchId: String, commandIndex: Int?)
+    case paymentEvents(invoices: Bool, after: WireTimestamp?, maxEvents: Int?)
+}
+
+/// The simulated yagna node's state and rules: market, activity and payment, plus the
+/// providers' behaviour and faults. A value type with no I/O: every entry point takes `now`;
+/// time-driven behaviour (offers, approvals, debit notes, invoices, terminations) is kept in a
+/// schedule that `advance(to:)` applies in time order.
+public struct NodeCore: Sendable {
+    public let scenario: Scenario
+    public let appKey: String
+    var random: SeededRandom
+    var providerRandom: [SeededRandom]
+    var providers: [SimProvider]
+    let requestorId: String
+
+    var demands: [String: DemandRecord] = [:]
+    var proposals: [String: ProposalRecord] = [:]
+    var agreements: [String: AgreementRecord] = [:]
+    var agreementOrder: [String] = []
+    var activities: [String: ActivityRecord] = [:]
+    var allocations: [String: AllocationRecord] = [:]
+    var allocationOrder: [String] = []
+    var debitNotes: [String: DebitNoteRecord] = [:]
+    var invoices: [String: InvoiceRecord] = [:]
+    var agreementEvents: [AgreementEvent] = []
+    var debitNoteEvents: [PaymentEvent] = []
+    var invoiceEvents: [PaymentEvent] = []
+    var schedule: [Scheduled] = []
+    var nextSeq = 0
+    var daemonFaultCounts: [Int: Int] = [:]
+    /// Files shared with the requestor through gftp URLs.
+    let files: any FileExchange
+
+    public init(scenario: Scenario, seed: UInt64, appKey: String, files: any FileExchange) {
+        self.scenario = scenario
+        self.appKey = appKey
+        self.files = files
+        let root = SeededRandom(seed: seed)
+        self.random = root.derived("node")
+        self.requestorId = scenario.requestor.identity
+        var providers: [SimProvider] = []
+        var randoms: [SeededRandom] = []
+        for spec in scenario.providers {
+            var r = root.derived("provider/\(spec.name)")
+            let id = "0x" + r.hex(40)
+            providers.append(SimProvider(spec: spec, id: id, offer: NodeCore.offerProperties(spec, id: id)))
+            randoms.append(r)
+        }
+        self.providers = providers
+        self.providerRandom = randoms
+    }
+
+    /// A provider's offer: realistic defaults modelled on real provider offers, then the
+    /// scenario's overrides.
+    static func offerProperties(_ spec: ProviderSpec, id: String) -> Properties {
+        var p: Properties = [
+            "golem.activity.caps.transfer.protocol": ["gftp", "http", "https"],
+            "golem.com.payment.debit-notes.accept-timeout?": 240,
+            "golem.com.payment.platform.erc20-holesky-tglm.address": .string(id),
+            "golem.com.payment.protocol.version": 3,
+            "golem.com.pricing.model": "linear",
+            "golem.com.pricing.model.linear.coeffs": .array(spec.pricing.coefficients.map { .double($0) }),
+            "golem.com.scheme": "payu",
+            "golem.com.scheme.payu.payment-timeout-sec?": 120,
+            "golem.com.usage.vector": ["golem.usage.duration_sec", "golem.usage.cpu_sec"],
+            "golem.inf.cpu.architecture": "x86_64",
+            "golem.inf.cpu.cores": 4,
+            "golem.inf.cpu.threads": 4,
+            "golem.inf.mem.gib": 8.0,
+            "golem.inf.storage.gib": 50.0,
+            "golem.node.debug.subnet": "public",
+            "golem.node.id.name": .string(spec.name),
+            "golem.node.net.is-public": false,
+            "golem.runtime.capabilities": ["inet", "vpn", "manifest-support", "start-entrypoint"],
+            "golem.runtime.name": "vm",
+            "golem.runtime.version": "0.4.2",
+            "golem.srv.caps.multi-activity": .bool(spec.multiActivity),
+        ]
+        if let interval = spec.debitNoteInterval {
+            p["golem.com.scheme.payu.debit-note.interval-sec?"] = .int(Int(interval.timeInterval.rounded()))
+        }
+        for (k, v) in spec.properties { p[k] = v }
+        return p
+    }
+
+    // MARK: - Ids
+
+    mutating func hexId(_ count: Int) -> String { random.hex(count) }
+
+    mutating func uuid() -> String {
+        let h = random.hex(32)
+        let c = Array(h)
+        return "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-a\(String(c[17..<20]))-\(String(c[20..<32]))"
+    }
+
+    // MARK: - Schedule
+
+    mutating func schedule(_ action: ScheduledAction, at time: Date) {
+        nextSeq += 1
+        let item = Scheduled(at: time, seq: nextSeq, action: action)
+        let index = schedule.firstIndex { ($0.at, $0.seq) > (item.at, item.seq) } ?? schedule.count
+        schedule.insert(item, at: index)
+    }
+
+    /// When the next scheduled action is due, if any.
+    public var nextScheduledTime: Date? { schedule.first?.at }
+
+    /// Applies every scheduled action due at or before `now`, in time order.
+    public mutating func advance(to now: Date) {
+        while let first = schedule.first, first.at <= now {
+            schedule.removeFirst()
+            apply(first.action, at: first.at)
+        }
+    }
+
+    mutating func apply(_ action: ScheduledAction, at time: Date) {
+        switch action {
+        case .offer(let sub, let provider): emitOffer(sub, provider: provider, at: time)
+        case .counterReply(let sub, let provider, let counterId): emitDraft(sub, provider: provider, counterId: counterId, at: time)
+        case .rejectProposal(let sub, let proposalId, let reason):
+            guard var d = demands[sub], !d.removed else { return }
+            d.events.append(.proposalRejected(eventDate: WireTimestamp(time), proposalId: proposalId, reason: Reason(message: reason)))
+            demands[sub] = d
+        case .decideAgreement(let id, let approve, let reason): decideAgreement(id, approve: approve, reason: reason, at: time)
+        case .terminateAgreement(let id, let reason): providerTerminates(id, reason: reason, at: time)
+        case .debitNote(let activityId): issueDebitNote(activityId, at: time)
+        case .invoice(let agreementId): issueInvoice(agreementId, at: time)
+        case .activityUnresponsive(let activityId, let duration):
+            guard activities[activityId]?.state != .terminated else { return }
+            applyUnresponsive(activityId, from: time)
+            if let duration { schedule(.activityResponsive(activityId: activityId), at: time.adding(duration)) }
+        case .activityResponsive(let activityId):
+            if var a = activities[activityId], a.state == .unresponsive {
+                a.state = .ready
+                a.unresponsiveUntil = nil
+                activities[activityId] = a
+            }
+        }
+    }
+
+    // MARK: - Faults
+
+    /// Whether a provider's fault strikes now (draws from the provider's seeded stream).
+    mutating func strikes(_ trigger: Trigger, provider: Int) -> Bool {
+        guard trigger.probability < 1 else { return true }
+        return providerRandom[provider].chance(trigger.probability)
+    }
+
+    func faults(_ provider: Int) -> [ProviderFault] { providers[provider].spec.faults }
+
+    // MARK: - Responses
+
+    static func message(_ status: Int, _ text: String) -> YagnaResponse {
+        .json(status, ["message": .string(text)])
+    }
+
+    static func encode(_ status: Int, _ value: some Encodable) -> YagnaResponse {
+        do { return .json(status, try WireEncoder().encodeValue(value)) } catch {
+            return message(500, "internal error encoding the answer: \(error)")
+        }
+    }
+
+    static let noContent = YagnaResponse(status: 204)
+    static let okNull = YagnaResponse.json(200, .null)
+}

@@ -1,0 +1,109 @@
+import Foundation
+import GolemTime
+import YagnaAPI
+
+/// A simulated provider: its spec, identity and offer.
+struct SimProvider: Sendable {
+    var spec: ProviderSpec
+    var id: String
+    var offer: Properties
+}
+
+struct DemandRecord: Sendable {
+    var demand: Demand
+    var constraint: Constraint
+    var events: [MarketEvent] = []
+    var removed = false
+}
+
+struct ProposalRecord: Sendable {
+    var proposal: Proposal
+    var subscriptionId: String
+    var provider: Int
+    /// Issued by the provider (true) or by the requestor (a counter-proposal).
+    var fromProvider: Bool
+    var countered = false
+}
+
+struct AgreementRecord: Sendable {
+    var agreement: Agreement
+    var provider: Int
+    var approvedAt: Date?
+    var endedAt: Date?
+    var terminationEvent: AgreementEvent?
+    var activities: [String] = []
+    var batches = 0
+    var invoiceId: String?
+    var multiActivity: Bool
+}
+
+struct BatchRecord: Sendable {
+    var id: String
+    var commands: [ExeScriptCommand]
+    /// Results in order, each visible from its time on.
+    var results: [(at: Date, result: ExeScriptCommandResult)] = []
+    /// Streamed frames, each visible from its time on.
+    var frames: [(at: Date, event: RuntimeEvent)] = []
+    /// Whether the batch stopped progressing (unresponsive provider): later results never come.
+    var stalled = false
+}
+
+struct ActivityRecord: Sendable {
+    var id: String
+    var agreementId: String
+    var provider: Int
+    var state: ActivityState = .initialized
+    var created: Date
+    var destroyed: Date?
+    var files: [String: [UInt8]] = [:]
+    var batches: [String: BatchRecord] = [:]
+    var batchOrder: [String] = []
+    var cpuSeconds: Double = 0
+    /// Until when the activity does not answer (`nil`: it answers).
+    var unresponsiveUntil: Date?
+    var pollsStopped = false
+    var lastDebitNote: String?
+    /// When the last command scheduled on the activity ends.
+    var busyUntil: Date
+    /// Files a background loop rewrites periodically (`while true; do date > f; sleep 5; done &`).
+    var periodic: [String: PeriodicWriter] = [:]
+}
+
+struct DebitNoteRecord: Sendable {
+    var note: DebitNote
+}
+
+struct InvoiceRecord: Sendable {
+    var invoice: Invoice
+}
+
+struct AllocationRecord: Sendable {
+    var allocation: Allocation
+    var released = false
+}
+
+/// Something the simulated providers do at a time of their own.
+enum ScheduledAction: Sendable {
+    case offer(subscriptionId: String, provider: Int)
+    case counterReply(subscriptionId: String, provider: Int, counterId: String)
+    case rejectProposal(subscriptionId: String, proposalId: String, reason: String)
+    case decideAgreement(agreementId: String, approve: Bool, reason: String)
+    case terminateAgreement(agreementId: String, reason: String)
+    case debitNote(activityId: String)
+    case invoice(agreementId: String)
+    case activityUnresponsive(activityId: String, duration: Duration?)
+    case activityResponsive(activityId: String)
+}
+
+struct Scheduled: Sendable {
+    var at: Date
+    var seq: Int
+    var action: ScheduledAction
+}
+
+/// A background shell loop that rewrites a file with a command's output every `interval`.
+struct PeriodicWriter: Sendable {
+    var command: String
+    var interval: Duration
+    var start: Date
+}

@@ -1,0 +1,168 @@
+public import YagnaAPI
+public import Foundation
+
+/// A simulated network: providers, their offers and behaviour, a fault schedule, faults of the
+/// daemon itself, and what a run of the scenario's app is expected to show.
+///
+/// Loaded from YAML by `Scenario.load(file:)`; the format is documented in `scenarios/README.md`.
+public struct Scenario: Sendable {
+    public var name: String
+    public var description: String = ""
+    /// The example app `golem-sim run` drives, with its arguments.
+    public var app: AppSpec?
+    /// The default seed of `golem-sim run` when none is given.
+    public var seed: UInt64 = 1
+    public var requestor = RequestorSpec()
+    public var providers: [ProviderSpec] = []
+    public var daemon = DaemonSpec()
+    public var expectations: [Expectation] = []
+
+    public init(name: String, providers: [ProviderSpec] = []) {
+        self.name = name
+        self.providers = providers
+    }
+}
+
+/// The app a scenario runs and its arguments (`tasks: 5`, `instances: 2`).
+public struct AppSpec: Sendable, Hashable {
+    public var name: String
+    public var arguments: [String: String]
+    public init(name: String, arguments: [String: String] = [:]) {
+        self.name = name
+        self.arguments = arguments
+    }
+}
+
+/// The requestor node's identity.
+public struct RequestorSpec: Sendable, Hashable {
+    public var identity = "0x" + String(repeating: "a1", count: 20)
+    public var name = "sim-requestor"
+    public init() {}
+}
+
+/// One simulated provider (a spec with `count > 1` is expanded into several at load time).
+public struct ProviderSpec: Sendable {
+    public var name: String
+    /// Properties that override or add to the default offer.
+    public var properties: Properties = [:]
+    public var pricing = Pricing()
+    public var multiActivity = true
+    /// How often debit notes come while an activity runs; `nil` for none.
+    public var debitNoteInterval: Duration? = .seconds(120)
+    /// Delay before the provider's offer appears after a demand is subscribed.
+    public var offerDelay: Duration = .milliseconds(100)
+    /// Delay of the provider's answers (counter-proposals, agreement approval).
+    public var responseDelay: Duration = .milliseconds(50)
+    /// Duration of a command that no rule sets.
+    public var commandDuration: Duration = .milliseconds(100)
+    /// Duration of `deploy`.
+    public var deployDuration: Duration = .seconds(1)
+    /// Command results chosen by matching the command line; the first match wins.
+    public var commands: [CommandRule] = []
+    public var faults: [ProviderFault] = []
+    /// Delay between the end of an agreement and its invoice.
+    public var invoiceDelay: Duration = .milliseconds(200)
+
+    public init(name: String) { self.name = name }
+}
+
+/// Linear pricing: a fixed start price plus per-second prices of usage.
+public struct Pricing: Sendable, Hashable {
+    public var start: Double = 0
+    public var perCpuSecond: Double = 0.0001
+    public var perDurationSecond: Double = 0.00001
+    public init() {}
+
+    /// The `golem.com.pricing.model.linear.coeffs` for the usage vector
+    /// `[golem.usage.duration_sec, golem.usage.cpu_sec]`: `[duration, cpu, start]`.
+    public var coefficients: [Double] { [perDurationSecond, perCpuSecond, start] }
+}
+
+/// A rule giving a command's result. `match` is a substring of the command line
+/// (`entry_point args…`), or a regular expression when written `/…/`.
+public struct CommandRule: Sendable, Hashable {
+    public var match: String
+    public var exitCode: Int = 0
+    public var stdout: String?
+    public var stderr: String?
+    public var duration: Duration?
+    public init(match: String) { self.match = match }
+
+    func matches(_ line: String) -> Bool {
+        if match.count > 2, match.hasPrefix("/"), match.hasSuffix("/") {
+            let pattern = String(match.dropFirst().dropLast())
+            return line.range(of: pattern, options: .regularExpression) != nil
+        }
+        return line.contains(match)
+    }
+}
+
+/// When a fault strikes: always, with a probability drawn from the seed, after a number of
+/// batches on an activity, or at a virtual time since the agreement was approved.
+public struct Trigger: Sendable, Hashable {
+    public var probability: Double = 1
+    public var afterBatches: Int?
+    public var at: Duration?
+    public init() {}
+}
+
+/// Something a provider does wrong.
+public enum ProviderFault: Sendable, Hashable {
+    case rejectProposal(reason: String, Trigger)
+    case rejectAgreement(reason: String, Trigger)
+    case failActivityCreation(message: String, Trigger)
+    /// Matching `run` commands end with this exit code and stderr.
+    case failCommand(match: String, exitCode: Int, stderr: String, Trigger)
+    /// The provider terminates the agreement (after N batches or at a time).
+    case terminateAgreement(reason: String, Trigger)
+    /// The activity goes unresponsive: state `Unresponsive`, batches stop progressing.
+    case unresponsive(duration: Duration?, Trigger)
+    /// Result polls of the activity stop answering (they time out).
+    case stopAnsweringPolls(Trigger)
+    case withholdInvoice(Trigger)
+    case delayInvoice(Duration, Trigger)
+    /// Debit notes at this interval, whatever was negotiated.
+    case debitNotesTooFast(interval: Duration, Trigger)
+}
+
+/// Faults and behaviour of the simulated daemon itself.
+public struct DaemonSpec: Sendable, Hashable {
+    /// Added to every answer.
+    public var latency: Duration = .zero
+    public var faults: [DaemonFault] = []
+    public init() {}
+}
+
+/// A fault of the daemon, for requests whose operation matches.
+public struct DaemonFault: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// 500 "GSB error: … endpoint address not found" (yapapi retries result polls).
+        case gsbError
+        /// 408 with an ErrorMessage.
+        case timeout
+        /// 504.
+        case gatewayTimeout
+        /// The connection closes without an answer.
+        case dropConnection
+        /// Extra latency before the answer.
+        case delay
+    }
+    public var kind: Kind
+    /// Which requests: an operation name (`activity.getExecBatchResults`), a path prefix, or `*`.
+    public var match: String = "*"
+    public var trigger = Trigger()
+    /// For `delay`: how long.
+    public var duration: Duration = .zero
+    /// Strike at most this many times (`nil`: no limit).
+    public var times: Int?
+    public init(kind: Kind) { self.kind = kind }
+}
+
+/// An outcome a run of the scenario's app must show.
+public enum Expectation: String, Sendable, Hashable, CaseIterable {
+    case allTasksAccepted = "all-tasks-accepted"
+    case serviceRunning = "service-reached-running"
+    case instanceRespawned = "instance-respawned-on-another-provider"
+    case invoicesAccepted = "all-invoices-accepted"
+    case appFails = "app-fails"
+}

@@ -1,0 +1,366 @@
+public import Foundation
+import Yams
+import YagnaAPI
+
+/// Why a scenario is invalid: the file, the line and the key at fault, and what to do.
+public struct ScenarioError: Error, Sendable, CustomStringConvertible {
+    public let file: String
+    public let line: Int?
+    public let key: String?
+    public let message: String
+
+    public var description: String {
+        var out = file
+        if let line { out += ":\(line)" }
+        out += ": "
+        if let key { out += "'\(key)': " }
+        return out + message
+    }
+}
+
+extension Scenario {
+    /// Loads and validates a scenario file.
+    public static func load(file path: String) throws(ScenarioError) -> Scenario {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ScenarioError(file: path, line: nil, key: nil, message: "cannot read the file (\(error.localizedDescription))")
+        }
+        return try parse(yaml: text, file: path)
+    }
+
+    /// Parses and validates scenario YAML; `file` names the source in errors.
+    public static func parse(yaml: String, file: String = "<scenario>") throws(ScenarioError) -> Scenario {
+        let node: Node?
+        do { node = try Yams.compose(yaml: yaml) } catch {
+            var line: Int?
+            if let e = error as? YamlError {
+                switch e {
+                case .scanner(_, _, let mark, _), .parser(_, _, let mark, _): line = mark.line
+                default: break
+                }
+            }
+            throw ScenarioError(file: file, line: line, key: nil, message: "not valid YAML: \(error)")
+        }
+        guard let node else { throw ScenarioError(file: file, line: 1, key: nil, message: "the file is empty; a scenario needs at least 'name' and 'providers'") }
+        let reader = YAMLReader(file: file)
+        return try reader.scenario(node)
+    }
+}
+
+struct YAMLReader {
+    let file: String
+
+    func fail(_ node: Node?, _ key: String?, _ message: String) -> ScenarioError {
+        ScenarioError(file: file, line: node?.mark?.line, key: key, message: message)
+    }
+
+    /// The entries of a mapping, checking every key is known.
+    func mapping(_ node: Node, _ what: String, known: [String]) throws(ScenarioError) -> [(String, Node, Node)] {
+        guard case .mapping(let m) = node else { throw fail(node, nil, "\(what) must be a mapping of keys") }
+        var out: [(String, Node, Node)] = []
+        for (k, v) in m {
+            guard case .scalar(let s) = k else { throw fail(k, nil, "keys must be plain strings") }
+            guard known.contains(s.string) else {
+                throw fail(k, s.string, "unknown key in \(what); known keys: \(known.joined(separator: ", "))")
+            }
+            out.append((s.string, k, v))
+        }
+        return out
+    }
+
+    func string(_ node: Node, _ key: String) throws(ScenarioError) -> String {
+        guard case .scalar(let s) = node else { throw fail(node, key, "must be a string") }
+        return s.string
+    }
+
+    func int(_ node: Node, _ key: String, min: Int = 0) throws(ScenarioError) -> Int {
+        guard case .scalar(let s) = node, let v = Int(s.string) else { throw fail(node, key, "must be an integer") }
+        guard v >= min else { throw fail(node, key, "must be at least \(min)") }
+        return v
+    }
+
+    func double(_ node: Node, _ key: String) throws(ScenarioError) -> Double {
+        guard case .scalar(let s) = node, let v = Double(s.string), v.isFinite else { throw fail(node, key, "must be a number") }
+        return v
+    }
+
+    func bool(_ node: Node, _ key: String) throws(ScenarioError) -> Bool {
+        guard case .scalar(let s) = node else { throw fail(node, key, "must be true or false") }
+        switch s.string.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw fail(node, key, "must be true or false")
+        }
+    }
+
+    func probability(_ node: Node, _ key: String) throws(ScenarioError) -> Double {
+        let p = try double(node, key)
+        guard (0...1).contains(p) else { throw fail(node, key, "must be between 0 and 1") }
+        return p
+    }
+
+    /// A duration: `250ms`, `2s`, `1.5m`, `1h`, or a number of seconds.
+    func duration(_ node: Node, _ key: String) throws(ScenarioError) -> Duration {
+        guard case .scalar(let s) = node else { throw fail(node, key, "must be a duration such as 250ms, 2s, 5m") }
+        let text = s.string.trimmingSpaces
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            if let v = Double(text.dropLast(suffix.count)), v >= 0, v.isFinite { return .nanoseconds(Int64(v * scale * 1e9)) }
+        }
+        if let v = Double(text), v >= 0, v.isFinite { return .nanoseconds(Int64(v * 1e9)) }
+        throw fail(node, key, "'\(text)' is not a duration; write 250ms, 2s, 5m or 1h")
+    }
+
+    func json(_ node: Node) -> JSONValue {
+        switch node {
+        case .scalar(let s):
+            guard s.style == .plain || s.style == .any else { return .string(s.string) }
+            let t = s.string
+            if t == "null" || t == "~" || t.isEmpty { return .null }
+            if t == "true" { return .bool(true) }
+            if t == "false" { return .bool(false) }
+            if Int(t) != nil { return .number(JSONNumber(literal: t)) }
+            if let d = Double(t), d.isFinite, t.first.map({ $0.isNumber || $0 == "-" }) == true {
+                return .number(JSONNumber(literal: t.contains(".") || t.contains("e") ? t : JSONNumber(d).literal))
+            }
+            return .string(t)
+        case .sequence(let seq): return .array(seq.map(json))
+        case .mapping(let m):
+            var o: [String: JSONValue] = [:]
+            for (k, v) in m { o[(try? string(k, "")) ?? ""] = json(v) }
+            return .object(o)
+        case .alias: return .null
+        }
+    }
+
+    func scenario(_ node: Node) throws(ScenarioError) -> Scenario {
+        let entries = try mapping(node, "the scenario", known: ["name", "description", "app", "seed", "requestor", "providers", "daemon", "expect"])
+        guard let nameNode = entries.first(where: { $0.0 == "name" })?.2 else { throw fail(node, "name", "a scenario needs a name") }
+        var scenario = Scenario(name: try string(nameNode, "name"))
+        var sawProviders = false
+        for (key, _, value) in entries {
+            switch key {
+            case "description": scenario.description = try string(value, key)
+            case "app": scenario.app = try app(value)
+            case "seed":
+                guard case .scalar(let s) = value, let seed = UInt64(s.string) else { throw fail(value, key, "must be a non-negative integer") }
+                scenario.seed = seed
+            case "requestor":
+                for (k, _, v) in try mapping(value, "requestor", known: ["identity", "name"]) {
+                    if k == "identity" { scenario.requestor.identity = try string(v, k) } else { scenario.requestor.name = try string(v, k) }
+                }
+            case "providers":
+                sawProviders = true
+                guard case .sequence(let seq) = value, !seq.isEmpty else { throw fail(value, key, "must be a non-empty list of providers") }
+                for item in seq { scenario.providers += try providers(item) }
+            case "daemon": scenario.daemon = try daemon(value)
+            case "expect":
+                guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of expectations") }
+                for item in seq {
+                    let text = try string(item, key)
+                    guard let e = Expectation(rawValue: text) else {
+                        throw fail(item, key, "unknown expectation '\(text)'; known: \(Expectation.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    scenario.expectations.append(e)
+                }
+            default: break
+            }
+        }
+        guard sawProviders else { throw fail(node, "providers", "a scenario needs at least one provider") }
+        var names = Set<String>()
+        for p in scenario.providers where !names.insert(p.name).inserted {
+            throw fail(node, "providers", "two providers are named '\(p.name)'; names must be unique")
+        }
+        return scenario
+    }
+
+    func app(_ node: Node) throws(ScenarioError) -> AppSpec {
+        if case .scalar(let s) = node { return AppSpec(name: s.string) }
+        var spec = AppSpec(name: "")
+        for (k, _, v) in try mapping(node, "app", known: ["name", "args"]) {
+            if k == "name" { spec.name = try string(v, k) } else {
+                for (ak, _, av) in try mappingAny(v, "app.args") { spec.arguments[ak] = try string(av, ak) }
+            }
+        }
+        guard !spec.name.isEmpty else { throw fail(node, "app.name", "the app needs a name (hello-task, many-tasks, file-transfer, simple-service)") }
+        return spec
+    }
+
+    func mappingAny(_ node: Node, _ what: String) throws(ScenarioError) -> [(String, Node, Node)] {
+        guard case .mapping(let m) = node else { throw fail(node, nil, "\(what) must be a mapping") }
+        var out: [(String, Node, Node)] = []
+        for (k, v) in m { out.append((try string(k, what), k, v)) }
+        return out
+    }
+
+    static let providerKeys = [
+        "name", "count", "properties", "pricing", "multi-activity", "debit-note-interval", "offer-delay", "response-delay",
+        "command-duration", "deploy-duration", "commands", "faults", "invoice-delay",
+    ]
+
+    func providers(_ node: Node) throws(ScenarioError) -> [ProviderSpec] {
+        let entries = try mapping(node, "a provider", known: Self.providerKeys)
+        guard let nameNode = entries.first(where: { $0.0 == "name" })?.2 else { throw fail(node, "name", "every provider needs a name") }
+        var spec = ProviderSpec(name: try string(nameNode, "name"))
+        var count = 1
+        for (key, _, value) in entries {
+            switch key {
+            case "count": count = try int(value, key, min: 1)
+            case "properties":
+                for (k, _, v) in try mappingAny(value, "properties") { spec.properties[k] = json(v) }
+            case "pricing":
+                for (k, _, v) in try mapping(value, "pricing", known: ["start", "per-cpu-second", "per-duration-second"]) {
+                    let d = try double(v, k)
+                    guard d >= 0 else { throw fail(v, k, "prices cannot be negative") }
+                    switch k {
+                    case "start": spec.pricing.start = d
+                    case "per-cpu-second": spec.pricing.perCpuSecond = d
+                    default: spec.pricing.perDurationSecond = d
+                    }
+                }
+            case "multi-activity": spec.multiActivity = try bool(value, key)
+            case "debit-note-interval":
+                if case .scalar(let s) = value, s.string == "none" { spec.debitNoteInterval = nil } else {
+                    let d = try duration(value, key)
+                    guard d > .zero else { throw fail(value, key, "must be positive, or 'none'") }
+                    spec.debitNoteInterval = d
+                }
+            case "offer-delay": spec.offerDelay = try duration(value, key)
+            case "response-delay": spec.responseDelay = try duration(value, key)
+            case "command-duration": spec.commandDuration = try duration(value, key)
+            case "deploy-duration": spec.deployDuration = try duration(value, key)
+            case "invoice-delay": spec.invoiceDelay = try duration(value, key)
+            case "commands":
+                guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of command rules") }
+                for item in seq { spec.commands.append(try commandRule(item)) }
+            case "faults":
+                guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of faults") }
+                for item in seq { spec.faults.append(try fault(item)) }
+            default: break
+            }
+        }
+        guard count > 1 else { return [spec] }
+        return (1...count).map { i in
+            var copy = spec
+            copy.name = "\(spec.name)-\(i)"
+            return copy
+        }
+    }
+
+    func commandRule(_ node: Node) throws(ScenarioError) -> CommandRule {
+        let entries = try mapping(node, "a command rule", known: ["match", "exit-code", "stdout", "stderr", "duration"])
+        guard let m = entries.first(where: { $0.0 == "match" })?.2 else { throw fail(node, "match", "a command rule needs 'match'") }
+        var rule = CommandRule(match: try string(m, "match"))
+        for (key, _, value) in entries {
+            switch key {
+            case "exit-code": rule.exitCode = try int(value, key)
+            case "stdout": rule.stdout = try string(value, key)
+            case "stderr": rule.stderr = try string(value, key)
+            case "duration": rule.duration = try duration(value, key)
+            default: break
+            }
+        }
+        return rule
+    }
+
+    static let faultKinds = [
+        "reject-proposal", "reject-agreement", "fail-activity-creation", "fail-command", "terminate-agreement", "unresponsive",
+        "stop-answering-polls", "withhold-invoice", "delay-invoice", "debit-notes-too-fast",
+    ]
+
+    func trigger(_ entries: [(String, Node, Node)]) throws(ScenarioError) -> Trigger {
+        var t = Trigger()
+        for (key, _, value) in entries {
+            switch key {
+            case "probability": t.probability = try probability(value, key)
+            case "after-batches": t.afterBatches = try int(value, key)
+            case "at": t.at = try duration(value, key)
+            default: break
+            }
+        }
+        return t
+    }
+
+    func fault(_ node: Node) throws(ScenarioError) -> ProviderFault {
+        let kindEntries = try mappingAny(node, "a fault")
+        guard kindEntries.count == 1, let (kind, keyNode, body) = kindEntries.first else {
+            throw fail(node, nil, "a fault is a mapping with one key, its kind: \(Self.faultKinds.joined(separator: ", "))")
+        }
+        guard Self.faultKinds.contains(kind) else {
+            throw fail(keyNode, kind, "unknown fault; known faults: \(Self.faultKinds.joined(separator: ", "))")
+        }
+        let common = ["probability", "after-batches", "at"]
+        var extra: [String] = []
+        switch kind {
+        case "reject-proposal", "reject-agreement", "terminate-agreement": extra = ["reason"]
+        case "fail-activity-creation": extra = ["message"]
+        case "fail-command": extra = ["match", "exit-code", "stderr"]
+        case "unresponsive", "delay-invoice": extra = ["duration"]
+        case "debit-notes-too-fast": extra = ["interval"]
+        default: break
+        }
+        var entries: [(String, Node, Node)] = []
+        if case .scalar(let s) = body, s.string.isEmpty || s.string == "{}" || s.string == "null" || s.string == "~" {
+            entries = []
+        } else {
+            entries = try mapping(body, "fault '\(kind)'", known: common + extra)
+        }
+        let t = try trigger(entries)
+        func value(_ k: String) -> Node? { entries.first { $0.0 == k }?.2 }
+        func str(_ k: String, _ d: String) throws(ScenarioError) -> String { if let n = value(k) { return try string(n, k) } else { return d } }
+        switch kind {
+        case "reject-proposal": return .rejectProposal(reason: try str("reason", "No capacity"), t)
+        case "reject-agreement": return .rejectAgreement(reason: try str("reason", "Provider busy"), t)
+        case "fail-activity-creation": return .failActivityCreation(message: try str("message", "Failed to create activity: exe-unit crashed"), t)
+        case "fail-command":
+            let code = try value("exit-code").map { (n: Node) throws(ScenarioError) -> Int in try int(n, "exit-code", min: 1) } ?? 1
+            return .failCommand(match: try str("match", ""), exitCode: code, stderr: try str("stderr", "command failed"), t)
+        case "terminate-agreement":
+            guard t.afterBatches != nil || t.at != nil else {
+                throw fail(body, kind, "say when: 'after-batches: N' or 'at: 30s'")
+            }
+            return .terminateAgreement(reason: try str("reason", "Provider terminated the agreement"), t)
+        case "unresponsive":
+            guard t.afterBatches != nil || t.at != nil else { throw fail(body, kind, "say when: 'after-batches: N' or 'at: 30s'") }
+            return .unresponsive(duration: try value("duration").map { (n: Node) throws(ScenarioError) -> Duration in try duration(n, "duration") }, t)
+        case "stop-answering-polls": return .stopAnsweringPolls(t)
+        case "withhold-invoice": return .withholdInvoice(t)
+        case "delay-invoice":
+            guard let d = value("duration") else { throw fail(body, kind, "needs 'duration'") }
+            return .delayInvoice(try duration(d, "duration"), t)
+        default:
+            guard let d = value("interval") else { throw fail(body, kind, "needs 'interval'") }
+            return .debitNotesTooFast(interval: try duration(d, "interval"), t)
+        }
+    }
+
+    func daemon(_ node: Node) throws(ScenarioError) -> DaemonSpec {
+        var spec = DaemonSpec()
+        for (key, _, value) in try mapping(node, "daemon", known: ["latency", "faults"]) {
+            if key == "latency" { spec.latency = try duration(value, key); continue }
+            guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of daemon faults") }
+            for item in seq {
+                let kinds = DaemonFault.Kind.allCases.map(\.rawValue)
+                let entries = try mapping(item, "a daemon fault", known: ["kind", "match", "probability", "after-batches", "at", "duration", "times"])
+                guard let k = entries.first(where: { $0.0 == "kind" })?.2 else { throw fail(item, "kind", "a daemon fault needs 'kind': \(kinds.joined(separator: ", "))") }
+                let name = try string(k, "kind")
+                let mapped = ["gsb-error": "gsbError", "timeout": "timeout", "gateway-timeout": "gatewayTimeout", "drop-connection": "dropConnection", "delay": "delay"][name]
+                guard let kind = mapped.flatMap(DaemonFault.Kind.init(rawValue:)) else {
+                    throw fail(k, "kind", "unknown daemon fault '\(name)'; known: gsb-error, timeout, gateway-timeout, drop-connection, delay")
+                }
+                var fault = DaemonFault(kind: kind)
+                fault.trigger = try trigger(entries)
+                for (fk, _, fv) in entries {
+                    switch fk {
+                    case "match": fault.match = try string(fv, fk)
+                    case "duration": fault.duration = try duration(fv, fk)
+                    case "times": fault.times = try int(fv, fk, min: 1)
+                    default: break
+                    }
+                }
+                spec.faults.append(fault)
+            }
+        }
+        return spec
+    }
+}
