@@ -7,7 +7,7 @@ extension NodeCore {
         switch (request.method, p.count, p.first) {
         case (.POST, 1, "demands"): return .respond(subscribe(request, now: now))
         case (.GET, 1, "demands"):
-            let list = demands.values.filter { !$0.removed }.map(\.demand).sorted { $0.timestamp < $1.timestamp }
+            let list = demands.values.filter { !$0.removed }.map(\.demand).sorted { ($0.timestamp, $0.demandId) < ($1.timestamp, $1.demandId) }
             return .respond(NodeCore.encode(200, list))
         case (.DELETE, 2, "demands"):
             guard var d = demands[p[1]], !d.removed else { return .respond(NodeCore.message(404, "Subscription [\(p[1])] not found")) }

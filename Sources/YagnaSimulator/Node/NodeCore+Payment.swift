@@ -47,7 +47,7 @@ extension NodeCore {
                 properties: [.init(key: "golem.com.payment.platform.\(NodeCore.platform).address", value: requestorId), .init(key: "golem.com.payment.protocol.version", value: "3")],
                 constraints: ["(golem.com.payment.platform.\(NodeCore.platform).address=*)"]))
         case (.GET, 1, "debitNotes"):
-            return NodeCore.encode(200, debitNotes.values.map(\.note).sorted { $0.timestamp < $1.timestamp })
+            return NodeCore.encode(200, debitNotes.values.map(\.note).sorted { ($0.timestamp, $0.debitNoteId) < ($1.timestamp, $1.debitNoteId) })
         case (.GET, 2, "debitNotes"):
             guard let d = debitNotes[p[1]] else { return NodeCore.message(404, "Debit note [\(p[1])] not found") }
             return NodeCore.encode(200, d.note)
@@ -55,7 +55,7 @@ extension NodeCore {
         case (.POST, 3, "debitNotes") where p[2] == "reject":
             return NodeCore.message(501, "Rejecting debit notes is not implemented")
         case (.GET, 1, "invoices"):
-            return NodeCore.encode(200, invoices.values.map(\.invoice).sorted { $0.timestamp < $1.timestamp })
+            return NodeCore.encode(200, invoices.values.map(\.invoice).sorted { ($0.timestamp, $0.invoiceId) < ($1.timestamp, $1.invoiceId) })
         case (.GET, 2, "invoices"):
             guard let i = invoices[p[1]] else { return NodeCore.message(404, "Invoice [\(p[1])] not found") }
             return NodeCore.encode(200, i.invoice)

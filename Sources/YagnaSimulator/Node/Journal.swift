@@ -1,0 +1,56 @@
+public import YagnaAPI
+
+/// One exchange the node served, in order: the request, the answer, and for streams the frames
+/// sent. Offsets are nanoseconds of the node's clock since it started.
+public struct JournalEntry: Sendable, Hashable {
+    public var sequence: Int
+    public var startOffset: Int64
+    public var endOffset: Int64
+    public var method: String
+    /// The path with its query.
+    public var target: String
+    public var requestBody: [UInt8]
+    public var status: Int
+    public var responseBody: [UInt8]
+    /// SSE frames with their offsets, for streamed answers.
+    public var frames: [(offset: Int64, event: ServerSentEvent)]
+
+    public static func == (a: JournalEntry, b: JournalEntry) -> Bool {
+        a.sequence == b.sequence && a.startOffset == b.startOffset && a.endOffset == b.endOffset && a.method == b.method
+            && a.target == b.target && a.requestBody == b.requestBody && a.status == b.status && a.responseBody == b.responseBody
+            && a.frames.map(\.offset) == b.frames.map(\.offset) && a.frames.map(\.event) == b.frames.map(\.event)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(sequence)
+        h.combine(target)
+    }
+
+    /// The path without its query.
+    public var path: String { String(target.split(separator: "?", maxSplits: 1).first ?? "") }
+}
+
+/// A stable 64-bit FNV-1a digest of the ordered journal, as 16 hex digits: the same run gives
+/// the same hash in every process and on every machine.
+public func traceHash(_ journal: [JournalEntry]) -> String {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    func mix(_ bytes: some Sequence<UInt8>) {
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        h = (h ^ 0xFF) &* 0x100_0000_01B3
+    }
+    for e in journal {
+        mix(String(e.startOffset).utf8)
+        mix(String(e.endOffset).utf8)
+        mix(e.method.utf8)
+        mix(e.target.utf8)
+        mix(e.requestBody)
+        mix(String(e.status).utf8)
+        mix(e.responseBody)
+        for f in e.frames {
+            mix(String(f.offset).utf8)
+            mix(f.event.wireText.utf8)
+        }
+    }
+    let s = String(h, radix: 16)
+    return String(repeating: "0", count: 16 - s.count) + s
+}

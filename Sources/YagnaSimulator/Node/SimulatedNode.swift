@@ -1,0 +1,169 @@
+public import Foundation
+public import YagnaAPI
+public import GolemTime
+
+/// The simulated yagna node: drives a `NodeCore` on an injected clock, keeps long polls open,
+/// streams batch results, applies the daemon's faults, and journals every exchange.
+///
+/// Both front ends use it: `InProcessTransport` (no sockets, for virtual-time runs) and the
+/// HTTP server of `SimulatorServer`.
+public actor SimulatedNode {
+    /// The answer to a request.
+    public enum Reply: Sendable {
+        case response(YagnaResponse)
+        case stream(AsyncThrowingStream<ServerSentEvent, any Error>)
+        /// Close the connection without answering.
+        case drop
+    }
+
+    var core: NodeCore
+    public nonisolated let clock: any GolemClock
+    public nonisolated let appKey: String
+    public nonisolated let scenario: Scenario
+    public nonisolated let seed: UInt64
+    let notifier = ChangeNotifier()
+    let start: Date
+    var entries: [JournalEntry] = []
+    var faultRandom: SeededRandom
+    var faultCounts: [Int: Int] = [:]
+
+    public init(scenario: Scenario, seed: UInt64, clock: any GolemClock, appKey: String, files: any FileExchange) {
+        self.core = NodeCore(scenario: scenario, seed: seed, appKey: appKey, files: files)
+        self.clock = clock
+        self.appKey = appKey
+        self.scenario = scenario
+        self.seed = seed
+        self.start = clock.now
+        self.faultRandom = SeededRandom(seed: seed).derived("daemon")
+    }
+
+    /// Every exchange served so far, in order.
+    public var journal: [JournalEntry] { entries }
+
+    /// A snapshot of the node's state, for checks and invariants.
+    public var state: NodeSnapshot { NodeSnapshot(core) }
+
+    func offset(_ date: Date) -> Int64 { start.duration(to: date).totalNanoseconds }
+
+    /// Serves one request.
+    public func handle(_ request: NodeRequest) async -> Reply {
+        let started = clock.now
+        let index = entries.count
+        entries.append(JournalEntry(
+            sequence: index, startOffset: offset(started), endOffset: offset(started), method: request.method.rawValue,
+            target: request.target, requestBody: request.body, status: 0, responseBody: [], frames: []))
+        if let fault = daemonFault(for: request) {
+            switch fault.kind {
+            case .delay: try? await clock.sleep(for: fault.duration)
+            case .gsbError: return finish(index, .response(NodeCore.message(500, "GSB error: GSB failure: Bad request: endpoint address not found")))
+            case .timeout: return finish(index, .response(NodeCore.message(408, "Timeout")))
+            case .gatewayTimeout: return finish(index, .response(NodeCore.message(504, "Timeout waiting for acknowledgement")))
+            case .dropConnection: return finish(index, .drop)
+            }
+        }
+        if scenario.daemon.latency > .zero { try? await clock.sleep(for: scenario.daemon.latency) }
+        let outcome = core.handle(request, now: clock.now)
+        notifier.notify()
+        switch outcome {
+        case .respond(let r): return finish(index, .response(r))
+        case .drop: return finish(index, .drop)
+        case .wait(let poll, let deadline):
+            while true {
+                let now = clock.now
+                let final = now >= deadline
+                if let r = core.retry(poll, now: now, final: final) {
+                    notifier.notify()
+                    return finish(index, .response(r))
+                }
+                let generation = notifier.generation
+                let wake = min(deadline, core.nextScheduledTime ?? deadline)
+                await notifier.wait(after: generation, until: max(wake, now), clock: clock)
+                if Task.isCancelled { return finish(index, .drop) }
+            }
+        case .stream(let activityId, let batchId):
+            entries[index].status = 200
+            let cursor = StreamCursor(node: self, entry: index, activityId: activityId, batchId: batchId)
+            return .stream(AsyncThrowingStream { try await cursor.next() })
+        }
+    }
+
+    private func finish(_ index: Int, _ reply: Reply) -> Reply {
+        entries[index].endOffset = offset(clock.now)
+        switch reply {
+        case .response(let r):
+            entries[index].status = r.status
+            entries[index].responseBody = r.body
+        case .drop: entries[index].status = -1
+        case .stream: entries[index].status = 200
+        }
+        return reply
+    }
+
+    /// The next frame of a streamed batch (`nil` once the batch is finished).
+    func frame(activityId: String, batchId: String, after count: Int, entry: Int) async -> ServerSentEvent? {
+        while true {
+            core.advance(to: clock.now)
+            let (frames, next, finished) = core.frames(activityId, batchId, now: clock.now)
+            if frames.count > count {
+                let event = frames[count]
+                let data = JSONWriter.string(JSONValue(event))
+                let sse = ServerSentEvent(event: "runtime", data: data, id: String(count + 1))
+                entries[entry].frames.append((offset(clock.now), sse))
+                entries[entry].endOffset = offset(clock.now)
+                return sse
+            }
+            if finished && frames.count == count { return nil }
+            let generation = notifier.generation
+            let wake = next ?? clock.now.addingTimeInterval(15)
+            await notifier.wait(after: generation, until: wake, clock: clock)
+            if Task.isCancelled { return nil }
+        }
+    }
+
+    func daemonFault(for request: NodeRequest) -> DaemonFault? {
+        let line = "\(request.method.rawValue) \(request.path)"
+        for (i, fault) in scenario.daemon.faults.enumerated() {
+            guard fault.match == "*" || line.contains(fault.match) else { continue }
+            if let times = fault.times, faultCounts[i, default: 0] >= times { continue }
+            guard fault.trigger.probability >= 1 || faultRandom.chance(fault.trigger.probability) else { continue }
+            faultCounts[i, default: 0] += 1
+            return fault
+        }
+        return nil
+    }
+}
+
+/// Pulls a batch's frames one by one for a streamed answer.
+final class StreamCursor: Sendable {
+    let node: SimulatedNode
+    let entry: Int
+    let activityId: String
+    let batchId: String
+    private let count = Mutex2(0)
+
+    init(node: SimulatedNode, entry: Int, activityId: String, batchId: String) {
+        self.node = node
+        self.entry = entry
+        self.activityId = activityId
+        self.batchId = batchId
+    }
+
+    func next() async throws -> ServerSentEvent? {
+        let n = count.value
+        guard let frame = await node.frame(activityId: activityId, batchId: batchId, after: n, entry: entry) else { return nil }
+        count.value = n + 1
+        return frame
+    }
+}
+
+import Synchronization
+
+/// A tiny lock-protected box.
+final class Mutex2<Value: Sendable>: Sendable {
+    private let m: Mutex<Value>
+    init(_ v: Value) { m = Mutex(v) }
+    var value: Value {
+        get { m.withLock { $0 } }
+        set { m.withLock { $0 = newValue } }
+    }
+}
