@@ -120,6 +120,7 @@ let package = Package(
                 "YagnaAPI", "YagnaHTTP", "GolemTime", "GolemRequestor", "YagnaSimulator", "SimulatorServer",
                 "GolemRecording", "GolemTesting", "GolemExamples",
             ],
+            resources: [.copy("Fixtures")],
             swiftSettings: upcoming
         ),
     ]

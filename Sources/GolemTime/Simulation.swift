@@ -224,10 +224,16 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
 public struct VirtualClock: GolemClock {
     let simulation: Simulation
 
-    public var now: Date { simulation.start.addingTimeInterval(Double(simulation.nowNanoseconds) / 1e9) }
+    public var now: Date { date(simulation.nowNanoseconds) }
 
     public func sleep(until deadline: Date) async throws {
-        let target = Int64(((deadline.timeIntervalSince1970 - simulation.start.timeIntervalSince1970) * 1e9).rounded())
+        // `Date` holds seconds as a Double (about 120 ns apart at today's dates), so round up until
+        // the wake-up time, read back as a `Date`, is not before the deadline: a sleeper must
+        // never wake to a `now` that is still earlier than what it waited for.
+        var target = Int64(((deadline.timeIntervalSince1970 - simulation.start.timeIntervalSince1970) * 1e9).rounded(.up))
+        while date(target) < deadline { target += 64 }
         try await simulation.sleep(untilNanoseconds: target)
     }
+
+    func date(_ nanoseconds: Int64) -> Date { simulation.start.addingTimeInterval(Double(nanoseconds) / 1e9) }
 }

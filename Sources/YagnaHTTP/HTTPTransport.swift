@@ -66,7 +66,7 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
     func makeRequest(_ request: YagnaRequest) -> HTTPClientRequest {
         var r = HTTPClientRequest(url: endpoints.base(for: request.service) + request.pathWithQuery)
         r.method = NIOHTTP1.HTTPMethod(rawValue: request.method.rawValue)
-        r.headers.add(name: "Authorization", value: "Bearer \(endpoints.appKey)")
+        if request.service != .registry { r.headers.add(name: "Authorization", value: "Bearer \(endpoints.appKey)") }
         for header in request.headers { r.headers.replaceOrAdd(name: header.name, value: header.value) }
         if let body = request.body {
             if !r.headers.contains(name: "Content-Type") { r.headers.add(name: "Content-Type", value: "application/json") }

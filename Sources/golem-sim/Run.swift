@@ -1,4 +1,8 @@
 import ArgumentParser
+import Foundation
+import GolemTesting
+import YagnaAPI
+import YagnaSimulator
 
 extension GolemSim {
     struct Run: AsyncParsableCommand {
@@ -10,8 +14,39 @@ extension GolemSim {
         @Option(help: "Write a JUnit XML report here.") var junit: String?
 
         func run() async throws {
-            _ = try loadScenario(scenarioFile)
-            throw fail("run is not built yet")
+            let scenario = try loadScenario(scenarioFile)
+            guard scenario.app != nil else { throw fail("\(scenarioFile): the scenario names no 'app' to run") }
+            let report: SimulationReport
+            do { report = try await SimulatedNetwork.runExample(scenario: scenario, seed: seed) } catch {
+                throw fail("\(scenarioFile): \(error)")
+            }
+            if json {
+                let object: JSONValue = [
+                    "verdict": .string(report.passed ? "pass" : "fail"), "traceHash": .string(report.traceHash), "seed": .string(String(report.seed)),
+                    "scenario": .string(report.scenario), "virtualSeconds": .double(report.virtualSeconds), "wallSeconds": .double(report.wallSeconds),
+                    "failedChecks": .array(report.failures.map { .string($0) }), "exchanges": .int(report.journal.count),
+                ]
+                print(JSONWriter.string(object))
+            } else {
+                for line in report.output { print(line) }
+                if let summary = report.summary { print(summary) }
+                print("verdict: \(report.passed ? "pass" : "fail")")
+                print(String(format: "virtual time: %.1f s, wall time: %.3f s, %d exchanges", report.virtualSeconds, report.wallSeconds, report.journal.count))
+                print("trace hash: \(report.traceHash) (seed \(report.seed))")
+                for failure in report.failures { print("failed check: \(failure)") }
+            }
+            if let junit {
+                let cases = report.failures.isEmpty
+                    ? "<testcase name=\"seed-\(report.seed)\" classname=\"\(xml(report.scenario))\" time=\"\(report.wallSeconds)\"/>"
+                    : "<testcase name=\"seed-\(report.seed)\" classname=\"\(xml(report.scenario))\" time=\"\(report.wallSeconds)\"><failure message=\"\(xml(report.failures.joined(separator: "; ")))\"/></testcase>"
+                let text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"golem-sim run\" tests=\"1\" failures=\"\(report.passed ? 0 : 1)\">\(cases)</testsuite>\n"
+                do { try text.write(toFile: junit, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(junit): \(error)") }
+            }
+            if !report.passed { throw Exit.checkFailed }
+        }
+
+        func xml(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
     }
 }

@@ -101,3 +101,28 @@ public struct IdentityAPI: Sendable {
         try await caller.decode(VersionInfo.self, caller.request("version.get", .GET, "/version/get"))
     }
 }
+
+/// What the image registry knows of an image.
+public struct ImageInfo: Codable, Sendable, Hashable {
+    public var http: String?
+    public var https: String?
+    public var sha3: String
+    public var size: Int?
+    public var tag: String?
+    public var unknownFields = UnknownFields()
+}
+
+/// The image registry (`GET {registry}/v1/image/info`), as yapapi's `vm.repo` calls it.
+public struct RegistryAPI: Sendable {
+    let caller: Caller
+    public init(transport: any Transport) { caller = Caller(transport: transport, service: .registry) }
+
+    /// Resolves an image by hash or tag.
+    public func imageInfo(hash: String? = nil, tag: String? = nil) async throws -> ImageInfo {
+        var q: [QueryItem] = []
+        if let hash { q.append(QueryItem("hash", hash)) }
+        if let tag { q.append(QueryItem("tag", tag)) }
+        q.append(QueryItem("count", "true"))
+        return try await caller.decode(ImageInfo.self, caller.request("registry.imageInfo", .GET, "/v1/image/info", query: q))
+    }
+}

@@ -11,6 +11,7 @@ public struct YagnaClient: Sendable {
     public var activity: ActivityAPI { ActivityAPI(transport: transport) }
     public var payment: PaymentAPI { PaymentAPI(transport: transport) }
     public var identity: IdentityAPI { IdentityAPI(transport: transport) }
+    public var registry: RegistryAPI { RegistryAPI(transport: transport) }
 
     public init(transport: any Transport) { self.transport = transport }
 }

@@ -8,6 +8,8 @@ public enum YagnaService: String, Sendable, Hashable, CaseIterable {
     case activity
     case payment
     case net
+    /// The image registry (`GOLEM_REGISTRY_URL`); requests to it carry no app key.
+    case registry
 }
 
 /// An HTTP method.

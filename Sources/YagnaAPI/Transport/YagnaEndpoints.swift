@@ -9,6 +9,8 @@ public struct YagnaEndpoints: Sendable, Hashable {
     public var activity: String
     public var payment: String
     public var net: String
+    /// The image registry's base URL (`GOLEM_REGISTRY_URL`, default the public registry).
+    public var registry: String = "https://registry.golem.network"
     /// The app key. Never printed: `description` redacts it.
     public var appKey: String
 
@@ -39,6 +41,7 @@ public struct YagnaEndpoints: Sendable, Hashable {
         if let v = environment["YAGNA_ACTIVITY_URL"] { endpoints.activity = v }
         if let v = environment["YAGNA_PAYMENT_URL"] { endpoints.payment = v }
         if let v = environment["YAGNA_NET_URL"] { endpoints.net = v }
+        if let v = environment["GOLEM_REGISTRY_URL"], !v.isEmpty { endpoints.registry = v.hasSuffix("/") ? String(v.dropLast()) : v }
         return endpoints
     }
 
@@ -50,6 +53,7 @@ public struct YagnaEndpoints: Sendable, Hashable {
         case .activity: activity
         case .payment: payment
         case .net: net
+        case .registry: registry
         }
     }
 }

@@ -18,6 +18,7 @@ public struct InProcessTransport: Transport {
         case .activity: "/activity-api/v1"
         case .payment: "/payment-api/v1"
         case .net: "/net-api/v1"
+        case .registry: ""
         }
     }
 

@@ -62,6 +62,7 @@ public actor SimulatedNode {
             }
         }
         if scenario.daemon.latency > .zero { try? await clock.sleep(for: scenario.daemon.latency) }
+        if ProcessInfo.processInfo.environment["GOLEM_SIM_TRACE"] != nil { FileHandle.standardError.write(Data("\(offset(clock.now) / 1_000_000)ms \(request.method.rawValue) \(request.target)\n".utf8)) }
         let outcome = core.handle(request, now: clock.now)
         notifier.notify()
         switch outcome {

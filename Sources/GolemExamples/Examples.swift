@@ -1,0 +1,94 @@
+public import GolemRequestor
+public import YagnaAPI
+public import GolemTime
+public import Foundation
+
+/// The example apps' logic, shared by their thin executables and by `golem-sim run`.
+public enum Examples {
+    /// The image the examples run (resolved through the registry).
+    public static let image = VMPayload.image(hash: "d646d7b93083d817846c2ae5c62c72ca0507782385a2e29291a3d376")
+
+    /// The names `golem-sim run` knows.
+    public static let names = ["hello-task", "many-tasks", "file-transfer"]
+
+    /// hello-task: one task running `date` on one provider; returns its output.
+    public static func helloTask(_ golem: Golem, print: @Sendable (String) -> Void) async throws -> String {
+        let results = try await golem.executeTasks(["date"], payload: image, maxWorkers: 1, timeout: .seconds(300)) { ctx, task in
+            let script = ctx.newScript()
+            let date = script.run("/bin/sh", "-c", task.data)
+            try await ctx.execute(script)
+            return try await date.value.stdout ?? ""
+        }
+        let output = results.first?.value ?? ""
+        print(output.hasSuffix("\n") ? String(output.dropLast()) : output)
+        return output
+    }
+
+    /// many-tasks: `count` tasks spread over providers, each echoing its number.
+    public static func manyTasks(_ golem: Golem, count: Int, print: @escaping @Sendable (String) -> Void) async throws -> [String] {
+        let results = try await golem.executeTasks(Array(0..<count), payload: image, maxWorkers: 5, maxAttempts: 5, timeout: .seconds(1800)) { ctx, task in
+            let script = ctx.newScript()
+            let out = script.run("/bin/sh", "-c", "echo task \(task.data)")
+            try await ctx.execute(script)
+            let text = try await out.value.stdout ?? ""
+            guard text.hasPrefix("task \(task.data)") else { throw TaskRejected("unexpected output: \(text)") }
+            return text
+        } onAccepted: { result in
+            print("task \(result.id) done on \(result.provider) (attempt \(result.attempts))")
+        }
+        return results.map(\.value)
+    }
+
+    /// file-transfer: uploads bytes, runs a command on them, downloads the result.
+    public static func fileTransfer(_ golem: Golem, print: @Sendable (String) -> Void) async throws -> [UInt8] {
+        let input = Array("golem simulated file transfer\n".utf8)
+        let results = try await golem.executeTasks([input], payload: image, maxWorkers: 1, timeout: .seconds(300)) { ctx, task in
+            let script = ctx.newScript()
+            script.sendBytes(task.data, to: "/golem/work/input.txt")
+            script.run("/bin/sh", "-c", "cat /golem/work/input.txt > /golem/work/output.txt; echo done >> /golem/work/output.txt")
+            let output = script.downloadBytes(from: "/golem/work/output.txt")
+            try await ctx.execute(script)
+            return try await output.value
+        }
+        let bytes = results.first?.value ?? []
+        print("downloaded \(bytes.count) bytes: \(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\n", with: "⏎"))")
+        return bytes
+    }
+
+    /// Runs an example by name with its arguments and prints the summary.
+    public static func run(
+        _ name: String, arguments: [String: String], transport: any Transport, clock: any GolemClock, storage: (any FileStorage)?,
+        budget: Decimal = 1, environment: [String: String] = [:], print: @escaping @Sendable (String) -> Void
+    ) async throws -> RunSummary {
+        var configuration = GolemConfiguration(budget: budget)
+        configuration.apply(environment: environment)
+        if let wait = arguments["invoice-wait"].flatMap(Double.init) { configuration.invoiceWait = .milliseconds(Int64(wait * 1000)) }
+        let summary = SummaryBox()
+        configuration.onEvent = { summary.record($0) }
+        try await Golem.withGolem(transport: transport, configuration: configuration, clock: clock, storage: storage) { golem in
+            switch name {
+            case "hello-task": _ = try await helloTask(golem, print: print)
+            case "many-tasks": _ = try await manyTasks(golem, count: Int(arguments["tasks"] ?? "10") ?? 10, print: print)
+            case "file-transfer": _ = try await fileTransfer(golem, print: print)
+            default: throw UnknownExample(name: name)
+            }
+        }
+        return summary.value
+    }
+}
+
+/// An example name `run` does not know.
+public struct UnknownExample: Error, CustomStringConvertible {
+    public var name: String
+    public init(name: String) { self.name = name }
+    public var description: String { "unknown example '\(name)'; known: \(Examples.names.joined(separator: ", "))" }
+}
+
+import Synchronization
+
+/// Collects the summary from the event callback, including the payments settled at shutdown.
+final class SummaryBox: Sendable {
+    private let m = Mutex(RunSummary())
+    func record(_ e: GolemEvent) { m.withLock { $0.record(e) } }
+    var value: RunSummary { m.withLock { $0 } }
+}

@@ -1,0 +1,38 @@
+public import Foundation
+
+/// How a `Golem` engine runs: budget, payment platform, subnet, market strategy, timeouts.
+public struct GolemConfiguration: Sendable {
+    /// The most the engine may spend, reserved as one allocation.
+    public var budget: Decimal
+    public var subnet: String = "public"
+    public var paymentDriver: String = "erc20"
+    public var paymentNetwork: String = "holesky"
+    /// How long shutdown waits for due invoices before reporting them unpaid (yapapi: 30 s).
+    public var invoiceWait: Duration = .seconds(30)
+    /// How long a demand is valid.
+    public var demandExpiration: Duration = .minutes(15)
+    /// How the engine scores and filters offers.
+    public var strategy: any MarketStrategy = LeastExpensiveLinear()
+    /// Called with every event, in order, on the engine's task.
+    public var onEvent: (@Sendable (GolemEvent) -> Void)?
+
+    public init(budget: Decimal) { self.budget = budget }
+
+    /// The payment platform name (`erc20-holesky-tglm`): token `glm` on mainnet and polygon,
+    /// `tglm` elsewhere, as yapapi names it.
+    public var paymentPlatform: String {
+        let token = ["mainnet", "polygon"].contains(paymentNetwork) ? "glm" : "tglm"
+        return "\(paymentDriver)-\(paymentNetwork)-\(token)"
+    }
+
+    /// Reads `YAGNA_SUBNET`, `YAGNA_PAYMENT_DRIVER` and `YAGNA_PAYMENT_NETWORK` like yapapi.
+    public mutating func apply(environment: [String: String]) {
+        if let v = environment["YAGNA_SUBNET"], !v.isEmpty { subnet = v }
+        if let v = environment["YAGNA_PAYMENT_DRIVER"], !v.isEmpty { paymentDriver = v }
+        if let v = environment["YAGNA_PAYMENT_NETWORK"], !v.isEmpty { paymentNetwork = v }
+    }
+}
+
+extension Duration {
+    static func minutes(_ m: Int64) -> Duration { .seconds(m * 60) }
+}

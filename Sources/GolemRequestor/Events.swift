@@ -1,0 +1,74 @@
+public import Foundation
+
+/// Everything the engine does, as a typed event: market, agreements, activities, scripts,
+/// commands, tasks and payments.
+public enum GolemEvent: Sendable, Hashable {
+    case allocationCreated(id: String, amount: Decimal)
+    case allocationReleased(id: String)
+    case demandSubscribed(id: String)
+    case proposalReceived(provider: String, proposalId: String)
+    case proposalRejected(provider: String, reason: String)
+    case proposalResponded(provider: String, proposalId: String)
+    case agreementCreated(provider: String, agreementId: String)
+    case agreementConfirmed(provider: String, agreementId: String)
+    case agreementRejected(provider: String, agreementId: String, reason: String)
+    case agreementTerminated(provider: String, agreementId: String, byProvider: Bool, reason: String)
+    case activityCreated(provider: String, activityId: String)
+    case activityCreateFailed(provider: String, reason: String)
+    case activityDestroyed(provider: String, activityId: String)
+    case scriptSent(provider: String, batchId: String, commands: Int)
+    case scriptFinished(provider: String, batchId: String)
+    case commandFailed(provider: String, command: String, message: String)
+    case taskStarted(taskId: Int, provider: String)
+    case taskAccepted(taskId: Int, provider: String)
+    case taskRejected(taskId: Int, provider: String, reason: String, retry: Bool)
+    case providerExcluded(provider: String, reason: String)
+    case debitNoteAccepted(provider: String, debitNoteId: String, amount: Decimal)
+    case debitNoteIgnored(provider: String, debitNoteId: String, reason: String)
+    case invoiceAccepted(provider: String, invoiceId: String, amount: Decimal)
+    case invoiceRejected(provider: String, invoiceId: String, reason: String)
+    case unpaidAgreement(provider: String, agreementId: String)
+    case serviceStateChanged(instance: Int, from: String, to: String)
+}
+
+/// Per-provider totals the examples print at the end.
+public struct ProviderSummary: Sendable, Hashable {
+    public var name: String
+    public var tasksAccepted = 0
+    public var failures = 0
+    public var cost: Decimal = 0
+}
+
+/// A run's summary, built from the event stream.
+public struct RunSummary: Sendable, CustomStringConvertible {
+    public var providers: [String: ProviderSummary] = [:]
+    public var unpaidAgreements = 0
+
+    public init() {}
+
+    public mutating func record(_ event: GolemEvent) {
+        switch event {
+        case .taskAccepted(_, let p): providers[p, default: .init(name: p)].tasksAccepted += 1
+        case .taskRejected(_, let p, _, _), .commandFailed(let p, _, _), .activityCreateFailed(let p, _):
+            providers[p, default: .init(name: p)].failures += 1
+        case .invoiceAccepted(let p, _, let amount): providers[p, default: .init(name: p)].cost += amount
+        case .unpaidAgreement: unpaidAgreements += 1
+        default: break
+        }
+    }
+
+    public var totalCost: Decimal { providers.values.reduce(0) { $0 + $1.cost } }
+
+    public var description: String {
+        var lines = ["provider                 tasks  failures  cost (GLM)"]
+        for p in providers.values.sorted(by: { $0.name < $1.name }) {
+            lines.append("\(p.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(p.tasksAccepted).leftPad(5))  \(String(p.failures).leftPad(8))  \(NSDecimalNumber(decimal: p.cost).stringValue)")
+        }
+        lines.append("total cost: \(NSDecimalNumber(decimal: totalCost).stringValue) GLM" + (unpaidAgreements > 0 ? ", \(unpaidAgreements) agreement(s) left unpaid" : ""))
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { String(repeating: " ", count: max(0, n - count)) + self }
+}

@@ -1,0 +1,174 @@
+public import YagnaAPI
+public import GolemTime
+public import Foundation
+public import Logging
+
+/// The requestor engine: one allocation for the budget, market negotiation, agreements,
+/// activities, the task model, payments and the event stream.
+///
+/// Design note: the engine is scoped. `withGolem` creates the allocation, runs your code and
+/// then always cleans up, on success, error and cancellation alike: agreements terminated,
+/// activities destroyed, due invoices awaited (for a bounded time) and accepted, demands
+/// unsubscribed and the allocation released. Time comes from the injected clock, so the same
+/// code runs in real time against a daemon and in virtual time against the simulator.
+///
+/// ```swift
+/// try await Golem.withGolem(transport: transport, configuration: .init(budget: 1)) { golem in
+///     for try await result in golem.executeTasks(["a", "b"], payload: .image(tag: "golem/alpine:latest")) { ctx, task in
+///         let script = ctx.newScript()
+///         let out = script.run("/bin/sh", "-c", "echo \(task.data)")
+///         try await ctx.execute(script)
+///         return try await out.value.stdout ?? ""
+///     } { print(result.value) }
+/// }
+/// ```
+public actor Golem {
+    public nonisolated let yagna: YagnaClient
+    public nonisolated let configuration: GolemConfiguration
+    public nonisolated let clock: any GolemClock
+    nonisolated let storage: (any FileStorage)?
+    nonisolated let logger: Logger
+
+    public private(set) var allocation: Allocation?
+    var identity: String?
+    var decoration = DemandDecoration(properties: [], constraints: [])
+    var subscriptions: [String] = []
+    /// Agreements this engine made, by id: provider name and whether an invoice is settled.
+    var agreements: [String: AgreementBook] = [:]
+    var agreementOrder: [String] = []
+    var activities: Set<String> = []
+    public private(set) var summary = RunSummary()
+    public private(set) var events: [GolemEvent] = []
+    var paymentsStopped = false
+    var spent: Decimal = 0
+
+    struct AgreementBook {
+        var provider: String
+        var providerId: String
+        var terminated = false
+        var invoiceAccepted = false
+    }
+
+    init(yagna: YagnaClient, configuration: GolemConfiguration, clock: any GolemClock, storage: (any FileStorage)?, logger: Logger) {
+        self.yagna = yagna
+        self.configuration = configuration
+        self.clock = clock
+        self.storage = storage
+        self.logger = logger
+    }
+
+    /// Runs `body` with an engine and cleans up afterwards, whatever happens.
+    public static func withGolem<R: Sendable>(
+        transport: any Transport, configuration: GolemConfiguration, clock: any GolemClock = SystemClock(),
+        storage: (any FileStorage)? = nil, logger: Logger = Logger(label: "golem"),
+        _ body: @Sendable (Golem) async throws -> R
+    ) async throws -> R {
+        let golem = Golem(yagna: YagnaClient(transport: transport), configuration: configuration, clock: clock, storage: storage, logger: logger)
+        try await golem.start()
+        let result: Result<R, any Error>
+        do {
+            result = .success(try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await golem.paymentLoop() }
+                defer { group.cancelAll() }
+                let value: R
+                do { value = try await body(golem) } catch {
+                    await golem.shutdown()
+                    throw error
+                }
+                await golem.shutdown()
+                return value
+            })
+        } catch {
+            result = .failure(error)
+        }
+        await golem.release()
+        return try result.get()
+    }
+
+    func emit(_ event: GolemEvent) {
+        events.append(event)
+        summary.record(event)
+        configuration.onEvent?(event)
+        logger.debug("\(event)")
+    }
+
+    // MARK: - Start and stop
+
+    func start() async throws {
+        do { identity = try await yagna.identity.me().identity } catch let e as YagnaError where e.code == .notFound { identity = nil }
+        var new = NewAllocation(
+            totalAmount: configuration.budget, address: identity, paymentPlatform: .name(configuration.paymentPlatform),
+            timeout: WireTimestamp(clock.now.addingTimeInterval(10 * 365 * 86400)), makeDeposit: false)
+        new.unknownFields = UnknownFields(["allocationId": "", "spentAmount": "", "remainingAmount": "", "timestamp": .string(WireTimestamp(clock.now).text)])
+        let allocation = try await yagna.payment.createAllocation(new)
+        self.allocation = allocation
+        emit(.allocationCreated(id: allocation.allocationId, amount: allocation.totalAmount))
+        do {
+            decoration = try await yagna.payment.demandDecorations(allocationIds: [allocation.allocationId])
+        } catch {
+            await release()
+            throw error
+        }
+    }
+
+    /// Waits a bounded time for invoices of ended agreements, then stops the payment loop.
+    func shutdown() async {
+        for id in subscriptions { try? await yagna.market.unsubscribe(id) }
+        subscriptions.removeAll()
+        let deadline = clock.now.adding(configuration.invoiceWait)
+        while clock.now < deadline, agreementOrder.contains(where: { agreements[$0]!.terminated && !agreements[$0]!.invoiceAccepted }) {
+            if Task.isCancelled { break }
+            try? await clock.sleep(for: .milliseconds(250))
+        }
+        for id in agreementOrder where !agreements[id]!.invoiceAccepted {
+            emit(.unpaidAgreement(provider: agreements[id]!.provider, agreementId: id))
+        }
+        paymentsStopped = true
+    }
+
+    func release() async {
+        guard let allocation else { return }
+        do {
+            try await yagna.payment.releaseAllocation(allocation.allocationId)
+            emit(.allocationReleased(id: allocation.allocationId))
+        } catch {
+            logger.warning("could not release allocation \(allocation.allocationId): \(error)")
+        }
+        self.allocation = nil
+    }
+
+    // MARK: - Demand
+
+    /// Builds and subscribes the demand for a payload.
+    func subscribe(_ payload: VMPayload, expiration: Duration) async throws -> (id: String, body: DemandBody) {
+        let (payloadProperties, payloadConstraints) = try await payload.demand(registry: yagna.registry)
+        var properties: Properties = [
+            "golem.srv.comp.expiration": .int(Int(clock.now.adding(expiration).timeIntervalSince1970 * 1000)),
+            "golem.srv.caps.multi-activity": true,
+            "golem.node.debug.subnet": .string(configuration.subnet),
+        ]
+        for p in decoration.properties { properties[p.key] = .string(p.value) }
+        for (k, v) in payloadProperties { properties[k] = v }
+        let constraints = ["(golem.node.debug.subnet=\(configuration.subnet))"] + decoration.constraints + ["(golem.com.pricing.model=linear)"] + payloadConstraints
+        let body = DemandBody(properties: properties, constraints: "(&" + constraints.joined(separator: "\n\t") + ")")
+        let id = try await yagna.market.subscribe(body)
+        subscriptions.append(id)
+        emit(.demandSubscribed(id: id))
+        return (id, body)
+    }
+
+    func unsubscribe(_ id: String) async {
+        guard subscriptions.contains(id) else { return }
+        subscriptions.removeAll { $0 == id }
+        try? await yagna.market.unsubscribe(id)
+    }
+
+    func register(agreement id: String, provider: String, providerId: String) {
+        agreements[id] = AgreementBook(provider: provider, providerId: providerId)
+        agreementOrder.append(id)
+    }
+
+    func markTerminated(_ id: String) { agreements[id]?.terminated = true }
+    func track(activity id: String) { activities.insert(id) }
+    func untrack(activity id: String) { activities.remove(id) }
+}

@@ -1,0 +1,157 @@
+import YagnaAPI
+import GolemTime
+import Foundation
+
+/// A provider's Draft proposal, ready for an agreement.
+struct Draft: Sendable {
+    var proposal: Proposal
+    var score: Double
+    var name: String { proposal.properties["golem.node.id.name"]?.stringValue ?? proposal.issuerId }
+}
+
+/// Drafts waiting for an agreement, one per provider, best score first; workers take them.
+actor OfferPool {
+    var drafts: [Draft] = []
+    var context = MarketContext()
+    var waiters: [CheckedContinuation<Draft?, Never>] = []
+    var closed = false
+    var proposalsSeen = 0
+    var busy: Set<String> = []
+
+    func add(_ draft: Draft) {
+        guard !closed, !context.failedProviders.contains(draft.proposal.issuerId) else { return }
+        drafts.removeAll { $0.proposal.issuerId == draft.proposal.issuerId }
+        if !waiters.isEmpty, !busy.contains(draft.proposal.issuerId) {
+            busy.insert(draft.proposal.issuerId)
+            waiters.removeFirst().resume(returning: draft)
+            return
+        }
+        drafts.append(draft)
+        drafts.sort { ($0.score, $1.proposal.issuerId) > ($1.score, $0.proposal.issuerId) }
+    }
+
+    /// The best draft of a provider not already in use, waiting for one if needed; `nil` once closed.
+    func take() async -> Draft? {
+        if closed { return nil }
+        if let i = drafts.firstIndex(where: { !busy.contains($0.proposal.issuerId) }) {
+            let d = drafts.remove(at: i)
+            busy.insert(d.proposal.issuerId)
+            return d
+        }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release(_ providerId: String, failed: Bool) {
+        busy.remove(providerId)
+        if failed {
+            context.failedProviders.insert(providerId)
+            drafts.removeAll { $0.proposal.issuerId == providerId }
+        } else {
+            context.confirmedProviders.insert(providerId)
+        }
+    }
+
+    func noteProposal() { proposalsSeen += 1 }
+
+    func close() {
+        closed = true
+        for w in waiters { w.resume(returning: nil) }
+        waiters.removeAll()
+    }
+}
+
+extension Golem {
+    /// Collects offers for a subscription until cancelled: scores each Initial offer and counters
+    /// or rejects it; Drafts go to the pool. Re-subscribes when the subscription disappears.
+    func negotiate(payload: VMPayload, expiration: Duration, pool: OfferPool) async throws {
+        var (subscription, demand) = try await subscribe(payload, expiration: expiration)
+        defer { _ = subscription }
+        while !Task.isCancelled {
+            let events: [MarketEvent]
+            do {
+                events = try await yagna.market.events(subscription, timeout: .seconds(5), maxEvents: 10)
+            } catch let e as YagnaError where e.code == .notFound {
+                await unsubscribe(subscription)
+                (subscription, demand) = try await subscribe(payload, expiration: expiration)
+                continue
+            } catch is CancellationError {
+                break
+            } catch let e as YagnaError where e.isIntermittent || e.code == .serverError {
+                try await clock.sleep(for: .seconds(1))
+                continue
+            }
+            for event in events {
+                guard case .proposal(_, let proposal) = event else { continue }
+                await pool.noteProposal()
+                let name = proposal.properties["golem.node.id.name"]?.stringValue ?? proposal.issuerId
+                let context = await pool.context
+                switch configuration.strategy.score(proposal, context: context) {
+                case .failure(let rejection):
+                    emit(.proposalRejected(provider: name, reason: rejection.reason))
+                    try? await yagna.market.rejectProposal(subscription, proposalId: proposal.proposalId, reason: Reason(message: rejection.reason))
+                case .success(let score):
+                    if proposal.state == .initial {
+                        emit(.proposalReceived(provider: name, proposalId: proposal.proposalId))
+                        guard proposal.properties["golem.com.payment.platform.\(configuration.paymentPlatform).address"] != nil else {
+                            emit(.proposalRejected(provider: name, reason: "No common payment platform"))
+                            try? await yagna.market.rejectProposal(subscription, proposalId: proposal.proposalId, reason: Reason(message: "No common payment platform"))
+                            continue
+                        }
+                        var counter = demand
+                        counter.properties["golem.com.payment.chosen-platform"] = .string(configuration.paymentPlatform)
+                        if let timeout = proposal.properties["golem.com.payment.debit-notes.accept-timeout?"] {
+                            counter.properties["golem.com.payment.debit-notes.accept-timeout?"] = timeout
+                        }
+                        if let id = try? await yagna.market.counter(subscription, proposalId: proposal.proposalId, with: counter) {
+                            emit(.proposalResponded(provider: name, proposalId: id))
+                        }
+                    } else if proposal.state == .draft {
+                        await pool.add(Draft(proposal: proposal, score: score))
+                    }
+                }
+            }
+            if events.isEmpty { try? await clock.sleep(for: .seconds(1)) }
+        }
+        await unsubscribe(subscription)
+    }
+
+    /// Makes an agreement from a draft: create, confirm, wait for approval.
+    func agree(_ draft: Draft) async throws -> String {
+        let validTo = WireTimestamp(clock.now.addingTimeInterval(3600))
+        let id = try await yagna.market.createAgreement(AgreementProposal(proposalId: draft.proposal.proposalId, validTo: validTo))
+        emit(.agreementCreated(provider: draft.name, agreementId: id))
+        _ = try await yagna.market.agreement(id)
+        try await yagna.market.confirmAgreement(id)
+        var attempts = 0
+        while true {
+            do {
+                try await yagna.market.waitForApproval(id, timeout: .seconds(15))
+                break
+            } catch let e as YagnaError where e.code == .timeout && attempts < 3 {
+                attempts += 1
+            } catch let e as YagnaError {
+                emit(.agreementRejected(provider: draft.name, agreementId: id, reason: e.message ?? e.code.description))
+                throw e
+            }
+        }
+        register(agreement: id, provider: draft.name, providerId: draft.proposal.issuerId)
+        emit(.agreementConfirmed(provider: draft.name, agreementId: id))
+        return id
+    }
+
+    /// Ends an agreement from the requestor's side (tolerating one the provider already ended).
+    func endAgreement(_ id: String, provider: String, success: Bool) async {
+        let reason = success
+            ? Reason(message: "Successfully finished all work", extra: ["golem.requestor.code": "Success"])
+            : Reason(message: "Work cancelled", extra: ["golem.requestor.code": "Cancelled"])
+        do {
+            try await yagna.market.terminateAgreement(id, reason: reason)
+            emit(.agreementTerminated(provider: provider, agreementId: id, byProvider: false, reason: reason.message ?? ""))
+        } catch {
+            if let event = try? await yagna.market.terminationReason(id) {
+                emit(.agreementTerminated(provider: provider, agreementId: id, byProvider: event.terminator == .provider, reason: event.reason?.message ?? ""))
+            }
+        }
+        markTerminated(id)
+    }
+}

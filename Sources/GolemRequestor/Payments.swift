@@ -1,0 +1,76 @@
+import YagnaAPI
+import GolemTime
+import Foundation
+import Logging
+
+extension Golem {
+    /// Polls debit-note and invoice events until shutdown, accepting what is due.
+    func paymentLoop() async throws {
+        var invoiceAfter: WireTimestamp? = WireTimestamp(clock.now)
+        var debitAfter: WireTimestamp? = invoiceAfter
+        while !paymentsStopped {
+            try Task.checkCancellation()
+            do {
+                let invoiceEvents = try await yagna.payment.invoiceEvents(afterTimestamp: invoiceAfter, timeout: .seconds(1))
+                for event in invoiceEvents {
+                    invoiceAfter = event.eventDate
+                    if event.kind == .received, let id = event.invoiceId { await handleInvoice(id) }
+                }
+                let debitEvents = try await yagna.payment.debitNoteEvents(afterTimestamp: debitAfter, timeout: .seconds(1))
+                for event in debitEvents {
+                    debitAfter = event.eventDate
+                    if event.kind == .received, let id = event.debitNoteId { await handleDebitNote(id) }
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                if paymentsStopped || Task.isCancelled { return }
+                logger.debug("payment events: \(error)")
+                try await clock.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    func handleInvoice(_ id: String) async {
+        guard let allocation else { return }
+        do {
+            let invoice = try await yagna.payment.invoice(id)
+            guard let book = agreements[invoice.agreementId] else {
+                try await yagna.payment.rejectInvoice(id, Rejection(rejectionReason: .unsolicitedService, totalAmountAccepted: 0, message: "no agreement of this requestor"))
+                emit(.invoiceRejected(provider: invoice.issuerId, invoiceId: id, reason: "unsolicited"))
+                return
+            }
+            guard !book.invoiceAccepted else { return }
+            guard spent + invoice.amount <= configuration.budget else {
+                try await yagna.payment.rejectInvoice(id, Rejection(rejectionReason: .incorrectAmount, totalAmountAccepted: 0, message: "over the budget"))
+                emit(.invoiceRejected(provider: book.provider, invoiceId: id, reason: "over budget"))
+                return
+            }
+            try await yagna.payment.acceptInvoice(id, Acceptance(totalAmountAccepted: invoice.amount, allocationId: allocation.allocationId))
+            spent += invoice.amount
+            agreements[invoice.agreementId]?.invoiceAccepted = true
+            emit(.invoiceAccepted(provider: book.provider, invoiceId: id, amount: invoice.amount))
+        } catch {
+            logger.warning("invoice \(id): \(error)")
+        }
+    }
+
+    func handleDebitNote(_ id: String) async {
+        guard let allocation else { return }
+        do {
+            let note = try await yagna.payment.debitNote(id)
+            guard let book = agreements[note.agreementId], activities.contains(note.activityId) else { return }
+            guard note.totalAmountDue <= configuration.budget - spent else {
+                // The daemon cannot reject a debit note: leave it unaccepted and end the agreement.
+                emit(.debitNoteIgnored(provider: book.provider, debitNoteId: id, reason: "over budget"))
+                try? await yagna.market.terminateAgreement(note.agreementId, reason: Reason(message: "Debit note over budget", extra: ["golem.requestor.code": "TooMuchDue"]))
+                markTerminated(note.agreementId)
+                return
+            }
+            try await yagna.payment.acceptDebitNote(id, Acceptance(totalAmountAccepted: note.totalAmountDue, allocationId: allocation.allocationId))
+            emit(.debitNoteAccepted(provider: book.provider, debitNoteId: id, amount: note.totalAmountDue))
+        } catch {
+            logger.warning("debit note \(id): \(error)")
+        }
+    }
+}

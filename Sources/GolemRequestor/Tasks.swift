@@ -1,0 +1,264 @@
+import YagnaAPI
+public import GolemTime
+import Foundation
+
+/// One task of a batch, as a worker sees it.
+public struct TaskHandle<Data: Sendable>: Sendable {
+    public let id: Int
+    public let data: Data
+    /// 1 on the first try, 2 on the first retry, …
+    public let attempt: Int
+}
+
+/// An accepted task and its result.
+public struct TaskResult<Data: Sendable, Value: Sendable>: Sendable {
+    public let id: Int
+    public let data: Data
+    public let value: Value
+    public let provider: String
+    public let attempts: Int
+}
+
+/// Thrown by a worker to reject a task's result: retried (on any provider) when `retry` is true
+/// and retries are left, else the task fails the job.
+public struct TaskRejected: Error, Sendable {
+    public var reason: String
+    public var retry: Bool
+    public init(_ reason: String, retry: Bool = true) {
+        self.reason = reason
+        self.retry = retry
+    }
+}
+
+/// Why a batch of tasks could not complete.
+public enum TaskJobError: Error, CustomStringConvertible, Sendable {
+    case noOffers(after: Duration)
+    case timedOut(after: Duration, done: Int, total: Int)
+    case taskFailed(id: Int, attempts: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case .noOffers(let d):
+            "no provider offered an agreement within \(d): check the subnet, the payload's constraints and the price caps"
+        case .timedOut(let d, let done, let total): "the job timed out after \(d) with \(done) of \(total) tasks done"
+        case .taskFailed(let id, let attempts, let reason): "task \(id) failed after \(attempts) attempt(s): \(reason)"
+        }
+    }
+}
+
+/// The queue of a task job: hands tasks to workers, takes back failed ones, knows when all are done.
+actor TaskQueue<Data: Sendable> {
+    var pending: [TaskHandle<Data>]
+    var inFlight = 0
+    var done = 0
+    let total: Int
+    var waiters: [CheckedContinuation<TaskHandle<Data>?, Never>] = []
+    var failure: TaskJobError?
+
+    init(_ data: [Data]) {
+        pending = data.enumerated().map { TaskHandle(id: $0.offset, data: $0.element, attempt: 1) }
+        total = data.count
+    }
+
+    var finished: Bool { failure != nil || (pending.isEmpty && inFlight == 0) }
+
+    func next() async -> TaskHandle<Data>? {
+        if failure != nil { return nil }
+        if !pending.isEmpty {
+            inFlight += 1
+            return pending.removeFirst()
+        }
+        if inFlight == 0 { return nil }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func complete() {
+        inFlight -= 1
+        done += 1
+        wake()
+    }
+
+    /// Puts a task back for another try, or fails the job when its tries are used up.
+    func retry(_ task: TaskHandle<Data>, maxAttempts: Int, reason: String) {
+        inFlight -= 1
+        if task.attempt >= maxAttempts {
+            failure = .taskFailed(id: task.id, attempts: task.attempt, reason: reason)
+        } else {
+            pending.insert(TaskHandle(id: task.id, data: task.data, attempt: task.attempt + 1), at: 0)
+        }
+        wake()
+    }
+
+    func fail(_ error: TaskJobError) {
+        failure = error
+        wake()
+    }
+
+    private func wake() {
+        while !waiters.isEmpty {
+            if failure != nil || (pending.isEmpty && inFlight == 0) {
+                waiters.removeFirst().resume(returning: nil)
+            } else if !pending.isEmpty {
+                inFlight += 1
+                waiters.removeFirst().resume(returning: pending.removeFirst())
+            } else {
+                return
+            }
+        }
+    }
+}
+
+extension Golem {
+    /// Runs a batch of tasks over up to `maxWorkers` providers and returns the accepted results
+    /// in the order they were accepted.
+    ///
+    /// A worker gets a `WorkContext` on a provider's activity and one task; it returns the
+    /// task's result (accepting it) or throws `TaskRejected` (rejecting it). A task whose
+    /// provider fails (a command error, a terminated agreement, a timeout) goes back to the
+    /// queue and runs elsewhere; the failed provider is excluded for the rest of the job. No
+    /// task is lost or returned twice.
+    ///
+    /// - Parameters:
+    ///   - maxAttempts: tries per task before the job fails.
+    ///   - taskTimeout: the most one try may take.
+    ///   - timeout: the most the whole job may take.
+    ///   - offerTimeout: how long to wait for a first usable offer before failing with `.noOffers`.
+    ///   - onAccepted: called with each result as it is accepted.
+    public func executeTasks<Data: Sendable, Value: Sendable>(
+        _ data: [Data], payload: VMPayload, maxWorkers: Int = 5, maxAttempts: Int = 3, taskTimeout: Duration? = nil,
+        timeout: Duration = .seconds(15 * 60), offerTimeout: Duration = .seconds(60),
+        worker: @escaping @Sendable (WorkContext, TaskHandle<Data>) async throws -> Value,
+        onAccepted: @escaping @Sendable (TaskResult<Data, Value>) async -> Void = { _ in }
+    ) async throws -> [TaskResult<Data, Value>] {
+        let queue = TaskQueue(data)
+        let pool = OfferPool()
+        let results = ResultsBox<TaskResult<Data, Value>>()
+        let clock = self.clock
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.negotiate(payload: payload, expiration: self.configuration.demandExpiration, pool: pool) }
+            group.addTask {
+                // Job timeout and the no-offers check.
+                let start = clock.now
+                try await clock.sleep(for: offerTimeout)
+                if await pool.context.confirmedProviders.isEmpty, await queue.done == 0, await !queue.finished {
+                    await queue.fail(.noOffers(after: offerTimeout))
+                    await pool.close()
+                    return
+                }
+                try await clock.sleep(until: start.adding(timeout))
+                if await !queue.finished {
+                    await queue.fail(.timedOut(after: timeout, done: await queue.done, total: queue.total))
+                    await pool.close()
+                }
+            }
+            await withTaskGroup(of: Void.self) { workers in
+                for _ in 0..<max(1, min(maxWorkers, data.count)) {
+                    workers.addTask {
+                        await self.workerLoop(queue: queue, pool: pool, maxAttempts: maxAttempts, taskTimeout: taskTimeout, worker: worker) { r in
+                            results.append(r)
+                            await onAccepted(r)
+                        }
+                    }
+                }
+                await workers.waitForAll()
+            }
+            await pool.close()
+            group.cancelAll()
+        }
+        if let failure = await queue.failure { throw failure }
+        return results.values
+    }
+
+    func workerLoop<Data: Sendable, Value: Sendable>(
+        queue: TaskQueue<Data>, pool: OfferPool, maxAttempts: Int, taskTimeout: Duration?,
+        worker: @escaping @Sendable (WorkContext, TaskHandle<Data>) async throws -> Value,
+        accepted: @escaping @Sendable (TaskResult<Data, Value>) async -> Void
+    ) async {
+        while await !queue.finished {
+            guard let draft = await pool.take() else { return }
+            let agreementId: String
+            do { agreementId = try await agree(draft) } catch {
+                await pool.release(draft.proposal.issuerId, failed: true)
+                continue
+            }
+            var failed = false
+            do {
+                let activityId = try await yagna.activity.create(.legacy(agreementId: agreementId))
+                track(activity: activityId)
+                emit(.activityCreated(provider: draft.name, activityId: activityId))
+                let ctx = WorkContext(activityId: activityId, agreementId: agreementId, provider: draft.name, providerId: draft.proposal.issuerId, golem: self)
+                failed = await runTasks(ctx, queue: queue, maxAttempts: maxAttempts, taskTimeout: taskTimeout, worker: worker, accepted: accepted)
+                try? await yagna.activity.destroy(activityId)
+                untrack(activity: activityId)
+                emit(.activityDestroyed(provider: draft.name, activityId: activityId))
+            } catch {
+                emit(.activityCreateFailed(provider: draft.name, reason: "\(error)"))
+                failed = true
+            }
+            // Idle workers wait for drafts: once every task is done, let them go.
+            if await queue.finished { await pool.close() }
+            await endAgreement(agreementId, provider: draft.name, success: !failed)
+            if failed { emit(.providerExcluded(provider: draft.name, reason: "failed in this job")) }
+            await pool.release(draft.proposal.issuerId, failed: failed)
+        }
+    }
+
+    /// Deploys and runs tasks on one activity; returns whether the provider failed.
+    func runTasks<Data: Sendable, Value: Sendable>(
+        _ ctx: WorkContext, queue: TaskQueue<Data>, maxAttempts: Int, taskTimeout: Duration?,
+        worker: @escaping @Sendable (WorkContext, TaskHandle<Data>) async throws -> Value,
+        accepted: @escaping @Sendable (TaskResult<Data, Value>) async -> Void
+    ) async -> Bool {
+        let setup = ctx.newScript()
+        setup.deploy()
+        setup.start()
+        do { try await ctx.execute(setup) } catch { return true }
+        while let task = await queue.next() {
+            emit(.taskStarted(taskId: task.id, provider: ctx.provider))
+            do {
+                let value = try await withTimeout(taskTimeout) { try await worker(ctx, task) }
+                await queue.complete()
+                emit(.taskAccepted(taskId: task.id, provider: ctx.provider))
+                await accepted(TaskResult(id: task.id, data: task.data, value: value, provider: ctx.provider, attempts: task.attempt))
+            } catch let rejection as TaskRejected {
+                emit(.taskRejected(taskId: task.id, provider: ctx.provider, reason: rejection.reason, retry: rejection.retry))
+                await queue.retry(task, maxAttempts: rejection.retry ? maxAttempts : task.attempt, reason: rejection.reason)
+            } catch {
+                emit(.taskRejected(taskId: task.id, provider: ctx.provider, reason: "\(error)", retry: true))
+                await queue.retry(task, maxAttempts: maxAttempts, reason: "\(error)")
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Runs `body`, failing with `TaskTimeout` if it takes longer than `timeout` on the clock.
+    func withTimeout<T: Sendable>(_ timeout: Duration?, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard let timeout else { return try await body() }
+        let clock = self.clock
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await clock.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw TaskTimeout(timeout: timeout) }
+            return value
+        }
+    }
+}
+
+/// A task try ran out of time.
+public struct TaskTimeout: Error, CustomStringConvertible {
+    public var timeout: Duration
+    public var description: String { "the task took longer than \(timeout)" }
+}
+
+import Synchronization
+
+final class ResultsBox<T: Sendable>: Sendable {
+    private let m = Mutex<[T]>([])
+    func append(_ v: T) { m.withLock { $0.append(v) } }
+    var values: [T] { m.withLock { $0 } }
+}

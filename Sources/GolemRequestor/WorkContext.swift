@@ -1,0 +1,128 @@
+public import YagnaAPI
+import GolemTime
+import Foundation
+
+/// A provider's activity as a worker sees it: build scripts and hand them to the engine.
+public struct WorkContext: Sendable {
+    public let activityId: String
+    public let agreementId: String
+    /// The provider's name (or id when it has none).
+    public let provider: String
+    public let providerId: String
+    let golem: Golem
+
+    /// A new, empty script.
+    public func newScript(timeout: Duration? = nil) -> Script { Script(timeout: timeout) }
+
+    /// Runs a script on the provider and returns each command's outcome. The Swift
+    /// counterpart of the work generator's `yield`.
+    ///
+    /// - Throws: `CommandError` when a command fails (its future and those after it fail too),
+    ///   `BatchTimeout` when the script's timeout passes, `YagnaError` when the daemon fails.
+    @discardableResult
+    public func execute(_ script: Script) async throws -> [CommandOutcome] {
+        try await golem.execute(script, on: self)
+    }
+}
+
+/// A script did not finish within its timeout.
+public struct BatchTimeout: Error, CustomStringConvertible {
+    public var batchId: String
+    public var timeout: Duration
+    public var description: String { "batch \(batchId) did not finish within \(timeout)" }
+}
+
+/// The activity ended under the script (the provider terminated it).
+public struct ActivityTerminated: Error, CustomStringConvertible {
+    public var activityId: String
+    public var reason: String
+    public var description: String { "activity \(activityId) was terminated: \(reason)" }
+}
+
+extension Golem {
+    func execute(_ script: Script, on ctx: WorkContext) async throws -> [CommandOutcome] {
+        var commands: [ExeScriptCommand] = []
+        do {
+            for step in script.steps { commands.append(try await step.prepare?(storage) ?? step.command) }
+        } catch {
+            for step in script.steps { await step.resolve(.failure(error)) }
+            throw error
+        }
+        let activity = yagna.activity
+        let batchId = try await activity.exec(ctx.activityId, commands: commands)
+        emit(.scriptSent(provider: ctx.provider, batchId: batchId, commands: commands.count))
+        let results: [ExeScriptCommandResult]
+        do {
+            results = try await pollResults(ctx, batchId: batchId, count: commands.count, timeout: script.timeout)
+        } catch {
+            for step in script.steps { await step.resolve(.failure(error)) }
+            throw error
+        }
+        var outcomes: [CommandOutcome] = []
+        var failure: CommandError?
+        for (i, step) in script.steps.enumerated() {
+            if let failure {
+                await step.resolve(.failure(failure))
+                continue
+            }
+            guard let r = results.first(where: { $0.index == i }) else {
+                failure = CommandError(command: commands[i].name, index: i, message: "no result", provider: ctx.provider)
+                await step.resolve(.failure(failure!))
+                continue
+            }
+            let outcome = CommandOutcome(index: i, stdout: r.stdout?.text, stderr: r.stderr?.text, message: r.message)
+            if r.result == .error {
+                let e = CommandError(
+                    command: Self.describe(commands[i]), index: i, message: r.message ?? "failed", stdout: outcome.stdout, stderr: outcome.stderr,
+                    provider: ctx.provider)
+                emit(.commandFailed(provider: ctx.provider, command: e.command, message: e.message))
+                failure = e
+                await step.resolve(.failure(e))
+            } else {
+                outcomes.append(outcome)
+                await step.resolve(.success(outcome))
+            }
+        }
+        emit(.scriptFinished(provider: ctx.provider, batchId: batchId))
+        if let failure { throw failure }
+        return outcomes
+    }
+
+    static func describe(_ c: ExeScriptCommand) -> String {
+        if case .run(let r) = c { return ([r.entryPoint] + r.args).joined(separator: " ") }
+        return c.name
+    }
+
+    /// Polls a batch until its last command (or an error) is reported, like yapapi: 5 s polls,
+    /// 408 and intermittent errors retried, GSB errors retried three times.
+    func pollResults(_ ctx: WorkContext, batchId: String, count: Int, timeout: Duration?) async throws -> [ExeScriptCommandResult] {
+        let deadline = timeout.map { clock.now.adding($0) }
+        var gsbFailures = 0
+        var transportFailures = 0
+        while true {
+            if let deadline, clock.now >= deadline { throw BatchTimeout(batchId: batchId, timeout: timeout!) }
+            do {
+                let results = try await yagna.activity.results(ctx.activityId, batchId: batchId, timeout: .seconds(5))
+                if results.contains(where: { $0.result == .error }) || results.contains(where: { $0.index == count - 1 && $0.isBatchFinished }) {
+                    return results
+                }
+                if results.count >= count { return results }
+                // Nothing new yet: the daemon answered at once (timeout 0 semantics on some nodes).
+                if results.isEmpty { try await clock.sleep(for: .milliseconds(500)) }
+            } catch let e as YagnaError where e.code == .timeout {
+                continue
+            } catch let e as YagnaError where e.code == .serverError && gsbFailures < 3 {
+                gsbFailures += 1
+                try await clock.sleep(for: .seconds(1))
+            } catch let e as YagnaError where e.isIntermittent && transportFailures < 5 {
+                transportFailures += 1
+                try await clock.sleep(for: .seconds(1))
+            } catch let e as YagnaError {
+                if let state = try? await yagna.activity.state(ctx.activityId), state.current == .terminated {
+                    throw ActivityTerminated(activityId: ctx.activityId, reason: state.reason ?? e.description)
+                }
+                throw e
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+public import YagnaSimulator
+public import GolemRequestor
+public import GolemTime
+public import YagnaAPI
+import GolemExamples
+public import Foundation
+
+/// The simulator's exchange as the requestor's file storage, for in-process runs.
+public struct SimulatedStorage: FileStorage {
+    public let exchange: InMemoryFileExchange
+    public init(_ exchange: InMemoryFileExchange) { self.exchange = exchange }
+    public func publish(_ bytes: [UInt8]) async throws -> String { try exchange.publish(bytes) }
+    public func receive() async throws -> (url: String, read: @Sendable () async throws -> [UInt8]) {
+        let url = try exchange.receive(into: nil)
+        let exchange = self.exchange
+        return (url, { try exchange.received(url: url) })
+    }
+}
+
+/// The outcome of running requestor code against a scenario in virtual time.
+public struct SimulationReport: Sendable {
+    public var scenario: String
+    public var seed: UInt64
+    public var passed: Bool { failures.isEmpty }
+    /// The rules that failed, each naming what went wrong.
+    public var failures: [String]
+    public var journal: [JournalEntry]
+    public var traceHash: String
+    public var virtualSeconds: Double
+    public var wallSeconds: Double
+    public var summary: RunSummary?
+    public var state: NodeSnapshot
+    /// The app's error, if it threw.
+    public var error: String?
+    public var output: [String]
+}
+
+/// Runs requestor code against a simulated network in-process, in virtual time: one
+/// simulation per call, no process-wide state, safe under parallel tests.
+///
+/// ```swift
+/// let report = try await SimulatedNetwork.run(scenario: try Scenario.load(file: "scenarios/hello-task.yaml")) { golem in
+///     _ = try await Examples.helloTask(golem, print: { _ in })
+/// }
+/// #expect(report.passed)
+/// ```
+public enum SimulatedNetwork {
+    /// Runs `body` with a `Golem` engine on the scenario's network and checks the invariants.
+    public static func run(
+        scenario: Scenario, seed: UInt64? = nil, configuration: GolemConfiguration = GolemConfiguration(budget: 1),
+        _ body: @escaping @Sendable (Golem) async throws -> Void
+    ) async throws -> SimulationReport {
+        try await runApp(scenario: scenario, seed: seed) { transport, clock, storage, _ in
+            try await Golem.withGolem(transport: transport, configuration: configuration, clock: clock, storage: storage) { golem in
+                try await body(golem)
+                return await golem.summary
+            }
+        }
+    }
+
+    /// Runs the scenario's example app (or `app`) and checks expectations and invariants.
+    public static func runExample(scenario: Scenario, seed: UInt64? = nil, app: AppSpec? = nil) async throws -> SimulationReport {
+        guard let app = app ?? scenario.app else {
+            throw UnknownExample(name: "(none: the scenario names no app)")
+        }
+        return try await runApp(scenario: scenario, seed: seed) { transport, clock, storage, print in
+            try await Examples.run(app.name, arguments: app.arguments, transport: transport, clock: clock, storage: storage, print: print)
+        }
+    }
+
+    static func runApp(
+        scenario: Scenario, seed: UInt64?,
+        _ app: @escaping @Sendable (any Transport, any GolemClock, any FileStorage, @escaping @Sendable (String) -> Void) async throws -> RunSummary
+    ) async throws -> SimulationReport {
+        let seed = seed ?? scenario.seed
+        let simulation = Simulation()
+        let wallStart = Date()
+        let lines = Lines()
+        let (node, summary, error) = try await simulation.runDetached { clock in
+            let exchange = InMemoryFileExchange()
+            let node = SimulatedNode(scenario: scenario, seed: seed, clock: clock, appKey: "sim-key", files: exchange)
+            let transport = InProcessTransport(node: node)
+            do {
+                let summary = try await app(transport, clock, SimulatedStorage(exchange)) { lines.add($0) }
+                return (node, Optional(summary), String?.none)
+            } catch {
+                return (node, nil, "\(error)")
+            }
+        }
+        let journal = await node.journal
+        let state = await node.state
+        var failures = Invariants.check(state: state, journal: journal)
+        failures += Expectations.check(scenario.expectations, state: state, summary: summary, error: error)
+        if error != nil, !scenario.expectations.contains(.appFails) { failures.insert("app: the app failed: \(error!)", at: 0) }
+        return SimulationReport(
+            scenario: scenario.name, seed: seed, failures: failures, journal: journal, traceHash: traceHash(journal),
+            virtualSeconds: simulation.elapsed.timeInterval, wallSeconds: Date().timeIntervalSince(wallStart), summary: summary,
+            state: state, error: error, output: lines.values)
+    }
+}
+
+import Synchronization
+
+final class Lines: Sendable {
+    private let m = Mutex<[String]>([])
+    func add(_ s: String) { m.withLock { $0.append(s) } }
+    var values: [String] { m.withLock { $0 } }
+}
+
+/// The rules every run must keep, checked on the node's final state.
+public enum Invariants {
+    public static func check(state: NodeSnapshot, journal: [JournalEntry]) -> [String] {
+        var failures: [String] = []
+        for a in state.agreements where a.state == .approved {
+            failures.append("every-approved-agreement-ends: agreement \(a.id) on \(a.providerName) is still Approved at the end")
+        }
+        for act in state.activities where !act.destroyed {
+            failures.append("every-activity-destroyed: activity \(act.id) was never destroyed")
+        }
+        for (allocation, released) in state.allocations where !released {
+            failures.append("allocation-released: allocation \(allocation.allocationId) was not released")
+        }
+        for (allocation, _) in state.allocations where allocation.spentAmount > allocation.totalAmount {
+            failures.append("spending-within-allocation: \(allocation.spentAmount) spent of \(allocation.totalAmount)")
+        }
+        let known = Set(state.agreements.map(\.id))
+        for invoice in state.invoices where invoice.status == .accepted && !known.contains(invoice.agreementId) {
+            failures.append("documents-belong-to-agreements: invoice \(invoice.invoiceId) accepted for unknown agreement \(invoice.agreementId)")
+        }
+        return failures
+    }
+}
+
+/// A scenario's expectations, checked on a run.
+public enum Expectations {
+    public static func check(_ expectations: [Expectation], state: NodeSnapshot, summary: RunSummary?, error: String?) -> [String] {
+        var failures: [String] = []
+        for e in expectations {
+            switch e {
+            case .allTasksAccepted:
+                if error != nil { failures.append("all-tasks-accepted: the app failed: \(error!)") }
+            case .invoicesAccepted:
+                for invoice in state.invoices where invoice.status != .accepted {
+                    failures.append("all-invoices-accepted: invoice \(invoice.invoiceId) is \(invoice.status.rawValue)")
+                }
+                let invoiced = Set(state.invoices.map(\.agreementId))
+                for a in state.agreements where a.state == .terminated && !invoiced.contains(a.id) {
+                    failures.append("all-invoices-accepted: agreement \(a.id) on \(a.providerName) was never invoiced")
+                }
+            case .appFails:
+                if error == nil { failures.append("app-fails: the app succeeded") }
+            case .serviceRunning, .instanceRespawned:
+                failures.append("\(e.rawValue): the service model is not built yet")
+            }
+        }
+        return failures
+    }
+}
