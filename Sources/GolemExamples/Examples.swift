@@ -9,7 +9,7 @@ public enum Examples {
     public static let image = VMPayload.image(hash: "d646d7b93083d817846c2ae5c62c72ca0507782385a2e29291a3d376")
 
     /// The names `golem-sim run` knows.
-    public static let names = ["hello-task", "many-tasks", "file-transfer"]
+    public static let names = ["hello-task", "many-tasks", "file-transfer", "simple-service"]
 
     /// hello-task: one task running `date` on one provider; returns its output.
     public static func helloTask(_ golem: Golem, print: @Sendable (String) -> Void) async throws -> String {
@@ -55,6 +55,22 @@ public enum Examples {
         return bytes
     }
 
+    /// simple-service: instances that poll a stats command every few seconds while they run,
+    /// like the seed's example; the cluster is stopped after `runningTime`.
+    public static func simpleService(_ golem: Golem, instances: Int, runningTime: Duration, print: @escaping @Sendable (String) -> Void) async throws {
+        var options = ServiceOptions()
+        options.restartCondition = { _ in true }
+        let clock = golem.clock
+        _ = try await golem.runService(payload: image, numInstances: instances, options: options, make: { context in
+            SimpleService(index: context.index, print: print)
+        }) { cluster in
+            try await clock.sleep(for: runningTime)
+            for instance in await cluster.all {
+                print("instance \(instance.index): \(instance.state.rawValue) on \(instance.providers.joined(separator: " → "))")
+            }
+        }
+    }
+
     /// Runs an example by name with its arguments and prints the summary.
     public static func run(
         _ name: String, arguments: [String: String], transport: any Transport, clock: any GolemClock, storage: (any FileStorage)?,
@@ -70,6 +86,10 @@ public enum Examples {
             case "hello-task": _ = try await helloTask(golem, print: print)
             case "many-tasks": _ = try await manyTasks(golem, count: Int(arguments["tasks"] ?? "10") ?? 10, print: print)
             case "file-transfer": _ = try await fileTransfer(golem, print: print)
+            case "simple-service":
+                try await simpleService(
+                    golem, instances: Int(arguments["instances"] ?? "1") ?? 1,
+                    runningTime: .seconds(Int64(arguments["running-time"] ?? "30") ?? 30), print: print)
             default: throw UnknownExample(name: name)
             }
         }
@@ -91,4 +111,35 @@ final class SummaryBox: Sendable {
     private let m = Mutex(RunSummary())
     func record(_ e: GolemEvent) { m.withLock { $0.record(e) } }
     var value: RunSummary { m.withLock { $0 } }
+}
+
+/// The simple-service example's service: starts a simulated sensor, polls its stats.
+public struct SimpleService: Service {
+    public var index: Int
+    public var print: @Sendable (String) -> Void
+
+    public func start(_ ctx: WorkContext) async throws {
+        let script = ctx.newScript()
+        script.deploy()
+        script.start()
+        script.run("/golem/run/simulate_observations_ctl.py", "--start")
+        try await ctx.execute(script)
+    }
+
+    public func run(_ ctx: WorkContext) async throws {
+        while true {
+            try await ctx.sleep(for: .seconds(5))
+            let script = ctx.newScript()
+            let stats = script.run("/golem/run/simple_service.py", "--stats")
+            try await ctx.execute(script)
+            print("instance \(index) stats: \((try await stats.value.stdout ?? "").trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+
+    public func shutdown(_ ctx: WorkContext) async throws {
+        let script = ctx.newScript()
+        script.run("/golem/run/simulate_observations_ctl.py", "--stop")
+        script.terminate()
+        try await ctx.execute(script)
+    }
 }

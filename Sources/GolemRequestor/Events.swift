@@ -43,6 +43,10 @@ public struct ProviderSummary: Sendable, Hashable {
 public struct RunSummary: Sendable, CustomStringConvertible {
     public var providers: [String: ProviderSummary] = [:]
     public var unpaidAgreements = 0
+    /// Service instances that reached running (counting each time).
+    public var instancesRunning = 0
+    /// Instances started again after failing.
+    public var respawns = 0
 
     public init() {}
 
@@ -53,6 +57,9 @@ public struct RunSummary: Sendable, CustomStringConvertible {
             providers[p, default: .init(name: p)].failures += 1
         case .invoiceAccepted(let p, _, let amount): providers[p, default: .init(name: p)].cost += amount
         case .unpaidAgreement: unpaidAgreements += 1
+        case .serviceStateChanged(_, let from, let to):
+            if to == "running" && from == "starting" { instancesRunning += 1 }
+            if to == "pending" && from == "terminated" { respawns += 1 }
         default: break
         }
     }

@@ -149,8 +149,10 @@ public enum Expectations {
                 }
             case .appFails:
                 if error == nil { failures.append("app-fails: the app succeeded") }
-            case .serviceRunning, .instanceRespawned:
-                failures.append("\(e.rawValue): the service model is not built yet")
+            case .serviceRunning:
+                if (summary?.instancesRunning ?? 0) == 0 { failures.append("service-reached-running: no instance reached running") }
+            case .instanceRespawned:
+                if (summary?.respawns ?? 0) == 0 { failures.append("instance-respawned-on-another-provider: no instance was respawned") }
             }
         }
         return failures

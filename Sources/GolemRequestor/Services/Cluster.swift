@@ -1,0 +1,78 @@
+import YagnaAPI
+import GolemTime
+import Foundation
+
+/// The instances of a service started by `Golem.runService`, and the controls over them.
+public actor Cluster {
+    /// One instance as the cluster sees it.
+    public struct Instance: Sendable, Hashable {
+        public var index: Int
+        public var state: ServiceState
+        /// Providers the instance ran on, in order (more than one after respawns).
+        public var providers: [String]
+        /// Whether `shutdown` ran.
+        public var shutdownRan: Bool
+        public var respawns: Int
+    }
+
+    var instances: [Int: Instance] = [:]
+    var stopRequested: Set<Int> = []
+    var stopAllRequested = false
+    var stateWaiters: [(ServiceState, CheckedContinuation<Void, Never>)] = []
+    let spawnSink: AsyncStream<InstanceContext>.Continuation
+    var nextIndex = 0
+
+    init(spawnSink: AsyncStream<InstanceContext>.Continuation) { self.spawnSink = spawnSink }
+
+    /// Every instance, by index.
+    public var all: [Instance] { instances.keys.sorted().map { instances[$0]! } }
+
+    /// Starts `count` more instances with these parameters.
+    public func spawn(_ count: Int = 1, parameters: [String: String] = [:]) {
+        for _ in 0..<count {
+            let index = nextIndex
+            nextIndex += 1
+            instances[index] = Instance(index: index, state: .pending, providers: [], shutdownRan: false, respawns: 0)
+            spawnSink.yield(InstanceContext(index: index, parameters: parameters))
+        }
+    }
+
+    /// Stops every instance: running ones run `shutdown` first.
+    public func stop() {
+        stopAllRequested = true
+        for index in instances.keys.sorted() { stop(instance: index) }
+    }
+
+    /// Stops one instance.
+    public func stop(instance index: Int) {
+        stopRequested.insert(index)
+    }
+
+    /// Waits until every instance is in `state` (or terminated, for any target).
+    public func waitUntilAll(_ state: ServiceState) async {
+        while !instances.isEmpty, !instances.values.allSatisfy({ $0.state == state || $0.state == .terminated }) {
+            await withCheckedContinuation { stateWaiters.append((state, $0)) }
+        }
+    }
+
+    // MARK: - Engine side
+
+    func isStopRequested(_ index: Int) -> Bool { stopAllRequested || stopRequested.contains(index) }
+
+    /// Returns when a stop of `index` is requested (checked every half second on the clock, so
+    /// the wait ends cleanly when its task is cancelled).
+    func waitForStop(_ index: Int, clock: any GolemClock) async throws {
+        while !isStopRequested(index) { try await clock.sleep(for: .milliseconds(500)) }
+    }
+
+    func update(_ index: Int, _ change: (inout Instance) -> Void) {
+        guard var i = instances[index] else { return }
+        change(&i)
+        instances[index] = i
+        let waiters = stateWaiters
+        stateWaiters.removeAll()
+        for (s, c) in waiters { _ = s; c.resume() }
+    }
+
+    func finishSpawning() { spawnSink.finish() }
+}

@@ -1,0 +1,294 @@
+import YagnaAPI
+public import GolemTime
+import Foundation
+import Logging
+
+/// How `runService` runs and watches instances.
+public struct ServiceOptions: Sendable {
+    /// Start an instance again on another provider when it fails before reaching running.
+    public var respawnUnstartedInstances = true
+    /// The most respawns per instance.
+    public var maxRespawns = 3
+    /// Also restart an instance that failed after running, when this says so.
+    public var restartCondition: (@Sendable (Cluster.Instance) -> Bool)?
+    /// How often the activity's state is checked.
+    public var healthCheckInterval: Duration = .seconds(10)
+    /// How long an unresponsive instance may stay silent before it is terminated.
+    public var unresponsiveGrace: Duration = .seconds(60)
+    /// When every instance stops (measured from `runService`).
+    public var expiration: Duration = .seconds(180 * 60)
+    public init() {}
+}
+
+/// Why an instance's running phase ended.
+enum RunEnd: Sendable {
+    case runFinished
+    case stopRequested
+    case providerTerminated(String)
+    case graceExpired
+}
+
+extension Golem {
+    /// Runs `numInstances` instances of a service and hands the `Cluster` to `body`; when `body`
+    /// returns, every instance is stopped (running ones run `shutdown`) and the call returns once
+    /// all are terminated and their agreements ended.
+    ///
+    /// ```swift
+    /// try await golem.runService(payload: image, numInstances: 2, make: { _ in Stats() }) { cluster in
+    ///     try await golem.clock.sleep(for: .seconds(60))
+    /// }
+    /// ```
+    public func runService<S: Service>(
+        payload: VMPayload, numInstances: Int = 1, instanceParameters: [[String: String]] = [], options: ServiceOptions = .init(),
+        make: @escaping @Sendable (InstanceContext) -> S, _ body: @escaping @Sendable (Cluster) async throws -> Void
+    ) async throws -> [Cluster.Instance] {
+        let (spawns, sink) = AsyncStream<InstanceContext>.makeStream()
+        let cluster = Cluster(spawnSink: sink)
+        let pool = OfferPool()
+        let clock = self.clock
+        let expiresAt = clock.now.adding(options.expiration)
+        for i in 0..<numInstances { await cluster.spawn(1, parameters: i < instanceParameters.count ? instanceParameters[i] : [:]) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.negotiate(payload: payload, expiration: options.expiration, pool: pool) }
+            group.addTask {
+                // The caller's code, cut short at the expiration; then every instance stops and no
+                // more are spawned.
+                do {
+                    try await withThrowingTaskGroup(of: Void.self) { race in
+                        race.addTask { try await body(cluster) }
+                        race.addTask { try await clock.sleep(until: expiresAt) }
+                        try await race.next()
+                        race.cancelAll()
+                    }
+                } catch {
+                    await cluster.stop()
+                    await pool.close()
+                    await cluster.finishSpawning()
+                    throw error
+                }
+                await cluster.stop()
+                await pool.close()
+                await cluster.finishSpawning()
+            }
+            await withTaskGroup(of: Void.self) { instances in
+                for await context in spawns {
+                    instances.addTask { await self.runInstance(context, service: make(context), pool: pool, cluster: cluster, options: options) }
+                }
+                await instances.waitForAll()
+            }
+            await pool.close()
+            try await group.next()
+            group.cancelAll()
+        }
+        return await cluster.all
+    }
+
+    func setState(_ machine: inout ServiceStateMachine, _ event: ServiceStateMachine.Event, _ index: Int, _ cluster: Cluster) async {
+        guard let (from, to) = try? machine.handle(event) else { return }
+        await cluster.update(index) { $0.state = to }
+        emit(.serviceStateChanged(instance: index, from: from.rawValue, to: to.rawValue))
+    }
+
+    func runInstance<S: Service>(_ context: InstanceContext, service: S, pool: OfferPool, cluster: Cluster, options: ServiceOptions) async {
+        var respawns = 0
+        while true {
+            var machine = ServiceStateMachine()
+            if respawns > 0 {
+                await cluster.update(context.index) { $0.state = .pending; $0.respawns = respawns; $0.shutdownRan = false }
+                emit(.serviceStateChanged(instance: context.index, from: "terminated", to: "pending"))
+            }
+            // Wait for a provider, unless stopped first.
+            guard !(await cluster.isStopRequested(context.index)), let draft = await pool.take() else {
+                await setState(&machine, .stopRequested, context.index, cluster)
+                return
+            }
+            var reachedRunning = false
+            var providerFailed = false
+            do {
+                let agreementId = try await agree(draft)
+                await cluster.update(context.index) { $0.providers.append(draft.name) }
+                let (ran, failed) = await serve(draft: draft, agreementId: agreementId, context: context, service: service, machine: &machine, cluster: cluster, options: options)
+                reachedRunning = ran
+                providerFailed = failed
+            } catch {
+                providerFailed = true
+            }
+            await pool.release(draft.proposal.issuerId, failed: providerFailed)
+            if machine.state != .terminated { await setState(&machine, .providerTerminated, context.index, cluster) }
+            let instance = await cluster.all.first { $0.index == context.index }
+            let stopped = await cluster.isStopRequested(context.index)
+            let respawnUnstarted = !reachedRunning && options.respawnUnstartedInstances
+            let restart = reachedRunning && providerFailed && (instance.map { options.restartCondition?($0) ?? false } ?? false)
+            guard !stopped, respawnUnstarted || restart, respawns < options.maxRespawns else { return }
+            respawns += 1
+        }
+    }
+
+    /// Runs one instance on one agreement. Returns whether it reached running and whether the
+    /// provider failed it.
+    func serve<S: Service>(
+        draft: Draft, agreementId: String, context: InstanceContext, service: S, machine: inout ServiceStateMachine, cluster: Cluster,
+        options: ServiceOptions
+    ) async -> (reachedRunning: Bool, providerFailed: Bool) {
+        let index = context.index
+        let activityId: String
+        do {
+            activityId = try await yagna.activity.create(.legacy(agreementId: agreementId))
+        } catch {
+            emit(.activityCreateFailed(provider: draft.name, reason: "\(error)"))
+            await endAgreement(agreementId, provider: draft.name, success: false)
+            await setState(&machine, .activityObtained, index, cluster)
+            await setState(&machine, .startFailed, index, cluster)
+            return (false, true)
+        }
+        track(activity: activityId)
+        emit(.activityCreated(provider: draft.name, activityId: activityId))
+        let ctx = WorkContext(activityId: activityId, agreementId: agreementId, provider: draft.name, providerId: draft.proposal.issuerId, golem: self)
+        await setState(&machine, .activityObtained, index, cluster)
+        var reachedRunning = false
+        var providerFailed = false
+        var providerEnded = false
+        do {
+            try await service.start(ctx)
+            await setState(&machine, .startSucceeded, index, cluster)
+            reachedRunning = true
+        } catch {
+            await setState(&machine, .startFailed, index, cluster)
+            providerFailed = true
+        }
+        if reachedRunning {
+            let end = await runPhase(ctx, service: service, index: index, cluster: cluster, options: options, machine: &machine)
+            switch end {
+            case .runFinished, .stopRequested:
+                await setState(&machine, end.isStop ? .stopRequested : .runFinished, index, cluster)
+                do {
+                    try await service.shutdown(ctx)
+                    await cluster.update(index) { $0.shutdownRan = true }
+                } catch {
+                    logger.info("instance \(index) shutdown: \(error)")
+                }
+                await setState(&machine, .shutdownFinished, index, cluster)
+            case .providerTerminated:
+                await setState(&machine, .providerTerminated, index, cluster)
+                providerFailed = true
+                providerEnded = true
+            case .graceExpired:
+                await setState(&machine, .graceExpired, index, cluster)
+                providerFailed = true
+            }
+        }
+        if providerEnded {
+            // The provider ended the agreement: nothing to terminate, only to record.
+            if let event = try? await yagna.market.terminationReason(agreementId) {
+                emit(.agreementTerminated(provider: draft.name, agreementId: agreementId, byProvider: event.terminator == .provider, reason: event.reason?.message ?? ""))
+            }
+            markTerminated(agreementId)
+            try? await yagna.activity.destroy(activityId)
+        } else {
+            // yapapi's stop order: terminate the agreement before destroying the activity.
+            await endAgreement(agreementId, provider: draft.name, success: !providerFailed)
+            try? await yagna.activity.destroy(activityId)
+        }
+        untrack(activity: activityId)
+        emit(.activityDestroyed(provider: draft.name, activityId: activityId))
+        return (reachedRunning, providerFailed)
+    }
+
+    /// Runs the service's `run` phase while watching the agreement and the activity.
+    func runPhase<S: Service>(
+        _ ctx: WorkContext, service: S, index: Int, cluster: Cluster, options: ServiceOptions, machine: inout ServiceStateMachine
+    ) async -> RunEnd {
+        let clock = self.clock
+        let watch = HealthWatch()
+        let end: RunEnd = await withTaskGroup(of: RunEnd?.self) { group in
+            group.addTask {
+                do { try await service.run(ctx) } catch is CancellationError { return nil } catch {}
+                return Task.isCancelled ? nil : .runFinished
+            }
+            group.addTask {
+                do { try await cluster.waitForStop(index, clock: clock) } catch { return nil }
+                return .stopRequested
+            }
+            group.addTask { await self.watchAgreement(ctx.agreementId) }
+            group.addTask { await self.watchActivity(ctx, options: options, watch: watch, index: index, cluster: cluster) }
+            var result: RunEnd = .runFinished
+            while let next = await group.next() {
+                if let next {
+                    result = next
+                    break
+                }
+            }
+            group.cancelAll()
+            return result
+        }
+        // Replay the unresponsive transitions the watcher saw onto the machine.
+        for event in await watch.events { try? machine.handle(event) }
+        return end
+    }
+
+    /// Polls agreement events until this agreement is terminated by the provider.
+    func watchAgreement(_ agreementId: String) async -> RunEnd? {
+        var after = WireTimestamp(clock.now)
+        while !Task.isCancelled {
+            do {
+                let events = try await yagna.market.agreementEvents(afterTimestamp: after, timeout: .seconds(5))
+                for e in events {
+                    after = e.eventDate
+                    if e.agreementId == agreementId, e.eventType == .terminated, e.terminator == .provider {
+                        return .providerTerminated(e.reason?.message ?? "terminated by the provider")
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return nil }
+                try? await clock.sleep(for: .seconds(1))
+            }
+        }
+        return nil
+    }
+
+    /// Checks the activity's state every `healthCheckInterval`: Terminated ends the instance,
+    /// silence or `Unresponsive` makes it unresponsive until it answers or the grace passes.
+    func watchActivity(_ ctx: WorkContext, options: ServiceOptions, watch: HealthWatch, index: Int, cluster: Cluster) async -> RunEnd? {
+        var silentSince: Date?
+        while !Task.isCancelled {
+            do { try await clock.sleep(for: options.healthCheckInterval) } catch { return nil }
+            var responsive = true
+            do {
+                let state = try await yagna.activity.state(ctx.activityId)
+                if state.current == .terminated { return .providerTerminated(state.reason ?? "activity terminated") }
+                responsive = state.current != .unresponsive
+            } catch {
+                if Task.isCancelled { return nil }
+                responsive = false
+            }
+            if responsive {
+                if silentSince != nil {
+                    silentSince = nil
+                    await watch.add(.activityResponsive)
+                    await cluster.update(index) { $0.state = .running }
+                    emit(.serviceStateChanged(instance: index, from: "unresponsive", to: "running"))
+                }
+            } else {
+                if silentSince == nil {
+                    silentSince = clock.now
+                    await watch.add(.activityUnresponsive)
+                    await cluster.update(index) { $0.state = .unresponsive }
+                    emit(.serviceStateChanged(instance: index, from: "running", to: "unresponsive"))
+                } else if clock.now >= silentSince!.adding(options.unresponsiveGrace) {
+                    return .graceExpired
+                }
+            }
+        }
+        return nil
+    }
+}
+
+extension RunEnd {
+    var isStop: Bool { if case .stopRequested = self { true } else { false } }
+}
+
+/// Transitions seen by the activity watcher while `run` goes on.
+actor HealthWatch {
+    var events: [ServiceStateMachine.Event] = []
+    func add(_ e: ServiceStateMachine.Event) { events.append(e) }
+}
