@@ -19,6 +19,7 @@ public protocol FileExchange: Sendable {
 /// Why a gftp URL cannot be used.
 public struct FileExchangeError: Error, CustomStringConvertible, Sendable {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// gftp URL shapes: `gftp://<node>/<64 hex of content>` for published files and
