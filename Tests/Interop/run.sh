@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Interop: apps on the unmodified yapapi 0.13.1 library run against `golem-sim serve`.
+# Creates a virtual environment, installs yapapi from PyPI, starts the node on a free port per
+# driver, runs the driver with the simulator's gftp first on PATH, and checks its exit status.
+# Usage: Tests/Interop/run.sh [--required]   (without --required, no Python/PyPI means skip)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+required=${1:-}
+bin=$(swift build --show-bin-path)
+venv=${INTEROP_VENV:-$root/.build/interop-venv}
+
+skip() { echo "interop: skipped: $1"; [ "$required" = "--required" ] && exit 1; exit 0; }
+command -v python3 >/dev/null || skip "python3 is not installed"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import yapapi" 2>/dev/null; then
+  python3 -m venv "$venv" || skip "cannot create a virtual environment"
+  "$venv/bin/pip" install -q "yapapi==0.13.1" || skip "cannot install yapapi 0.13.1 from PyPI"
+fi
+[ -x "$bin/golem-sim" ] && [ -x "$bin/gftp" ] || { echo "interop: build golem-sim and gftp first (swift build)"; exit 1; }
+
+failures=0
+run_driver() { # scenario driver [args…]
+  local scenario=$1 driver=$2; shift 2
+  local log gftpdir
+  log=$(mktemp); gftpdir=$(mktemp -d)
+  GOLEM_SIM_GFTP_DIR=$gftpdir "$bin/golem-sim" serve --scenario "scenarios/$scenario.yaml" --port 0 --speed 4 >"$log" 2>&1 &
+  local pid=$!
+  local port=""
+  for _ in $(seq 1 100); do
+    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  if [ -z "$port" ]; then echo "interop: $driver: the node did not start"; cat "$log"; kill $pid 2>/dev/null; failures=$((failures+1)); return; fi
+  local out; out=$(mktemp)
+  if PATH="$bin:$PATH" GOLEM_SIM_GFTP_DIR=$gftpdir YAGNA_API_URL="http://127.0.0.1:$port" YAGNA_APPKEY=golem-sim-dev-key \
+     GOLEM_REGISTRY_URL="http://127.0.0.1:$port" timeout 300 "$venv/bin/python" "Tests/Interop/$driver" "$@" >"$out" 2>&1; then
+    echo "interop: $driver on $scenario: ok ($(tail -1 "$out"))"
+  else
+    echo "interop: $driver on $scenario: FAILED"; tail -30 "$out"; failures=$((failures+1))
+  fi
+  kill -INT $pid 2>/dev/null; wait $pid 2>/dev/null
+  rm -rf "$log" "$out" "$gftpdir"
+}
+
+run_driver hello-task hello.py
+run_driver tasks-one-bad-provider many_tasks.py 6
+echo "interop: $((2-failures)) passed, $failures failed"
+[ $failures -eq 0 ]
