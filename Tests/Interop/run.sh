@@ -34,7 +34,8 @@ run_driver() { # scenario driver [args…]
   if [ -z "$port" ]; then echo "interop: $driver: the node did not start"; cat "$log"; kill $pid 2>/dev/null; failures=$((failures+1)); return; fi
   local out; out=$(mktemp)
   if PATH="$bin:$PATH" GOLEM_SIM_GFTP_DIR=$gftpdir YAGNA_API_URL="http://127.0.0.1:$port" YAGNA_APPKEY=golem-sim-dev-key \
-     GOLEM_REGISTRY_URL="http://127.0.0.1:$port" timeout 300 "$venv/bin/python" "Tests/Interop/$driver" "$@" >"$out" 2>&1; then
+     GOLEM_REGISTRY_URL="http://127.0.0.1:$port" timeout 300 "$venv/bin/python" "Tests/Interop/$driver" "$@" >"$out" 2>&1 \
+     && ! grep -qiE "unpaid|Traceback" "$out"; then
     echo "interop: $driver on $scenario: ok ($(tail -1 "$out"))"
   else
     echo "interop: $driver on $scenario: FAILED"; tail -30 "$out"; failures=$((failures+1))
@@ -45,5 +46,9 @@ run_driver() { # scenario driver [args…]
 
 run_driver hello-task hello.py
 run_driver tasks-one-bad-provider many_tasks.py 6
-echo "interop: $((2-failures)) passed, $failures failed"
+run_driver hello-task transfer.py
+run_driver hello-task stream.py
+run_driver no-multi-activity hello.py
+run_driver simple-service service.py 8
+echo "interop: $((6-failures)) passed, $failures failed"
 [ $failures -eq 0 ]
