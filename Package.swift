@@ -119,6 +119,7 @@ let package = Package(
             dependencies: [
                 "YagnaAPI", "YagnaHTTP", "GolemTime", "GolemRequestor", "YagnaSimulator", "SimulatorServer",
                 "GolemRecording", "GolemTesting", "GolemExamples",
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: upcoming

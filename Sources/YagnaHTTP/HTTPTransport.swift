@@ -117,8 +117,9 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
 
     /// Replaces the app key wherever a body echoes it.
     func scrub(_ bytes: [UInt8]) -> [UInt8] {
+        // Keys shorter than 8 characters are not scrubbed: they would mangle ordinary text.
         let key = Array(endpoints.appKey.utf8)
-        guard !key.isEmpty, bytes.count >= key.count else { return bytes }
+        guard key.count >= 8, bytes.count >= key.count else { return bytes }
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.contains(endpoints.appKey) else { return bytes }
         return Array(text.replacingOccurrences(of: endpoints.appKey, with: "<redacted>").utf8)
@@ -126,7 +127,7 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
 
     func mapError(_ error: any Error, _ request: YagnaRequest) -> YagnaError {
         if let e = error as? YagnaError { return e }
-        let text = "\(error)".replacingOccurrences(of: endpoints.appKey, with: "<redacted>")
+        let text = endpoints.appKey.count >= 8 ? "\(error)".replacingOccurrences(of: endpoints.appKey, with: "<redacted>") : "\(error)"
         let timedOut = (error as? HTTPClientError).map { [.deadlineExceeded, .readTimeout, .connectTimeout].contains($0) } ?? false
         return YagnaError(
             code: timedOut ? .clientTimeout : .transport, operation: request.operation, method: request.method,

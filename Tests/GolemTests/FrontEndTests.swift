@@ -1,0 +1,187 @@
+import Foundation
+import GolemTime
+import Logging
+import SimulatorServer
+import Synchronization
+import Testing
+import YagnaAPI
+import YagnaHTTP
+import YagnaSimulator
+
+/// One body over both front ends: the in-process transport in virtual time, and a live
+/// Hummingbird server on port 0 through the HTTP transport.
+enum FrontEnd: String, CaseIterable, Sendable {
+    case inProcess, http
+
+    func run(_ scenario: Scenario, _ body: @escaping @Sendable (any Transport, any GolemClock) async throws -> Void) async throws {
+        switch self {
+        case .inProcess:
+            let simulation = Simulation()
+            try await simulation.runDetached { clock in
+                let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+                try await body(InProcessTransport(node: node), clock)
+            }
+        case .http:
+            let clock = SystemClock(speed: 1)
+            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+            let (ports, sink) = AsyncStream<Int>.makeStream()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var logger = Logger(label: "test-node")
+                    logger.logLevel = .critical
+                    try await SimulatorServer.run(node: node, port: 0, logger: logger, handleSignals: false) { sink.yield($0) }
+                }
+                var it = ports.makeAsyncIterator()
+                let port = try #require(await it.next())
+                let endpoints = YagnaEndpoints(apiURL: "http://127.0.0.1:\(port)", appKey: "k")
+                try await HTTPTransport.withTransport(endpoints: endpoints) { try await body($0, clock) }
+                group.cancelAll()
+            }
+        }
+    }
+}
+
+func fastScenario() throws -> Scenario {
+    try Scenario.parse(yaml: """
+        name: api
+        providers:
+          - name: p
+            offer-delay: 10ms
+            response-delay: 10ms
+            deploy-duration: 50ms
+            command-duration: 20ms
+            invoice-delay: 10ms
+            debit-note-interval: none
+        """)
+}
+
+/// Sends a raw request and returns the status (for bodies the typed clients would refuse).
+func raw(_ t: any Transport, _ service: YagnaService, _ method: HTTPMethod, _ path: String, _ body: String?) async throws -> Int {
+    try await t.send(YagnaRequest(
+        operation: "raw", service: service, method: method, path: path, headers: [Header("Content-Type", "application/json")],
+        body: body.map { Array($0.utf8) })).status
+}
+
+func code(_ body: () async throws -> Void) async -> YagnaError.Code? {
+    do { try await body(); return nil } catch let e as YagnaError { return e.code } catch { return nil }
+}
+
+@Suite struct FrontEndTests {
+    @Test(arguments: FrontEnd.allCases)
+    func wholeRequestorFlow(frontEnd: FrontEnd) async throws {
+        try await frontEnd.run(try fastScenario()) { transport, clock in
+            let y = YagnaClient(transport: transport)
+            let me = try await y.identity.me()
+            let allocation = try await y.payment.createAllocation(NewAllocation(totalAmount: 1, address: me.identity))
+            #expect(allocation.remainingAmount == 1)
+            let decoration = try await y.payment.demandDecorations(allocationIds: [allocation.allocationId])
+            #expect(decoration.properties.allSatisfy { !$0.value.isEmpty })
+            let demand = DemandBody(properties: ["golem.srv.caps.multi-activity": true], constraints: "(&(golem.runtime.name=vm)(golem.inf.mem.gib>=0.5))")
+            let sub = try await y.market.subscribe(demand)
+            #expect(sub.count == 32 + 1 + 64)
+            // The offer, then our counter and the provider's Draft.
+            var offer: Proposal?
+            while offer == nil {
+                for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { offer = p }
+            }
+            #expect(offer?.state == .initial && offer?.prevProposalId == nil)
+            #expect(offer?.properties["golem.com.pricing.model.linear.coeffs"]?.arrayValue?.allSatisfy { $0 != .null } == true)
+            // Creating an agreement from an Initial offer is refused: counter first.
+            #expect(await code { _ = try await y.market.createAgreement(AgreementProposal(proposalId: offer!.proposalId, validTo: WireTimestamp(clock.now.addingTimeInterval(3600)))) } == .badRequest)
+            let counterId = try await y.market.counter(sub, proposalId: offer!.proposalId, with: demand)
+            #expect(await code { _ = try await y.market.counter(sub, proposalId: offer!.proposalId, with: demand) } == .gone)
+            var draft: Proposal?
+            while draft == nil {
+                for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { draft = p }
+            }
+            #expect(draft?.state == .draft && draft?.prevProposalId == counterId)
+            let agreementId = try await y.market.createAgreement(AgreementProposal(proposalId: draft!.proposalId, validTo: WireTimestamp(clock.now.addingTimeInterval(3600))))
+            #expect(await code { try await y.market.waitForApproval(agreementId, timeout: .seconds(1)) } == .badRequest)
+            try await y.market.confirmAgreement(agreementId)
+            try await y.market.waitForApproval(agreementId, timeout: .seconds(5))
+            #expect(try await y.market.agreement(agreementId).state == .approved)
+            // Both activity-creation forms.
+            let activityId = try await y.activity.create(.legacy(agreementId: agreementId))
+            let second = try await y.activity.create(.object(agreementId: agreementId, requestorPubKey: nil, unknownFields: UnknownFields()))
+            #expect(activityId.count == 32 && second.count == 32 && activityId != second)
+            let setup = try await y.activity.exec(activityId, commands: [.deploy(DeployCommand()), .start(StartCommand())])
+            var results: [ExeScriptCommandResult] = []
+            while results.last?.isBatchFinished != true { results = try await y.activity.results(activityId, batchId: setup, timeout: .seconds(5)) }
+            #expect(results.map(\.result) == [.ok, .ok])
+            #expect(try await y.activity.state(activityId).current == .ready)
+            // commandIndex: waits for that command; output only for it; 408 if it does not finish in time.
+            // (On the second activity, so the slow command holds nothing else up.)
+            let run = try await y.activity.exec(second, commands: [
+                .run(RunCommand(entryPoint: "/bin/sh", args: ["-c", "echo one"], capture: .atEnd)),
+                .run(RunCommand(entryPoint: "/bin/sh", args: ["-c", "sleep 3600; echo two"], capture: .atEnd)),
+            ])
+            let first = try await y.activity.results(second, batchId: run, timeout: .seconds(5), commandIndex: 0)
+            #expect(first.count == 1 && first[0].stdout == .text("one\n") && first[0].isBatchFinished)
+            #expect(await code { _ = try await y.activity.results(second, batchId: run, timeout: .milliseconds(100), commandIndex: 1) } == .timeout)
+            // SSE: the stream of a finished batch replays its frames.
+            let echo = try await y.activity.exec(activityId, commands: [.run(RunCommand(entryPoint: "/bin/echo", args: ["streamed"], capture: .stream))])
+            var kinds: [RuntimeEventKind] = []
+            for try await event in try await y.activity.streamResults(activityId, batchId: echo) { kinds.append(event.kind) }
+            #expect(kinds.contains(.stdout(.text("streamed\n"))))
+            #expect(kinds.last == .finished(returnCode: 0, message: nil))
+            #expect(try await y.activity.usage(activityId).currentUsage?.count == 2)
+            try await y.activity.destroy(activityId)
+            try await y.activity.destroy(second)
+            try await y.market.terminateAgreement(agreementId, reason: Reason(message: "done", extra: ["golem.requestor.code": "Success"]))
+            #expect(await code { try await y.market.terminateAgreement(agreementId, reason: Reason(message: "again")) } == .gone)
+            #expect(try await y.market.terminationReason(agreementId).terminator == .requestor)
+            #expect(try await y.market.agreementEvents(timeout: .seconds(1)).map(\.eventType) == [.approved, .terminated])
+            // The invoice: a wrong amount is refused, the exact one accepted.
+            var invoiceId: String?
+            while invoiceId == nil { invoiceId = try await y.payment.invoiceEvents(timeout: .seconds(1)).first?.invoiceId }
+            let invoice = try await y.payment.invoice(invoiceId!)
+            #expect(invoice.agreementId == agreementId && invoice.amount > 0)
+            #expect(await code { try await y.payment.acceptInvoice(invoiceId!, Acceptance(totalAmountAccepted: invoice.amount + 1, allocationId: allocation.allocationId)) } == .badRequest)
+            try await y.payment.acceptInvoice(invoiceId!, Acceptance(totalAmountAccepted: invoice.amount, allocationId: allocation.allocationId))
+            #expect(try await y.payment.allocation(allocation.allocationId).spentAmount == invoice.amount)
+            #expect(await code { try await y.payment.rejectDebitNote("x", Rejection(rejectionReason: .badService, totalAmountAccepted: 0)) } == .notImplemented)
+            try await y.market.unsubscribe(sub)
+            #expect(await code { _ = try await y.market.events(sub) } == .notFound)
+            try await y.payment.releaseAllocation(allocation.allocationId)
+            #expect(await code { try await y.payment.releaseAllocation(allocation.allocationId) } == .gone)
+        }
+    }
+
+    @Test(arguments: FrontEnd.allCases)
+    func malformedRequestsGetYagnaShaped4xx(frontEnd: FrontEnd) async throws {
+        try await frontEnd.run(try fastScenario()) { t, _ in
+            let cases: [(YagnaService, HTTPMethod, String, String?)] = [
+                (.market, .POST, "/demands", "{not json"),
+                (.market, .POST, "/demands", #"{"properties":{},"constraints":"(&(a=b)"}"#),
+                (.market, .POST, "/demands", #"{"properties":[]}"#),
+                (.market, .GET, "/demands/nope/events", nil),
+                (.market, .POST, "/agreements", #"{"proposalId":"nope","validTo":"2030-01-01T00:00:00Z"}"#),
+                (.market, .POST, "/agreements/nope/confirm", nil),
+                (.market, .GET, "/agreements/nope", nil),
+                (.activity, .POST, "/activity", #""nope""#),
+                (.activity, .POST, "/activity", "42"),
+                (.activity, .POST, "/activity/nope/exec", #"{"text":"[]"}"#),
+                (.activity, .GET, "/activity/nope/state", nil),
+                (.payment, .POST, "/allocations", #"{"totalAmount":"lots"}"#),
+                (.payment, .POST, "/allocations", #"{"totalAmount":"-1"}"#),
+                (.payment, .GET, "/allocations/nope", nil),
+                (.payment, .POST, "/invoices/nope/accept", #"{"totalAmountAccepted":"1","allocationId":"a"}"#),
+                (.payment, .GET, "/debitNoteEvents?timeout=soon", nil),
+                (.market, .GET, "/no/such/endpoint", nil),
+            ]
+            for (service, method, path, body) in cases {
+                var request = YagnaRequest(operation: "raw", service: service, method: method, path: path, headers: [Header("Content-Type", "application/json")], body: body.map { Array($0.utf8) })
+                if let q = path.firstIndex(of: "?") {
+                    request.path = String(path[..<q])
+                    request.query = QueryItem.parse(path[path.index(after: q)...])
+                }
+                let response = try await t.send(request)
+                #expect((400..<500).contains(response.status), "\(method) \(path) answered \(response.status)")
+                // An ErrorMessage (`{"message": …}`, null for payment's 404s, as the daemon does) or problem+json.
+                let json = try? JSONParser.parse(response.body)
+                #expect(json?["message"] != nil || json?["detail"] != nil, "\(method) \(path) gave no yagna-shaped body")
+            }
+            #expect(try await raw(t, .root, .GET, "/me", nil) == 200)
+        }
+    }
+}
