@@ -11,9 +11,11 @@ struct Draft: Sendable {
 
 /// Drafts waiting for an agreement, one per provider, best score first; workers take them.
 actor OfferPool {
+    let clock: any GolemClock
+    init(clock: any GolemClock) { self.clock = clock }
+
     var drafts: [Draft] = []
     var context = MarketContext()
-    var waiters: [CheckedContinuation<Draft?, Never>] = []
     var closed = false
     var proposalsSeen = 0
     var busy: Set<String> = []
@@ -21,24 +23,23 @@ actor OfferPool {
     func add(_ draft: Draft) {
         guard !closed, !context.failedProviders.contains(draft.proposal.issuerId) else { return }
         drafts.removeAll { $0.proposal.issuerId == draft.proposal.issuerId }
-        if !waiters.isEmpty, !busy.contains(draft.proposal.issuerId) {
-            busy.insert(draft.proposal.issuerId)
-            waiters.removeFirst().resume(returning: draft)
-            return
-        }
         drafts.append(draft)
         drafts.sort { ($0.score, $1.proposal.issuerId) > ($1.score, $0.proposal.issuerId) }
     }
 
-    /// The best draft of a provider not already in use, waiting for one if needed; `nil` once closed.
+    /// The best draft of a provider not already in use, waiting for one if needed; `nil` once
+    /// closed or when the waiting task is cancelled (the wait checks every half second on the
+    /// clock, so cancellation always ends it).
     func take() async -> Draft? {
-        if closed { return nil }
-        if let i = drafts.firstIndex(where: { !busy.contains($0.proposal.issuerId) }) {
-            let d = drafts.remove(at: i)
-            busy.insert(d.proposal.issuerId)
-            return d
+        while !closed && !Task.isCancelled {
+            if let i = drafts.firstIndex(where: { !busy.contains($0.proposal.issuerId) }) {
+                let d = drafts.remove(at: i)
+                busy.insert(d.proposal.issuerId)
+                return d
+            }
+            do { try await clock.sleep(for: .milliseconds(500)) } catch { return nil }
         }
-        return await withCheckedContinuation { waiters.append($0) }
+        return nil
     }
 
     func release(_ providerId: String, failed: Bool) {
@@ -53,11 +54,7 @@ actor OfferPool {
 
     func noteProposal() { proposalsSeen += 1 }
 
-    func close() {
-        closed = true
-        for w in waiters { w.resume(returning: nil) }
-        waiters.removeAll()
-    }
+    func close() { closed = true }
 }
 
 extension Golem {

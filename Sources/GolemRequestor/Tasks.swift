@@ -52,7 +52,6 @@ actor TaskQueue<Data: Sendable> {
     var inFlight = 0
     var done = 0
     let total: Int
-    var waiters: [CheckedContinuation<TaskHandle<Data>?, Never>] = []
     var failure: TaskJobError?
 
     init(_ data: [Data]) {
@@ -62,20 +61,23 @@ actor TaskQueue<Data: Sendable> {
 
     var finished: Bool { failure != nil || (pending.isEmpty && inFlight == 0) }
 
-    func next() async -> TaskHandle<Data>? {
-        if failure != nil { return nil }
-        if !pending.isEmpty {
-            inFlight += 1
-            return pending.removeFirst()
+    /// The next task, waiting while others are in flight (they may come back); `nil` when all are
+    /// done, the job failed, or the waiting task is cancelled.
+    func next(clock: any GolemClock) async -> TaskHandle<Data>? {
+        while failure == nil && !Task.isCancelled {
+            if !pending.isEmpty {
+                inFlight += 1
+                return pending.removeFirst()
+            }
+            if inFlight == 0 { return nil }
+            do { try await clock.sleep(for: .milliseconds(500)) } catch { return nil }
         }
-        if inFlight == 0 { return nil }
-        return await withCheckedContinuation { waiters.append($0) }
+        return nil
     }
 
     func complete() {
         inFlight -= 1
         done += 1
-        wake()
     }
 
     /// Puts a task back for another try, or fails the job when its tries are used up.
@@ -86,26 +88,9 @@ actor TaskQueue<Data: Sendable> {
         } else {
             pending.insert(TaskHandle(id: task.id, data: task.data, attempt: task.attempt + 1), at: 0)
         }
-        wake()
     }
 
-    func fail(_ error: TaskJobError) {
-        failure = error
-        wake()
-    }
-
-    private func wake() {
-        while !waiters.isEmpty {
-            if failure != nil || (pending.isEmpty && inFlight == 0) {
-                waiters.removeFirst().resume(returning: nil)
-            } else if !pending.isEmpty {
-                inFlight += 1
-                waiters.removeFirst().resume(returning: pending.removeFirst())
-            } else {
-                return
-            }
-        }
-    }
+    func fail(_ error: TaskJobError) { failure = error }
 }
 
 extension Golem {
@@ -131,7 +116,7 @@ extension Golem {
         onAccepted: @escaping @Sendable (TaskResult<Data, Value>) async -> Void = { _ in }
     ) async throws -> [TaskResult<Data, Value>] {
         let queue = TaskQueue(data)
-        let pool = OfferPool()
+        let pool = OfferPool(clock: clock)
         let results = ResultsBox<TaskResult<Data, Value>>()
         let clock = self.clock
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -213,7 +198,7 @@ extension Golem {
         setup.deploy()
         setup.start()
         do { try await ctx.execute(setup) } catch { return true }
-        while let task = await queue.next() {
+        while let task = await queue.next(clock: clock) {
             emit(.taskStarted(taskId: task.id, provider: ctx.provider))
             do {
                 let value = try await withTimeout(taskTimeout) { try await worker(ctx, task) }

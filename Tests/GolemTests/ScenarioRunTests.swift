@@ -14,7 +14,7 @@ func shipped(_ name: String) throws -> Scenario {
 @Suite struct ScenarioRunTests {
     @Test func helloTaskRunsEndToEnd() async throws {
         let report = try await SimulatedNetwork.runExample(scenario: try shipped("hello-task"))
-        #expect(report.passed, "\(report.failures)")
+        #expect(report.failures.isEmpty, "\(report.failures)")
         // The output is `date` on the virtual clock.
         #expect(report.output.first?.hasSuffix("UTC 2027") == true)
         // Every invoice accepted, exactly as due; the allocation released.
@@ -26,7 +26,7 @@ func shipped(_ name: String) throws -> Scenario {
 
     @Test func failingProviderTasksRunElsewhere() async throws {
         let report = try await SimulatedNetwork.runExample(scenario: try shipped("tasks-one-bad-provider"))
-        #expect(report.passed, "\(report.failures)")
+        #expect(report.failures.isEmpty, "\(report.failures)")
         let accepted = report.summary!.providers.values.reduce(0) { $0 + $1.tasksAccepted }
         #expect(accepted == 9)
         #expect(report.summary!.providers["bad"]?.tasksAccepted ?? 0 == 0)
@@ -38,7 +38,7 @@ func shipped(_ name: String) throws -> Scenario {
 
     @Test func missingInvoiceIsWaitedForABoundedTime() async throws {
         let report = try await SimulatedNetwork.runExample(scenario: try shipped("missing-invoice"))
-        #expect(report.passed, "\(report.failures)")
+        #expect(report.failures.isEmpty, "\(report.failures)")
         #expect(report.summary?.unpaidAgreements == 1)
         #expect(report.state.invoices.isEmpty)
         // The default 30 s wait, on the virtual clock.
@@ -82,7 +82,7 @@ func shipped(_ name: String) throws -> Scenario {
             }
             #expect(results.first?.value == "1:cat: /golem/work/missing.txt: No such file or directory\n")
         }
-        #expect(report.passed, "\(report.failures)")
+        #expect(report.failures.isEmpty, "\(report.failures)")
     }
 
     @Test func uploadedBytesDownloadBackByteForByte() async throws {
@@ -97,7 +97,7 @@ func shipped(_ name: String) throws -> Scenario {
             }
             #expect(results.first?.value == payload)
         }
-        #expect(report.passed, "\(report.failures)")
+        #expect(report.failures.isEmpty, "\(report.failures)")
     }
 }
 

@@ -122,7 +122,7 @@ struct ProbeService: Service {
 
     @Test func normalLifecycleRunsShutdownAndSettlesPayments() async throws {
         let (report, instances, probe) = try await run(try network("  - name: a\n    debit-note-interval: 10s\n"))
-        #expect(report.passed, "\(report.failures)")
+        #expect(report.failures.isEmpty, "\(report.failures)")
         #expect(instances.map(\.state) == [.terminated])
         #expect(instances.first?.shutdownRan == true)
         #expect(probe.lines == ["start 0 on a", "shutdown 0 on a"])
@@ -141,7 +141,7 @@ struct ProbeService: Service {
 
             """)
         let (report, instances, _) = try await run(scenario)
-        #expect(report.passed, "\(report.failures)")
+        #expect(report.failures.isEmpty, "\(report.failures)")
         #expect(instances.first?.providers == ["broken", "fine"])
         #expect(instances.first?.respawns == 1)
         #expect(report.summary?.instancesRunning == 1)
@@ -152,7 +152,7 @@ struct ProbeService: Service {
         options.respawnUnstartedInstances = false
         let scenario = try network("  - name: broken\n    faults:\n      - fail-command: {match: \"start-service\"}\n  - name: fine\n    offer-delay: 300ms\n")
         let (report, instances, probe) = try await run(scenario, options: options)
-        #expect(report.passed, "\(report.failures)")
+        #expect(report.failures.isEmpty, "\(report.failures)")
         #expect(instances.first?.state == .terminated)
         #expect(instances.first?.providers == ["broken"])
         #expect(!probe.lines.contains { $0.hasPrefix("shutdown") })
@@ -161,7 +161,7 @@ struct ProbeService: Service {
     @Test func providerTerminationSkipsShutdown() async throws {
         let scenario = try network("  - name: doomed\n    faults:\n      - terminate-agreement: {at: 12s, reason: bye}\n")
         let (report, instances, probe) = try await run(scenario, time: .seconds(60))
-        #expect(report.passed, "\(report.failures)")
+        #expect(report.failures.isEmpty, "\(report.failures)")
         #expect(instances.first?.state == .terminated)
         #expect(instances.first?.shutdownRan == false)
         #expect(!probe.lines.contains { $0.hasPrefix("shutdown") })
@@ -176,7 +176,7 @@ struct ProbeService: Service {
         options.unresponsiveGrace = .seconds(20)
         let scenario = try network("  - name: flaky\n    faults:\n      - unresponsive: {after-batches: 2}\n")
         let (report, instances, _) = try await run(scenario, options: options, time: .seconds(120))
-        #expect(report.passed, "\(report.failures)")
+        #expect(report.failures.isEmpty, "\(report.failures)")
         let states = report.summary.map { _ in instances.map(\.state) }
         #expect(states == [.terminated])
         #expect(instances.first?.shutdownRan == false)
@@ -187,7 +187,7 @@ struct ProbeService: Service {
             await cluster.waitUntilAll(.running)
             await cluster.stop()
         }
-        #expect(report.passed, "\(report.failures)")
+        #expect(report.failures.isEmpty, "\(report.failures)")
         #expect(instances.count == 2 && instances.allSatisfy { $0.state == .terminated && $0.shutdownRan })
         #expect(Set(probe.lines.filter { $0.hasPrefix("shutdown") }).count == 2)
     }
@@ -196,7 +196,7 @@ struct ProbeService: Service {
         var options = ServiceOptions()
         options.expiration = .seconds(20)
         let (report, instances, _) = try await run(try network("  - name: a\n"), options: options, time: .seconds(3600))
-        #expect(report.passed, "\(report.failures)")
+        #expect(report.failures.isEmpty, "\(report.failures)")
         #expect(instances.first?.shutdownRan == true)
         #expect(report.virtualSeconds < 120)
     }

@@ -202,6 +202,10 @@ extension NodeCore {
         if a.pollsStopped || (a.state == .unresponsive && !final) { return final ? NodeCore.message(408, "Timeout waiting for results of batch [\(batchId)]") : nil }
         var visible = batch.results.filter { $0.at <= now }.map(\.result)
         let target = commandIndex ?? batch.commands.count - 1
+        if a.state == .terminated, batch.stalled, !visible.contains(where: { $0.index >= target || $0.result == .error }) {
+            // The activity ended under the batch: its remaining results never come.
+            return NodeCore.message(410, "Activity [\(id)] was terminated; batch [\(batchId)] will not finish")
+        }
         let done = visible.contains { $0.index >= target || $0.result == .error }
         if !done && !final { return nil }
         if !done, commandIndex != nil { return NodeCore.message(408, "Timeout waiting for command \(target) of batch [\(batchId)]") }

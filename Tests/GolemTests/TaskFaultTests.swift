@@ -1,0 +1,84 @@
+import Foundation
+import GolemExamples
+import GolemRequestor
+import GolemTesting
+import GolemTime
+import Testing
+import YagnaAPI
+import YagnaSimulator
+
+@Suite struct TaskFaultTests {
+    @Test func providerTerminatingMidTaskSendsTheTaskElsewhere() async throws {
+        let scenario = try Scenario.parse(yaml: """
+            name: dies-mid-task
+            providers:
+              - name: doomed
+                offer-delay: 10ms
+                command-duration: 5s
+                faults:
+                  - terminate-agreement: {at: 2s, reason: "power cut"}
+              - name: steady
+                offer-delay: 300ms
+            """)
+        let report = try await SimulatedNetwork.run(scenario: scenario) { golem in
+            let results = try await golem.executeTasks(["t"], payload: Examples.image, maxWorkers: 1) { ctx, _ in
+                let script = ctx.newScript()
+                let out = script.run("/bin/sh", "-c", "echo ran")
+                try await ctx.execute(script)
+                return (try await out.value.stdout ?? "", ctx.provider)
+            }
+            #expect(results.count == 1)
+            #expect(results.first?.value.1 == "steady")
+            #expect(results.first?.attempts == 2)
+        }
+        #expect(report.failures.isEmpty, "\(report.failures)")
+        let doomed = report.state.agreements.first { $0.providerName == "doomed" }
+        #expect(doomed?.terminator == .provider)
+    }
+
+    @Test func overBudgetInvoiceIsRejected() async throws {
+        var configuration = GolemConfiguration(budget: Decimal(string: "0.000001")!)
+        configuration.invoiceWait = .seconds(5)
+        let report = try await SimulatedNetwork.run(scenario: try shipped("hello-task"), configuration: configuration) { golem in
+            _ = try await Examples.helloTask(golem, print: { _ in })
+        }
+        // Only the scenario's own expectation (every invoice accepted) fails; no invariant does.
+        #expect(report.failures.count == 1 && report.failures[0].hasPrefix("all-invoices-accepted"), "\(report.failures)")
+        #expect(!report.state.invoices.isEmpty)
+        #expect(report.state.invoices.allSatisfy { $0.status == .rejected })
+        #expect(report.state.allocations.allSatisfy { $0.allocation.spentAmount == 0 && $0.released })
+    }
+
+    @Test func cancellingAJobCleansEverythingUp() async throws {
+        let scenario = try Scenario.parse(yaml: """
+            name: slow
+            providers:
+              - name: slow
+                count: 2
+                command-duration: 20s
+            """)
+        let report = try await SimulatedNetwork.run(scenario: scenario) { golem in
+            let clock = golem.clock
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    _ = try? await golem.executeTasks(Array(0..<10), payload: Examples.image, maxWorkers: 2) { ctx, task in
+                        let script = ctx.newScript()
+                        script.run("/bin/sh", "-c", "echo \\(task.data)")
+                        try await ctx.execute(script)
+                        return task.data
+                    }
+                }
+                group.addTask { try? await clock.sleep(for: .seconds(30)) }
+                _ = await group.next()
+                group.cancelAll()
+            }
+        }
+        // Checked on the node: agreements ended, activities destroyed, allocation released.
+        #expect(report.failures.isEmpty, "\(report.failures)")
+        #expect(!report.state.agreements.isEmpty)
+        #expect(report.state.agreements.allSatisfy { $0.state == .terminated })
+        #expect(report.state.activities.allSatisfy { $0.destroyed })
+        #expect(report.state.allocations.allSatisfy { $0.released })
+        #expect(report.virtualSeconds < 120)
+    }
+}
