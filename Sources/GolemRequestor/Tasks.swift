@@ -247,3 +247,46 @@ final class ResultsBox<T: Sendable>: Sendable {
     func append(_ v: T) { m.withLock { $0.append(v) } }
     var values: [T] { m.withLock { $0 } }
 }
+
+extension Golem {
+    /// Runs a batch of tasks and hands `consume` the accepted results as an `AsyncSequence`,
+    /// as they are accepted, while the job runs beside it. Returns what `consume` returns; if
+    /// `consume` returns before the job ends, the rest of the job is cancelled (and cleaned up).
+    ///
+    /// ```swift
+    /// let total = try await golem.executeTasks(Array(1...10), payload: image, worker: { ctx, task in … }) { results in
+    ///     var sum = 0
+    ///     for try await result in results { sum += result.value }
+    ///     return sum
+    /// }
+    /// ```
+    public func executeTasks<Data: Sendable, Value: Sendable, R: Sendable>(
+        _ data: [Data], payload: VMPayload, maxWorkers: Int = 5, maxAttempts: Int = 3, taskTimeout: Duration? = nil,
+        timeout: Duration = .seconds(15 * 60), offerTimeout: Duration = .seconds(60),
+        worker: @escaping @Sendable (WorkContext, TaskHandle<Data>) async throws -> Value,
+        consume: @escaping @Sendable (AsyncThrowingStream<TaskResult<Data, Value>, any Error>) async throws -> R
+    ) async throws -> R {
+        let (results, sink) = AsyncThrowingStream<TaskResult<Data, Value>, any Error>.makeStream()
+        return try await withThrowingTaskGroup(of: R?.self) { group in
+            group.addTask {
+                do {
+                    _ = try await self.executeTasks(
+                        data, payload: payload, maxWorkers: maxWorkers, maxAttempts: maxAttempts, taskTimeout: taskTimeout, timeout: timeout,
+                        offerTimeout: offerTimeout, worker: worker, onAccepted: { sink.yield($0) })
+                    sink.finish()
+                } catch {
+                    sink.finish(throwing: error)
+                }
+                return nil
+            }
+            group.addTask { try await consume(results) }
+            while let next = try await group.next() {
+                if let value = next {
+                    group.cancelAll()
+                    return value
+                }
+            }
+            throw CancellationError()
+        }
+    }
+}

@@ -82,3 +82,23 @@ import YagnaSimulator
         #expect(report.virtualSeconds < 120)
     }
 }
+
+@Suite struct TaskStreamTests {
+    @Test func resultsArriveAsAnAsyncSequence() async throws {
+        let report = try await SimulatedNetwork.run(scenario: try shipped("tasks-one-bad-provider")) { golem in
+            let ids = try await golem.executeTasks(Array(0..<9), payload: Examples.image, maxAttempts: 5, worker: { ctx, task in
+                let script = ctx.newScript()
+                script.run("/bin/sh", "-c", "echo \(task.data)")
+                try await ctx.execute(script)
+                return task.data
+            }) { results in
+                var seen: [Int] = []
+                for try await result in results { seen.append(result.value) }
+                return seen
+            }
+            // Every task exactly once, none lost, none twice.
+            #expect(ids.sorted() == Array(0..<9))
+        }
+        #expect(report.failures.filter { !$0.hasPrefix("all-") }.isEmpty, "\(report.failures)")
+    }
+}
