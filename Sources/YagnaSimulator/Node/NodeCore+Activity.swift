@@ -14,16 +14,7 @@ extension NodeCore {
                 activities[p[1]] = a
                 if let agreement = agreements[a.agreementId], !agreement.multiActivity, agreement.agreement.state == .approved {
                     // Without multi-activity no terminate follows: the provider ends the agreement and invoices.
-                    var ag = agreement
-                    ag.agreement.state = .terminated
-                    ag.endedAt = now
-                    let event = AgreementEvent(
-                        eventType: .terminated, eventDate: WireTimestamp(now), agreementId: a.agreementId,
-                        reason: Reason(message: "Activity destroyed"), terminator: .provider, signature: "")
-                    ag.terminationEvent = event
-                    agreements[a.agreementId] = ag
-                    agreementEvents.append(event)
-                    scheduleInvoice(a.agreementId, at: now)
+                    terminate(a.agreementId, by: .provider, reason: Reason(message: "Activity destroyed"), at: now)
                 }
             }
             return .respond(NodeCore.okNull)

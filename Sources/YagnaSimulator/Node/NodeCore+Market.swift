@@ -255,7 +255,7 @@ extension NodeCore {
     }
 
     mutating func requestorTerminates(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
-        guard var a = agreements[id] else { return NodeCore.message(404, "Agreement [\(id)] not found") }
+        guard let a = agreements[id] else { return NodeCore.message(404, "Agreement [\(id)] not found") }
         switch a.agreement.state {
         case .approved: break
         case .proposal, .pending: return NodeCore.message(409, "Agreement [\(id)] in state \(a.agreement.state.rawValue) cannot be terminated; cancel it")
@@ -266,22 +266,19 @@ extension NodeCore {
         case .failure(let e): return e.response
         case .success(let r): reason = r
         }
-        let event = AgreementEvent(eventType: .terminated, eventDate: WireTimestamp(now), agreementId: id, reason: reason, terminator: .requestor, signature: "")
-        a.agreement.state = .terminated
-        a.endedAt = now
-        a.terminationEvent = event
-        agreements[id] = a
-        agreementEvents.append(event)
-        endActivities(of: id, at: now)
-        scheduleInvoice(id, at: now)
+        terminate(id, by: .requestor, reason: reason, at: now)
         return YagnaResponse(status: 200)
     }
 
     mutating func providerTerminates(_ id: String, reason: String, at time: Date) {
-        guard var a = agreements[id], a.agreement.state == .approved else { return }
-        let event = AgreementEvent(
-            eventType: .terminated, eventDate: WireTimestamp(time), agreementId: id,
-            reason: Reason(message: reason, extra: ["golem.provider.code": "Terminated"]), terminator: .provider, signature: "")
+        guard agreements[id]?.agreement.state == .approved else { return }
+        terminate(id, by: .provider, reason: Reason(message: reason, extra: ["golem.provider.code": "Terminated"]), at: time)
+    }
+
+    /// Ends an approved agreement: the event, its activities stopped, its invoice scheduled.
+    mutating func terminate(_ id: String, by terminator: Terminator, reason: Reason?, at time: Date) {
+        guard var a = agreements[id] else { return }
+        let event = AgreementEvent(eventType: .terminated, eventDate: WireTimestamp(time), agreementId: id, reason: reason, terminator: terminator, signature: "")
         a.agreement.state = .terminated
         a.endedAt = time
         a.terminationEvent = event

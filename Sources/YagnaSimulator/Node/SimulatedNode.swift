@@ -26,6 +26,8 @@ public actor SimulatedNode {
     var entries: [JournalEntry] = []
     var faultRandom: SeededRandom
     var faultCounts: [Int: Int] = [:]
+    /// `GOLEM_SIM_TRACE` set: every request is logged on stderr with its virtual time.
+    let traceRequests = ProcessInfo.processInfo.environment["GOLEM_SIM_TRACE"] != nil
 
     public init(scenario: Scenario, seed: UInt64, clock: any GolemClock, appKey: String, files: any FileExchange) {
         self.core = NodeCore(scenario: scenario, seed: seed, appKey: appKey, files: files)
@@ -62,7 +64,7 @@ public actor SimulatedNode {
             }
         }
         if scenario.daemon.latency > .zero { try? await clock.sleep(for: scenario.daemon.latency) }
-        if ProcessInfo.processInfo.environment["GOLEM_SIM_TRACE"] != nil { FileHandle.standardError.write(Data("\(offset(clock.now) / 1_000_000)ms \(request.method.rawValue) \(request.target)\n".utf8)) }
+        if traceRequests { FileHandle.standardError.write(Data("\(offset(clock.now) / 1_000_000)ms \(request.method.rawValue) \(request.target)\n".utf8)) }
         let outcome = core.handle(request, now: clock.now)
         notifier.notify()
         switch outcome {
