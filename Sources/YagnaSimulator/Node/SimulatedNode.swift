@@ -26,6 +26,9 @@ public actor SimulatedNode {
     var entries: [JournalEntry] = []
     var faultRandom: SeededRandom
     var faultCounts: [Int: Int] = [:]
+    /// While the daemon is restarting, nothing answers.
+    var downUntil: Date?
+    var restarts = 0
     /// `GOLEM_SIM_TRACE` set: every request is logged on stderr with its virtual time.
     let traceRequests = ProcessInfo.processInfo.environment["GOLEM_SIM_TRACE"] != nil
 
@@ -54,8 +57,14 @@ public actor SimulatedNode {
         entries.append(JournalEntry(
             sequence: index, startOffset: offset(started), endOffset: offset(started), method: request.method.rawValue,
             target: request.target, requestBody: request.body, status: 0, responseBody: [], frames: []))
+        if let downUntil, clock.now < downUntil { return finish(index, .drop) }
         if let fault = daemonFault(for: request) {
             switch fault.kind {
+            case .restart:
+                downUntil = clock.now.adding(fault.duration)
+                restarts += 1
+                notifier.notify()
+                return finish(index, .drop)
             case .delay: try? await clock.sleep(for: fault.duration)
             case .gsbError: return finish(index, .response(NodeCore.message(500, "GSB error: GSB failure: Bad request: endpoint address not found")))
             case .timeout: return finish(index, .response(NodeCore.message(408, "Timeout")))
@@ -71,6 +80,7 @@ public actor SimulatedNode {
         case .respond(let r): return finish(index, .response(r))
         case .drop: return finish(index, .drop)
         case .wait(let poll, let deadline):
+            let restartsAtStart = restarts
             while true {
                 let now = clock.now
                 let final = now >= deadline
@@ -81,7 +91,7 @@ public actor SimulatedNode {
                 let generation = notifier.generation
                 let wake = min(deadline, core.nextScheduledTime ?? deadline)
                 await notifier.wait(after: generation, until: max(wake, now), clock: clock)
-                if Task.isCancelled { return finish(index, .drop) }
+                if Task.isCancelled || restarts != restartsAtStart { return finish(index, .drop) }
             }
         case .stream(let activityId, let batchId):
             entries[index].status = 200

@@ -146,12 +146,15 @@ public struct DaemonFault: Sendable, Hashable {
         case dropConnection
         /// Extra latency before the answer.
         case delay
+        /// The daemon restarts: this request and every request for `duration` get no answer
+        /// (open long polls too); state survives, as yagna keeps it in its database.
+        case restart
     }
     public var kind: Kind
     /// Which requests: an operation name (`activity.getExecBatchResults`), a path prefix, or `*`.
     public var match: String = "*"
     public var trigger = Trigger()
-    /// For `delay`: how long.
+    /// For `delay` and `restart`: how long.
     public var duration: Duration = .zero
     /// Strike at most this many times (`nil`: no limit).
     public var times: Int?

@@ -344,9 +344,9 @@ struct YAMLReader {
                 let entries = try mapping(item, "a daemon fault", known: ["kind", "match", "probability", "after-batches", "at", "duration", "times"])
                 guard let k = entries.first(where: { $0.0 == "kind" })?.2 else { throw fail(item, "kind", "a daemon fault needs 'kind': \(kinds.joined(separator: ", "))") }
                 let name = try string(k, "kind")
-                let mapped = ["gsb-error": "gsbError", "timeout": "timeout", "gateway-timeout": "gatewayTimeout", "drop-connection": "dropConnection", "delay": "delay"][name]
+                let mapped = ["gsb-error": "gsbError", "timeout": "timeout", "gateway-timeout": "gatewayTimeout", "drop-connection": "dropConnection", "delay": "delay", "restart": "restart"][name]
                 guard let kind = mapped.flatMap(DaemonFault.Kind.init(rawValue:)) else {
-                    throw fail(k, "kind", "unknown daemon fault '\(name)'; known: gsb-error, timeout, gateway-timeout, drop-connection, delay")
+                    throw fail(k, "kind", "unknown daemon fault '\(name)'; known: gsb-error, timeout, gateway-timeout, drop-connection, delay, restart")
                 }
                 var fault = DaemonFault(kind: kind)
                 fault.trigger = try trigger(entries)
