@@ -14,12 +14,13 @@ public import Logging
 ///
 /// ```swift
 /// try await Golem.withGolem(transport: transport, configuration: .init(budget: 1)) { golem in
-///     for try await result in golem.executeTasks(["a", "b"], payload: .image(tag: "golem/alpine:latest")) { ctx, task in
+///     let results = try await golem.executeTasks(["a", "b"], payload: .image(tag: "golem/alpine:latest")) { ctx, task in
 ///         let script = ctx.newScript()
 ///         let out = script.run("/bin/sh", "-c", "echo \(task.data)")
 ///         try await ctx.execute(script)
 ///         return try await out.value.stdout ?? ""
-///     } { print(result.value) }
+///     }
+///     print(results.map(\.value))
 /// }
 /// ```
 public actor Golem {
