@@ -33,6 +33,7 @@ public struct TaskRejected: Error, Sendable {
 /// Why a batch of tasks could not complete.
 public enum TaskJobError: Error, CustomStringConvertible, Sendable {
     case noOffers(after: Duration)
+    case allProvidersFailed(count: Int)
     case timedOut(after: Duration, done: Int, total: Int)
     case taskFailed(id: Int, attempts: Int, reason: String)
 
@@ -40,6 +41,8 @@ public enum TaskJobError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .noOffers(let d):
             "no provider offered an agreement within \(d): check the subnet, the payload's constraints and the price caps"
+        case .allProvidersFailed(let count):
+            "every provider that offered (\(count)) failed in this job and was excluded; see the task rejections for why"
         case .timedOut(let d, let done, let total): "the job timed out after \(d) with \(done) of \(total) tasks done"
         case .taskFailed(let id, let attempts, let reason): "task \(id) failed after \(attempts) attempt(s): \(reason)"
         }
@@ -126,7 +129,8 @@ extension Golem {
                 let start = clock.now
                 try await clock.sleep(for: offerTimeout)
                 if await pool.context.confirmedProviders.isEmpty, await queue.done == 0, await !queue.finished {
-                    await queue.fail(.noOffers(after: offerTimeout))
+                    let failed = await pool.context.failedProviders.count
+                    await queue.fail(failed > 0 ? .allProvidersFailed(count: failed) : .noOffers(after: offerTimeout))
                     await pool.close()
                     return
                 }

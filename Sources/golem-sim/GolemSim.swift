@@ -10,7 +10,7 @@ struct GolemSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "golem-sim",
         abstract: "A simulated yagna node for developing and testing Golem requestor apps offline.",
-        subcommands: [Serve.self, Validate.self, Run.self])
+        subcommands: [Serve.self, Validate.self, Run.self, Sweep.self])
 }
 
 /// Exit statuses of the CLI contract.

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import GolemTesting
+import YagnaSimulator
+
+extension GolemSim {
+    struct Sweep: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run a scenario's app over a range of seeds and report the failing ones.")
+
+        @Argument(help: "The scenario YAML file.") var scenarioFile: String
+        @Option(help: "Seeds A..B, inclusive.") var seeds: String
+        @Option(help: "Simulations run at once (default: the number of cores).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Write a JUnit XML report here.") var junit: String?
+
+        func parseSeeds() throws -> ClosedRange<UInt64> {
+            let parts = seeds.components(separatedBy: "..")
+            guard parts.count == 2, let a = UInt64(parts[0]), let b = UInt64(parts[1]), a <= b else {
+                throw ValidationError("--seeds must look like A..B with A <= B, e.g. 1..500")
+            }
+            return a...b
+        }
+
+        func validate() throws {
+            _ = try parseSeeds()
+            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        }
+
+        func run() async throws {
+            let scenario = try loadScenario(scenarioFile)
+            guard scenario.app != nil else { throw fail("\(scenarioFile): the scenario names no 'app' to run") }
+            let range = try parseSeeds()
+            let started = Date()
+            var reports: [UInt64: SimulationReport] = [:]
+            var errors: [UInt64: String] = [:]
+            try await withThrowingTaskGroup(of: (UInt64, Result<SimulationReport, any Error>).self) { group in
+                var next = range.lowerBound
+                var running = 0
+                func launch() {
+                    let seed = next
+                    group.addTask {
+                        do { return (seed, .success(try await SimulatedNetwork.runExample(scenario: scenario, seed: seed))) } catch { return (seed, .failure(error)) }
+                    }
+                    running += 1
+                    next += 1
+                }
+                while running < jobs && next <= range.upperBound { launch() }
+                while let (seed, result) = try await group.next() {
+                    running -= 1
+                    switch result {
+                    case .success(let r): reports[seed] = r
+                    case .failure(let e): errors[seed] = "\(e)"
+                    }
+                    if next <= range.upperBound && next >= range.lowerBound { launch() }
+                }
+            }
+            let failing = range.filter { reports[$0]?.passed != true }
+            let wall = Date().timeIntervalSince(started)
+            for seed in failing {
+                let reason = errors[seed] ?? reports[seed]?.failures.first ?? "unknown"
+                print("seed \(seed) failed: \(reason)")
+                print("  reproduce: golem-sim run \(scenarioFile) --seed \(seed)")
+            }
+            let count = range.count
+            print("\(count - failing.count) passed, \(failing.count) failed")
+            print(String(format: "%d runs in %.2f s wall (%.0f runs per minute, %d at once)", count, wall, Double(count) / max(wall, 1e-9) * 60, jobs))
+            if let junit {
+                var cases = ""
+                for seed in range {
+                    let name = "seed-\(seed)"
+                    if failing.contains(seed) {
+                        let reason = (errors[seed] ?? reports[seed]?.failures.joined(separator: "; ") ?? "").replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: "&", with: "&amp;")
+                        cases += "<testcase name=\"\(name)\" classname=\"\(scenario.name)\"><failure message=\"\(reason)\"/></testcase>\n"
+                    } else {
+                        cases += "<testcase name=\"\(name)\" classname=\"\(scenario.name)\"/>\n"
+                    }
+                }
+                let text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"golem-sim sweep\" tests=\"\(count)\" failures=\"\(failing.count)\">\n\(cases)</testsuite>\n"
+                do { try text.write(toFile: junit, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(junit): \(error)") }
+            }
+            if !failing.isEmpty { throw Exit.checkFailed }
+        }
+    }
+}
