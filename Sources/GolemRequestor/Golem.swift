@@ -1,6 +1,6 @@
 public import YagnaAPI
 public import GolemTime
-public import Foundation
+import Foundation
 public import Logging
 
 /// The requestor engine: one allocation for the budget, market negotiation, agreements,

@@ -17,7 +17,6 @@ actor OfferPool {
     var drafts: [Draft] = []
     var context = MarketContext()
     var closed = false
-    var proposalsSeen = 0
     var busy: Set<String> = []
 
     func add(_ draft: Draft) {
@@ -52,8 +51,6 @@ actor OfferPool {
         }
     }
 
-    func noteProposal() { proposalsSeen += 1 }
-
     func close() { closed = true }
 }
 
@@ -62,7 +59,6 @@ extension Golem {
     /// or rejects it; Drafts go to the pool. Re-subscribes when the subscription disappears.
     func negotiate(payload: VMPayload, expiration: Duration, pool: OfferPool) async throws {
         var (subscription, demand) = try await subscribe(payload, expiration: expiration)
-        defer { _ = subscription }
         while !Task.isCancelled {
             let events: [MarketEvent]
             do {
@@ -79,7 +75,6 @@ extension Golem {
             }
             for event in events {
                 guard case .proposal(_, let proposal) = event else { continue }
-                await pool.noteProposal()
                 let name = proposal.properties["golem.node.id.name"]?.stringValue ?? proposal.issuerId
                 let context = await pool.context
                 switch configuration.strategy.score(proposal, context: context) {

@@ -30,20 +30,18 @@ public struct VMPayload: Sendable, Hashable {
     func demand(registry: RegistryAPI) async throws -> (properties: Properties, constraints: [String]) {
         let info = try await registry.imageInfo(hash: imageHash, tag: imageTag)
         let url = info.https ?? info.http ?? ""
-        var properties: Properties = [
+        let properties: Properties = [
             "golem.srv.comp.task_package": .string("hash:sha3:\(info.sha3):\(url)"),
             "golem.srv.comp.vm.package_format": "gvmkit-squash",
         ]
         var constraints = [
-            "(golem.inf.mem.gib>=\(Self.number(minMemoryGiB)))",
-            "(golem.inf.storage.gib>=\(Self.number(minStorageGiB)))",
+            "(golem.inf.mem.gib>=\(minMemoryGiB))",
+            "(golem.inf.storage.gib>=\(minStorageGiB))",
             "(golem.inf.cpu.threads>=\(minCPUThreads))",
             "(golem.runtime.name=vm)",
         ]
         for capability in capabilities { constraints.append("(golem.runtime.capabilities=\(capability))") }
-        if capabilities.isEmpty { properties["golem.srv.comp.vm.package_format"] = "gvmkit-squash" }
         return (properties, constraints)
     }
 
-    static func number(_ d: Double) -> String { d.rounded() == d ? "\(d)" : "\(d)" }
 }

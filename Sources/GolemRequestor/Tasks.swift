@@ -1,5 +1,5 @@
 import YagnaAPI
-public import GolemTime
+import GolemTime
 import Foundation
 
 /// One task of a batch, as a worker sees it.
@@ -34,6 +34,7 @@ public struct TaskRejected: Error, Sendable {
 public enum TaskJobError: Error, CustomStringConvertible, Sendable {
     case noOffers(after: Duration)
     case allProvidersFailed(count: Int)
+    case marketFailed(String)
     case timedOut(after: Duration, done: Int, total: Int)
     case taskFailed(id: Int, attempts: Int, reason: String)
 
@@ -43,6 +44,7 @@ public enum TaskJobError: Error, CustomStringConvertible, Sendable {
             "no provider offered an agreement within \(d): check the subnet, the payload's constraints and the price caps"
         case .allProvidersFailed(let count):
             "every provider that offered (\(count)) failed in this job and was excluded; see the task rejections for why"
+        case .marketFailed(let reason): "the market failed: \(reason)"
         case .timedOut(let d, let done, let total): "the job timed out after \(d) with \(done) of \(total) tasks done"
         case .taskFailed(let id, let attempts, let reason): "task \(id) failed after \(attempts) attempt(s): \(reason)"
         }
@@ -122,19 +124,26 @@ extension Golem {
         let pool = OfferPool(clock: clock)
         let results = ResultsBox<TaskResult<Data, Value>>()
         let clock = self.clock
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.negotiate(payload: payload, expiration: self.configuration.demandExpiration, pool: pool) }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // A market that fails (the demand cannot be subscribed, say) fails the job at once.
+                do { try await self.negotiate(payload: payload, expiration: self.configuration.demandExpiration, pool: pool) } catch is CancellationError {
+                } catch {
+                    await queue.fail(.marketFailed("\(error)"))
+                    await pool.close()
+                }
+            }
             group.addTask {
                 // Job timeout and the no-offers check.
                 let start = clock.now
-                try await clock.sleep(for: offerTimeout)
+                do { try await clock.sleep(for: offerTimeout) } catch { return }
                 if await pool.context.confirmedProviders.isEmpty, await queue.done == 0, await !queue.finished {
                     let failed = await pool.context.failedProviders.count
                     await queue.fail(failed > 0 ? .allProvidersFailed(count: failed) : .noOffers(after: offerTimeout))
                     await pool.close()
                     return
                 }
-                try await clock.sleep(until: start.adding(timeout))
+                do { try await clock.sleep(until: start.adding(timeout)) } catch { return }
                 if await !queue.finished {
                     await queue.fail(.timedOut(after: timeout, done: await queue.done, total: queue.total))
                     await pool.close()

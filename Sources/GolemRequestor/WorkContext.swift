@@ -1,4 +1,4 @@
-public import YagnaAPI
+import YagnaAPI
 import GolemTime
 import Foundation
 

@@ -1,7 +1,7 @@
 public import YagnaSimulator
 public import GolemRequestor
-public import GolemTime
-public import YagnaAPI
+import GolemTime
+import YagnaAPI
 import GolemExamples
 public import Foundation
 

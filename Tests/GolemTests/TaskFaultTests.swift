@@ -102,3 +102,23 @@ import YagnaSimulator
         #expect(report.failures.filter { !$0.hasPrefix("all-") }.isEmpty, "\(report.failures)")
     }
 }
+
+@Suite struct MarketFailureTests {
+    @Test func aDemandThatCannotBeSubscribedFailsTheJobAtOnce() async throws {
+        let scenario = try Scenario.parse(yaml: """
+            name: no-market
+            providers:
+              - name: p
+            daemon:
+              faults:
+                - {kind: gateway-timeout, match: "POST /market-api/v1/demands"}
+            """)
+        let report = try await SimulatedNetwork.run(scenario: scenario) { golem in
+            _ = try await golem.executeTasks([1], payload: Examples.image) { _, task in task.data }
+        }
+        #expect(report.error?.contains("the market failed") == true, "\(report.error ?? "no error")")
+        // Not after the 60 s offer timeout: at once, then the bounded shutdown.
+        #expect(report.virtualSeconds < 10)
+        #expect(report.state.allocations.allSatisfy { $0.released })
+    }
+}

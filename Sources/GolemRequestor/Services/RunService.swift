@@ -1,5 +1,5 @@
 import YagnaAPI
-public import GolemTime
+import GolemTime
 import Foundation
 import Logging
 
@@ -222,7 +222,7 @@ extension Golem {
             return result
         }
         // Replay the unresponsive transitions the watcher saw onto the machine.
-        for event in await watch.events { try? machine.handle(event) }
+        for event in await watch.events { _ = try? machine.handle(event) }
         return end
     }
 

@@ -79,8 +79,7 @@ final class _Node {
     }
 
     func merge(_ unknown: UnknownFields) {
-        let (fields, current0) = objectParts
-        var current = current0
+        var (fields, current) = objectParts
         for (k, v) in unknown.values { current.values[k] = v }
         kind = .object(fields, current)
     }

@@ -47,7 +47,8 @@ public enum MarketEvent: Codable, Sendable, Hashable {
         case .other(let type, let date, let fields):
             try c.encode(type, forKey: .eventType)
             try c.encode(date, forKey: .eventDate)
-            try c.encode(UnknownFields(fields), forKey: .reason)
+            var rest = encoder.container(keyedBy: AnyKey.self)
+            for key in fields.keys.sorted() { try rest.encode(fields[key]!, forKey: AnyKey(key)) }
         }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error talking to yagna: which operation, which request, what the daemon said.
 ///
 /// Never contains the app key: transports scrub it from every message they pass on.
@@ -144,18 +146,3 @@ public struct YagnaError: Error, Sendable, Hashable, CustomStringConvertible {
             message: "could not encode the request body: \(error)")
     }
 }
-
-extension Character {
-    fileprivate var isWhitespaceOrNewline: Bool { isWhitespace || isNewline }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in _: WhitespaceSet) -> String {
-        var s = Substring(self)
-        while s.first?.isWhitespaceOrNewline == true { s = s.dropFirst() }
-        while s.last?.isWhitespaceOrNewline == true { s = s.dropLast() }
-        return String(s)
-    }
-}
-
-fileprivate enum WhitespaceSet { case whitespacesAndNewlines }

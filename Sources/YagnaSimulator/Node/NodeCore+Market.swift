@@ -15,8 +15,7 @@ extension NodeCore {
             demands[p[1]] = d
             return .respond(NodeCore.noContent)
         case (.GET, 3, "demands") where p[2] == "events":
-            guard let d = demands[p[1]], !d.removed else { return .respond(NodeCore.message(404, "Subscription [\(p[1])] not found")) }
-            _ = d
+            guard demands[p[1]]?.removed == false else { return .respond(NodeCore.message(404, "Subscription [\(p[1])] not found")) }
             guard case .success(let timeout) = seconds(request, "timeout", default: 5) else {
                 return .respond(NodeCore.message(400, "invalid timeout"))
             }
