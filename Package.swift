@@ -69,15 +69,16 @@ let package = Package(
         .target(
             name: "SimulatorServer",
             dependencies: [
-                "YagnaAPI", "YagnaSimulator", "GolemTime",
+                "YagnaAPI", "YagnaSimulator", "GolemTime", "GolemRecording",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),
         .target(
             name: "GolemRecording",
-            dependencies: ["YagnaAPI", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["YagnaAPI", "YagnaSimulator", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: upcoming
         ),
         .target(
@@ -87,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "GolemTesting",
-            dependencies: ["GolemRequestor", "YagnaSimulator", "YagnaAPI", "GolemTime", "GolemExamples"],
+            dependencies: ["GolemRequestor", "YagnaSimulator", "YagnaAPI", "GolemTime", "GolemExamples", "GolemRecording"],
             swiftSettings: upcoming
         ),
         .executableTarget(

@@ -4,6 +4,7 @@ import GolemTime
 import YagnaAPI
 import GolemExamples
 public import Foundation
+import GolemRecording
 
 /// The simulator's exchange as the requestor's file storage, for in-process runs.
 public struct SimulatedStorage: FileStorage {
@@ -33,6 +34,8 @@ public struct SimulationReport: Sendable {
     /// The app's error, if it threw.
     public var error: String?
     public var output: [String]
+    /// When the run replayed a recording: its divergences and the recorded operations never performed.
+    public var replay: [String] = []
 }
 
 /// Runs requestor code against a simulated network in-process, in virtual time: one
@@ -63,13 +66,42 @@ public enum SimulatedNetwork {
         guard let app = app ?? scenario.app else {
             throw UnknownExample(name: "(none: the scenario names no app)")
         }
+        let scenario = try scenario.resolvingBase()
         return try await runApp(scenario: scenario, seed: seed) { transport, clock, storage, print in
             try await Examples.run(app.name, arguments: app.arguments, transport: transport, clock: clock, storage: storage, print: print)
         }
     }
 
+    /// Replays a recorded session: the network is rebuilt from the recording's providers and the
+    /// requestor code is judged against the recorded operations (`report.replay` lists the
+    /// divergences; in strict mode each fails the run).
+    ///
+    /// ```swift
+    /// let plan = try Recording.open("recordings/hello-task.sqlite").replayPlan
+    /// let report = try await SimulatedNetwork.replay(plan, app: AppSpec(name: "hello-task"))
+    /// #expect(report.replay.isEmpty)
+    /// ```
+    public static func replay(_ plan: ReplayPlan, strict: Bool = true, seed: UInt64 = 1, app: AppSpec) async throws -> SimulationReport {
+        try await runApp(scenario: plan.scenario, seed: seed, referee: ReplayReferee(plan: plan, strict: strict)) { transport, clock, storage, print in
+            try await Examples.run(app.name, arguments: app.arguments, transport: transport, clock: clock, storage: storage, print: print)
+        }
+    }
+
+    /// Replays a recorded session with your own requestor code.
+    public static func replay(
+        _ plan: ReplayPlan, strict: Bool = true, seed: UInt64 = 1, configuration: GolemConfiguration = GolemConfiguration(budget: 1),
+        _ body: @escaping @Sendable (Golem) async throws -> Void
+    ) async throws -> SimulationReport {
+        try await runApp(scenario: plan.scenario, seed: seed, referee: ReplayReferee(plan: plan, strict: strict)) { transport, clock, storage, _ in
+            try await Golem.withGolem(transport: transport, configuration: configuration, clock: clock, storage: storage) { golem in
+                try await body(golem)
+                return await golem.summary
+            }
+        }
+    }
+
     static func runApp(
-        scenario: Scenario, seed: UInt64?,
+        scenario: Scenario, seed: UInt64?, referee: ReplayReferee? = nil,
         _ app: @escaping @Sendable (any Transport, any GolemClock, any FileStorage, @escaping @Sendable (String) -> Void) async throws -> RunSummary
     ) async throws -> SimulationReport {
         let seed = seed ?? scenario.seed
@@ -79,6 +111,7 @@ public enum SimulatedNetwork {
         let (node, summary, error) = try await simulation.runDetached { clock in
             let exchange = InMemoryFileExchange()
             let node = SimulatedNode(scenario: scenario, seed: seed, clock: clock, appKey: "sim-key", files: exchange)
+            if let referee { await node.enableReplay(referee) }
             let transport = InProcessTransport(node: node)
             do {
                 let summary = try await app(transport, clock, SimulatedStorage(exchange)) { lines.add($0) }
@@ -89,13 +122,17 @@ public enum SimulatedNetwork {
         }
         let journal = await node.journal
         let state = await node.state
+        let replay = await node.replay
         var failures = Invariants.check(state: state, journal: journal)
+        if let replay, replay.strict {
+            failures += replay.report.map { "replay: \($0)" }
+        }
         failures += Expectations.check(scenario.expectations, state: state, summary: summary, error: error)
         if error != nil, !scenario.expectations.contains(.appFails) { failures.insert("app: the app failed: \(error!)", at: 0) }
         return SimulationReport(
             scenario: scenario.name, seed: seed, failures: failures, journal: journal, traceHash: traceHash(journal),
             virtualSeconds: simulation.elapsed.timeInterval, wallSeconds: Date().timeIntervalSince(wallStart), summary: summary,
-            state: state, error: error, output: lines.values)
+            state: state, error: error, output: lines.values, replay: replay?.report ?? [])
     }
 }
 

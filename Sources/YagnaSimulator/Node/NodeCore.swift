@@ -90,7 +90,8 @@ public struct NodeCore: Sendable {
         var randoms: [SeededRandom] = []
         for spec in scenario.providers {
             var r = root.derived("provider/\(spec.name)")
-            let id = "0x" + r.hex(40)
+            let drawn = "0x" + r.hex(40)
+            let id = spec.nodeId ?? drawn
             providers.append(SimProvider(spec: spec, id: id, offer: NodeCore.offerProperties(spec, id: id)))
             randoms.append(r)
         }

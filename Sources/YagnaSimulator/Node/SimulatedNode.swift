@@ -29,6 +29,10 @@ public actor SimulatedNode {
     /// While the daemon is restarting, nothing answers.
     var downUntil: Date?
     var restarts = 0
+    /// Judges the requestor against a recorded session, when replaying one.
+    var referee: ReplayReferee?
+    /// Told of every exchange once it is complete (`serve --journal` commits it then).
+    var observer: (@Sendable (JournalEntry) -> Void)?
     /// `GOLEM_SIM_TRACE` set: every request is logged on stderr with its virtual time.
     let traceRequests = ProcessInfo.processInfo.environment["GOLEM_SIM_TRACE"] != nil
 
@@ -41,6 +45,28 @@ public actor SimulatedNode {
         self.start = clock.now
         self.faultRandom = SeededRandom(seed: seed).derived("daemon")
     }
+
+    /// Calls `observer` with every exchange once it is complete: answered, dropped, or for a
+    /// streamed answer, once its last frame is sent.
+    public func observeExchanges(_ observer: @escaping @Sendable (JournalEntry) -> Void) {
+        self.observer = observer
+    }
+
+    /// Replays a recorded session: every request is judged by `referee` before it is served.
+    public func enableReplay(_ referee: ReplayReferee) {
+        self.referee = referee
+    }
+
+    /// The replay's referee (its divergences and unperformed operations), when replaying.
+    public var replay: ReplayReferee? { referee }
+
+    func completed(_ index: Int) {
+        referee?.observe(entries[index])
+        observer?(entries[index])
+    }
+
+    /// When the node's clock started: offsets in the journal count from here.
+    public nonisolated var startDate: Date { start }
 
     /// Every exchange served so far, in order.
     public var journal: [JournalEntry] { entries }
@@ -58,6 +84,9 @@ public actor SimulatedNode {
             sequence: index, startOffset: offset(started), endOffset: offset(started), method: request.method.rawValue,
             target: request.target, requestBody: request.body, status: 0, responseBody: [], frames: []))
         if let downUntil, clock.now < downUntil { return finish(index, .drop) }
+        if referee != nil, let divergence = referee!.check(request, sequence: index, offset: offset(started)) {
+            return finish(index, .response(divergence))
+        }
         if let fault = daemonFault(for: request) {
             switch fault.kind {
             case .restart:
@@ -107,8 +136,11 @@ public actor SimulatedNode {
             entries[index].status = r.status
             entries[index].responseBody = r.body
         case .drop: entries[index].status = -1
-        case .stream: entries[index].status = 200
+        case .stream:
+            entries[index].status = 200
+            return reply
         }
+        completed(index)
         return reply
     }
 
@@ -125,11 +157,17 @@ public actor SimulatedNode {
                 entries[entry].endOffset = offset(clock.now)
                 return sse
             }
-            if finished && frames.count == count { return nil }
+            if finished && frames.count == count {
+                completed(entry)
+                return nil
+            }
             let generation = notifier.generation
             let wake = next ?? clock.now.addingTimeInterval(15)
             await notifier.wait(after: generation, until: wake, clock: clock)
-            if Task.isCancelled { return nil }
+            if Task.isCancelled {
+                completed(entry)
+                return nil
+            }
         }
     }
 

@@ -16,6 +16,8 @@ public struct Scenario: Sendable {
     public var providers: [ProviderSpec] = []
     public var daemon = DaemonSpec()
     public var expectations: [Expectation] = []
+    /// A recording whose providers this scenario starts from (`base:`); its own faults add on top.
+    public var base: String?
 
     public init(name: String, providers: [ProviderSpec] = []) {
         self.name = name
@@ -43,6 +45,8 @@ public struct RequestorSpec: Sendable, Hashable {
 /// One simulated provider (a spec with `count > 1` is expanded into several at load time).
 public struct ProviderSpec: Sendable {
     public var name: String
+    /// The provider's node id; `nil` draws one from the seed. Replay sets the recorded id.
+    public var nodeId: String?
     /// Properties that override or add to the default offer.
     public var properties: Properties = [:]
     public var pricing = Pricing()

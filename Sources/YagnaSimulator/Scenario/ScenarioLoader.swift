@@ -134,7 +134,7 @@ struct YAMLReader {
     }
 
     func scenario(_ node: Node) throws(ScenarioError) -> Scenario {
-        let entries = try mapping(node, "the scenario", known: ["name", "description", "app", "seed", "requestor", "providers", "daemon", "expect"])
+        let entries = try mapping(node, "the scenario", known: ["name", "description", "app", "seed", "requestor", "providers", "daemon", "expect", "base"])
         guard let nameNode = entries.first(where: { $0.0 == "name" })?.2 else { throw fail(node, "name", "a scenario needs a name") }
         var scenario = Scenario(name: try string(nameNode, "name"))
         var sawProviders = false
@@ -154,6 +154,12 @@ struct YAMLReader {
                 guard case .sequence(let seq) = value, !seq.isEmpty else { throw fail(value, key, "must be a non-empty list of providers") }
                 for item in seq { scenario.providers += try providers(item) }
             case "daemon": scenario.daemon = try daemon(value)
+            case "base":
+                let path = try string(value, key)
+                guard path.hasSuffix(".sqlite") || path.hasSuffix(".db") else {
+                    throw fail(value, key, "must name a recording file (.sqlite) whose providers the scenario starts from")
+                }
+                scenario.base = path.hasPrefix("/") ? path : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path
             case "expect":
                 guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of expectations") }
                 for item in seq {
@@ -166,7 +172,7 @@ struct YAMLReader {
             default: break
             }
         }
-        guard sawProviders else { throw fail(node, "providers", "a scenario needs at least one provider") }
+        guard sawProviders || scenario.base != nil else { throw fail(node, "providers", "a scenario needs at least one provider (or a 'base' recording)") }
         var names = Set<String>()
         for p in scenario.providers where !names.insert(p.name).inserted {
             throw fail(node, "providers", "two providers are named '\(p.name)'; names must be unique")

@@ -1,0 +1,108 @@
+public import YagnaAPI
+
+/// An exchange as the protocol analyzer reads it, whether it comes from a recording file or
+/// from the simulated node's journal.
+public struct ProtocolExchange: Sendable, Hashable {
+    public var sequence: Int
+    public var start: Int64
+    public var end: Int64
+    public var method: String
+    public var path: String
+    public var query: String
+    public var requestBody: [UInt8]
+    public var status: Int
+    public var responseBody: [UInt8]
+    public var frames: [ServerSentEvent]
+
+    public init(
+        sequence: Int, start: Int64, end: Int64, method: String, path: String, query: String = "", requestBody: [UInt8] = [],
+        status: Int, responseBody: [UInt8] = [], frames: [ServerSentEvent] = []
+    ) {
+        self.sequence = sequence
+        self.start = start
+        self.end = end
+        self.method = method
+        self.path = path
+        self.query = query
+        self.requestBody = requestBody
+        self.status = status
+        self.responseBody = responseBody
+        self.frames = frames
+    }
+
+    /// The journal entry's exchange.
+    public init(_ e: JournalEntry) {
+        let parts = e.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        self.init(
+            sequence: e.sequence, start: e.startOffset, end: e.endOffset, method: e.method, path: String(parts.first ?? ""),
+            query: parts.count > 1 ? String(parts[1]) : "", requestBody: e.requestBody, status: e.status, responseBody: e.responseBody,
+            frames: e.frames.map(\.event))
+    }
+
+    var operation: String? {
+        HTTPMethod(rawValue: method).flatMap { OperationCatalog.match(method: $0, path: path) }?.spec.name
+    }
+    var ids: [String] {
+        HTTPMethod(rawValue: method).flatMap { OperationCatalog.match(method: $0, path: path) }?.ids ?? []
+    }
+    var request: JSONValue? { requestBody.isEmpty ? nil : try? JSONParser.parse(requestBody) }
+    var response: JSONValue? { responseBody.isEmpty ? nil : try? JSONParser.parse(responseBody) }
+    var ok: Bool { (200..<300).contains(status) }
+}
+
+/// A requestor operation that changes something on the node, reduced to what it means: which
+/// provider it concerns (its lane), what it does, on which resource, with which relevant fields.
+/// Ids, timestamps, expirations and gftp URLs are left out, so two clients doing the same work
+/// produce the same operations.
+public struct ProtocolOperation: Sendable, Hashable {
+    /// `requestor`, or the provider's node id.
+    public var lane: String
+    /// The catalog operation (`activity.exec`).
+    public var kind: String
+    /// The resource in lane-local terms (`agreement 1`, `activity 1`).
+    public var resource: String
+    /// The relevant fields of the request.
+    public var fields: JSONValue
+    public var offset: Int64
+    public var sequence: Int
+    public var status: Int
+
+    public init(lane: String, kind: String, resource: String, fields: JSONValue, offset: Int64, sequence: Int, status: Int) {
+        self.lane = lane
+        self.kind = kind
+        self.resource = resource
+        self.fields = fields
+        self.offset = offset
+        self.sequence = sequence
+        self.status = status
+    }
+
+    /// Whether two operations mean the same thing (lane, kind, resource and fields).
+    public func matches(_ other: ProtocolOperation) -> Bool {
+        lane == other.lane && kind == other.kind && fields == other.fields
+    }
+}
+
+/// Something that happened in a session, for timelines: requestor calls and the provider-side
+/// events the node reported.
+public struct TimelineEvent: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case allocation, demand, offer, counter, draft, proposalRejected, proposalRejectedByRequestor
+        case agreementCreated, agreementConfirmed, agreementApproved, agreementRejected, agreementCancelled
+        case agreementTerminated, activityCreated, activityFailed, activityDestroyed, batch, commandResult
+        case debitNote, debitNoteAccepted, invoice, invoiceAccepted, invoiceRejected, allocationReleased, error
+    }
+    /// `requestor`, or the provider's node id.
+    public var lane: String
+    public var kind: Kind
+    public var offset: Int64
+    /// When it ended (batches), else equal to `offset`.
+    public var end: Int64
+    public var sequence: Int
+    public var summary: String
+    public var resource: String
+    /// Structured details (command results, amounts).
+    public var details: JSONValue
+    /// Whether this marks a failure (a failed command, a rejection, a provider termination).
+    public var failure: Bool
+}

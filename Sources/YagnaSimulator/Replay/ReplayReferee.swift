@@ -1,0 +1,162 @@
+import Foundation
+public import YagnaAPI
+
+/// A request during replay that has no recorded counterpart: what was asked, the closest
+/// recorded operation and the fields that differ.
+public struct Divergence: Sendable, Hashable, CustomStringConvertible {
+    public var sequence: Int
+    public var offset: Int64
+    public var request: String
+    public var operation: ProtocolOperation?
+    public var closest: ProtocolOperation?
+    /// `field: recorded → live` lines.
+    public var differences: [String]
+    public var reason: String
+    /// The lane's display name.
+    public var provider: String
+
+    public var description: String {
+        var out = "divergence at exchange \(sequence) (\(String(format: "%.3f", Double(offset) / 1e9)) s): \(request) — \(reason)"
+        if let closest {
+            out += "\n  closest recorded: \(closest.kind) on \(closest.resource) at exchange \(closest.sequence)"
+        }
+        for d in differences { out += "\n  \(d)" }
+        return out
+    }
+
+    /// The report as JSON, as the divergent request is answered and as it is journaled.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "sequence": .int(sequence), "offsetSeconds": .double(Double(offset) / 1e9), "request": .string(request),
+            "reason": .string(reason), "provider": .string(provider), "differences": .array(differences.map { .string($0) }),
+        ]
+        if let operation { o["operation"] = ["kind": .string(operation.kind), "resource": .string(operation.resource), "fields": operation.fields] }
+        if let closest {
+            o["closestRecorded"] = [
+                "kind": .string(closest.kind), "resource": .string(closest.resource), "fields": closest.fields,
+                "exchange": .int(closest.sequence),
+            ]
+        }
+        return .object(o)
+    }
+}
+
+/// Judges a live requestor against a recorded session while the node replays it.
+///
+/// Every request that changes something is reduced to a `ProtocolOperation` and must match a
+/// recorded one of the same provider, kind and fields that has not been used yet. Reads, long
+/// polls, polling cadence and the order of independent calls are not divergences; debit-note
+/// acceptances are not judged (their number follows the session's length). In strict mode a
+/// divergent request is answered with the report (400) instead of being served; in lenient mode
+/// it is served from the scenario's defaults and only reported.
+public struct ReplayReferee: Sendable {
+    public let strict: Bool
+    let expected: [ProtocolOperation]
+    var used: [Bool]
+    var live = ProtocolAnalyzer()
+    public private(set) var divergences: [Divergence] = []
+    let names: [String: String]
+
+    static let unjudged: Set<String> = ["payment.acceptDebitNote", "payment.rejectDebitNote"]
+
+    public init(plan: ReplayPlan, strict: Bool = true) {
+        self.strict = strict
+        self.expected = plan.operations.filter { !Self.unjudged.contains($0.kind) }
+        self.used = Array(repeating: false, count: expected.count)
+        var names: [String: String] = [:]
+        for id in plan.analysis.providerOrder { names[id] = plan.analysis.name(of: id) }
+        self.names = names
+    }
+
+    func name(_ lane: String) -> String { names[lane] ?? (lane == ProtocolAnalyzer.requestorLane ? lane : String(lane.prefix(10))) }
+
+    /// Judges a request before the node serves it: `nil` to serve it, or the divergence answer.
+    public mutating func check(_ request: NodeRequest, sequence: Int, offset: Int64) -> YagnaResponse? {
+        let parts = request.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let exchange = ProtocolExchange(
+            sequence: sequence, start: offset, end: offset, method: request.method.rawValue, path: request.path,
+            query: parts.count > 1 ? String(parts[1]) : "", requestBody: request.body, status: 0)
+        guard let op = live.classify(exchange), !Self.unjudged.contains(op.kind) else { return nil }
+        if let i = expected.indices.first(where: { !used[$0] && expected[$0].matches(op) }) {
+            used[i] = true
+            return nil
+        }
+        let closest = expected.indices.first { !used[$0] && expected[$0].lane == op.lane && expected[$0].kind == op.kind }
+            ?? expected.indices.first { !used[$0] && expected[$0].kind == op.kind }
+            ?? expected.indices.first { expected[$0].lane == op.lane && expected[$0].kind == op.kind }
+            ?? expected.indices.first { !used[$0] && expected[$0].lane == op.lane }
+        var differences: [String] = []
+        var reason = "no recorded \(op.kind) on \(name(op.lane)) is left to match it"
+        if let c = closest.map({ expected[$0] }) {
+            if c.lane != op.lane { differences.append("provider: \(name(c.lane)) → \(name(op.lane))") }
+            if c.kind != op.kind { differences.append("operation: \(c.kind) → \(op.kind)") }
+            differences += FieldDiff.lines(c.fields, op.fields)
+            if c.kind == op.kind && c.lane == op.lane && differences.isEmpty {
+                reason = "the recording has no further \(op.kind) on \(name(op.lane)) (every recorded one was already matched)"
+            } else if c.kind == op.kind && c.lane == op.lane {
+                reason = "the request's fields differ from the recorded \(op.kind)"
+            }
+        } else {
+            reason = "the recording has no \(op.kind) at all"
+        }
+        let d = Divergence(
+            sequence: sequence, offset: offset, request: "\(request.method.rawValue) \(request.path)", operation: op,
+            closest: closest.map { expected[$0] }, differences: differences, reason: reason, provider: name(op.lane))
+        divergences.append(d)
+        guard strict else { return nil }
+        return .json(400, ["message": .string("golem-sim replay divergence: \(reason)"), "divergence": d.json])
+    }
+
+    /// Takes in a completed live exchange, so later requests resolve their ids.
+    public mutating func observe(_ entry: JournalEntry) {
+        live.ingest(ProtocolExchange(entry))
+    }
+
+    /// Recorded operations the live requestor never performed.
+    public var unperformed: [ProtocolOperation] {
+        expected.indices.filter { !used[$0] }.map { expected[$0] }
+    }
+
+    /// A readable verdict: divergences, then recorded operations never performed.
+    public var report: [String] {
+        var out = divergences.map(\.description)
+        for op in unperformed {
+            out.append("not replayed: the recording's \(op.kind) on \(name(op.lane)) (\(op.resource), exchange \(op.sequence)) never came")
+        }
+        return out
+    }
+}
+
+/// Field-level differences of two JSON values, as `path: a → b` lines.
+public enum FieldDiff {
+    public static func lines(_ a: JSONValue, _ b: JSONValue, path: String = "") -> [String] {
+        if a == b { return [] }
+        switch (a, b) {
+        case (.object(let x), .object(let y)):
+            var out: [String] = []
+            for key in Set(x.keys).union(y.keys).sorted() {
+                let p = path.isEmpty ? key : "\(path).\(key)"
+                switch (x[key], y[key]) {
+                case (let u?, let v?): out += lines(u, v, path: p)
+                case (let u?, nil): out.append("\(p): \(JSONWriter.string(u)) → (absent)")
+                case (nil, let v?): out.append("\(p): (absent) → \(JSONWriter.string(v))")
+                default: break
+                }
+            }
+            return out
+        case (.array(let x), .array(let y)):
+            var out: [String] = []
+            for i in 0..<max(x.count, y.count) {
+                let p = "\(path)[\(i)]"
+                if i < x.count, i < y.count { out += lines(x[i], y[i], path: p) } else if i < x.count {
+                    out.append("\(p): \(JSONWriter.string(x[i])) → (absent)")
+                } else {
+                    out.append("\(p): (absent) → \(JSONWriter.string(y[i]))")
+                }
+            }
+            return out
+        default:
+            return ["\(path.isEmpty ? "value" : path): \(JSONWriter.string(a)) → \(JSONWriter.string(b))"]
+        }
+    }
+}
