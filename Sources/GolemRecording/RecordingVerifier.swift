@@ -96,7 +96,8 @@ public struct RecordingVerifier: Sendable {
         if let u = value as? UnknownFields {
             return u.values.filter { !$0.value.isNull }.keys.sorted().map { path.isEmpty ? $0 : "\(path).\($0)" }
         }
-        if value is JSONValue || value is String || value is WireTimestamp { return [] }
+        // A Reason carries free-form properties beside its message, by design.
+        if value is JSONValue || value is String || value is WireTimestamp || value is Reason { return [] }
         let mirror = Mirror(reflecting: value)
         var out: [String] = []
         for (i, child) in mirror.children.enumerated() {

@@ -159,7 +159,9 @@ public actor Golem {
     }
 
     func unsubscribe(_ id: String) async {
-        guard subscriptions.contains(id) else { return }
+        // A cancelled negotiation leaves the subscription to `shutdown`, whose request is not
+        // cancelled before it reaches the daemon.
+        guard subscriptions.contains(id), !Task.isCancelled else { return }
         subscriptions.removeAll { $0 == id }
         try? await yagna.market.unsubscribe(id)
     }
