@@ -171,7 +171,7 @@ func sqlite(_ path: String, _ sql: String) throws {
     @Test func aChangedRequestorGetsAPreciseDivergence() async throws {
         let (recording, _) = try await recordRun("hello-task")
         let replay = try await SimulatedNetwork.replay(recording.replayPlan) { golem in
-            _ = try await golem.executeTasks(["x"], payload: .image(tag: "golem/alpine:latest")) { ctx, _ in
+            _ = try await golem.executeTasks(["x"], payload: Examples.image, timeout: .seconds(300)) { ctx, _ in
                 let script = ctx.newScript()
                 let r = script.run("/bin/sh", "-c", "uname -a")
                 try await ctx.execute(script)
@@ -225,7 +225,7 @@ func sqlite(_ path: String, _ sql: String) throws {
             providers:
               - name: provider-1
                 faults:
-                  - fail-command: { match: date, exit-code: 3, stderr: boom, times: 1 }
+                  - fail-command: { match: date, exit-code: 3, stderr: boom }
             """)
         let resolved = try scenario.resolvingBase()
         let recorded = try shippedRecording("hello-task").replayPlan.scenario.providers[0]

@@ -122,7 +122,9 @@ public struct ProtocolAnalyzer: Sendable {
     /// Takes in one complete exchange.
     public mutating func ingest(_ e: ProtocolExchange) {
         guard let name = e.operation else { return }
-        if var op = classify(e), e.ok {
+        // Operations the daemon processed count, whatever it answered (a 410 to a terminate is
+        // part of the session); transient failures (408, 5xx, no answer) do not.
+        if var op = classify(e), e.status >= 200, e.status < 500, e.status != 408 {
             op.status = e.status
             operations.append(op)
         }

@@ -92,6 +92,16 @@ public struct ReplayPlan: Sendable {
             rule.duration = ms(e.offset - started)
             rules.append(rule)
         }
+        // A provider whose every recorded run failed fails the runs it was not seen doing too.
+        let runs = lane.filter { $0.kind == .commandResult && ($0.details["command"]?.stringValue ?? "").hasPrefix("run ") }
+        if let first = runs.first, runs.allSatisfy(\.failure) {
+            var rule = CommandRule(match: "/.*/")
+            rule.exitCode = 1
+            rule.stdout = ""
+            rule.stderr = first.details["stderr"]?.stringValue ?? first.details["message"]?.stringValue
+            rule.duration = rules.first?.duration
+            rules.append(rule)
+        }
         spec.commands = rules
         // Activity creation failures.
         for e in analysis.events where e.kind == .error && e.summary.hasPrefix("activity.createActivity") && e.lane == p.id {

@@ -44,9 +44,11 @@ public struct Divergence: Sendable, Hashable, CustomStringConvertible {
 /// Judges a live requestor against a recorded session while the node replays it.
 ///
 /// Every request that changes something is reduced to a `ProtocolOperation` and must match a
-/// recorded one of the same provider, kind and fields that has not been used yet. Reads, long
+/// recorded one of the same kind and fields, not used yet, on the same provider (an exec may run on
+/// any provider: that is scheduling, not meaning). Reads, long
 /// polls, polling cadence and the order of independent calls are not divergences; debit-note
-/// acceptances are not judged (their number follows the session's length). In strict mode a
+/// acceptances are not judged (their number follows the session's length), and neither is how
+/// often an exec with the same commands repeats (retries, periodic polls). In strict mode a
 /// divergent request is answered with the report (400) instead of being served; in lenient mode
 /// it is served from the scenario's defaults and only reported.
 public struct ReplayReferee: Sendable {
@@ -58,6 +60,13 @@ public struct ReplayReferee: Sendable {
     let names: [String: String]
 
     static let unjudged: Set<String> = ["payment.acceptDebitNote", "payment.rejectDebitNote"]
+    /// Work the engine may hand to any provider: which one runs a batch is scheduling, not
+    /// meaning, so an exec matches a recorded one with the same commands on any provider.
+    static let anyLane: Set<String> = ["activity.exec"]
+
+    func matches(_ recorded: ProtocolOperation, _ op: ProtocolOperation) -> Bool {
+        recorded.kind == op.kind && recorded.fields == op.fields && (recorded.lane == op.lane || Self.anyLane.contains(op.kind))
+    }
 
     public init(plan: ReplayPlan, strict: Bool = true) {
         self.strict = strict
@@ -77,10 +86,14 @@ public struct ReplayReferee: Sendable {
             sequence: sequence, start: offset, end: offset, method: request.method.rawValue, path: request.path,
             query: parts.count > 1 ? String(parts[1]) : "", requestBody: request.body, status: 0)
         guard let op = live.classify(exchange), !Self.unjudged.contains(op.kind) else { return nil }
-        if let i = expected.indices.first(where: { !used[$0] && expected[$0].matches(op) }) {
+        if let i = expected.indices.first(where: { !used[$0] && expected[$0].lane == op.lane && matches(expected[$0], op) })
+            ?? expected.indices.first(where: { !used[$0] && matches(expected[$0], op) })
+        {
             used[i] = true
             return nil
         }
+        // Repeating a recorded batch (a retry elsewhere, one more periodic poll) is cadence.
+        if Self.anyLane.contains(op.kind), expected.indices.contains(where: { used[$0] && matches(expected[$0], op) }) { return nil }
         let closest = expected.indices.first { !used[$0] && expected[$0].lane == op.lane && expected[$0].kind == op.kind }
             ?? expected.indices.first { !used[$0] && expected[$0].kind == op.kind }
             ?? expected.indices.first { expected[$0].lane == op.lane && expected[$0].kind == op.kind }
@@ -114,7 +127,9 @@ public struct ReplayReferee: Sendable {
 
     /// Recorded operations the live requestor never performed.
     public var unperformed: [ProtocolOperation] {
-        expected.indices.filter { !used[$0] }.map { expected[$0] }
+        expected.indices.filter { i in
+            !used[i] && !(Self.anyLane.contains(expected[i].kind) && expected.indices.contains { used[$0] && matches(expected[$0], expected[i]) })
+        }.map { expected[$0] }
     }
 
     /// A readable verdict: divergences, then recorded operations never performed.
