@@ -44,11 +44,37 @@ run_driver() { # scenario driver [args…]
   rm -rf "$log" "$out" "$gftpdir"
 }
 
+# yapapi replays a recording of the Swift hello-task strictly: the node must report no divergence.
+run_replay() { # recording driver
+  local recording=$1 driver=$2
+  local log gftpdir journal
+  log=$(mktemp); gftpdir=$(mktemp -d); journal=$(mktemp -d)/replay.sqlite
+  GOLEM_SIM_GFTP_DIR=$gftpdir "$bin/golem-sim" serve --recording "recordings/$recording.sqlite" --port 0 --speed 4 --journal "$journal" >"$log" 2>&1 &
+  local pid=$! port=""
+  for _ in $(seq 1 100); do
+    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  local out; out=$(mktemp)
+  PATH="$bin:$PATH" GOLEM_SIM_GFTP_DIR=$gftpdir YAGNA_API_URL="http://127.0.0.1:$port" YAGNA_APPKEY=golem-sim-dev-key \
+    GOLEM_REGISTRY_URL="http://127.0.0.1:$port" timeout 300 "$venv/bin/python" "Tests/Interop/$driver" >"$out" 2>&1
+  local app=$?
+  kill -INT $pid 2>/dev/null; wait $pid; local node=$?
+  if [ $app -eq 0 ] && [ $node -eq 0 ] && ! grep -qiE "unpaid|Traceback" "$out" && "$bin/golem-sim" verify "$journal" >/dev/null; then
+    echo "interop: $driver replaying recordings/$recording.sqlite strictly: ok ($(grep '^replay:' "$log"))"
+  else
+    echo "interop: $driver replaying recordings/$recording.sqlite: FAILED (app $app, node $node)"; cat "$log"; tail -20 "$out"; failures=$((failures+1))
+  fi
+  rm -rf "$log" "$out" "$gftpdir"
+}
+
 run_driver hello-task hello.py
+run_replay hello-task hello.py
 run_driver tasks-one-bad-provider many_tasks.py 6
 run_driver hello-task transfer.py
 run_driver hello-task stream.py
 run_driver no-multi-activity hello.py
 run_driver simple-service service.py 8
-echo "interop: $((6-failures)) passed, $failures failed"
+echo "interop: $((7-failures)) passed, $failures failed"
 [ $failures -eq 0 ]
