@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GolemTesting
+import GolemRecording
 import YagnaAPI
 import YagnaSimulator
 
@@ -12,6 +13,7 @@ extension GolemSim {
         @Option(help: "Seed of every random choice (default: the scenario's).") var seed: UInt64?
         @Flag(help: "Print one JSON object.") var json = false
         @Option(help: "Write a JUnit XML report here.") var junit: String?
+        @Option(help: "Save the run's session here in the recording format.") var journal: String?
 
         func run() async throws {
             let scenario = try loadScenario(scenarioFile)
@@ -19,6 +21,13 @@ extension GolemSim {
             let report: SimulationReport
             do { report = try await SimulatedNetwork.runExample(scenario: scenario, seed: seed) } catch {
                 throw fail("\(scenarioFile): \(error)")
+            }
+            if let journal {
+                do {
+                    try Recording.write(
+                        journal: report.journal, info: .simulated(start: Date(timeIntervalSince1970: 0), scenario: report.scenario, seed: report.seed,
+                            notes: report.failures.joined(separator: "; ")), to: journal)
+                } catch { throw fail("\(error)") }
             }
             if json {
                 let object: JSONValue = [

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GolemTesting
+import GolemRecording
 import YagnaSimulator
 
 extension GolemSim {
@@ -11,6 +12,7 @@ extension GolemSim {
         @Option(help: "Seeds A..B, inclusive.") var seeds: String
         @Option(help: "Simulations run at once (default: the number of cores).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
         @Option(help: "Write a JUnit XML report here.") var junit: String?
+        @Option(help: "Where to save the first failing seed's run as a recording (default: <scenario>-seed-N.sqlite).") var save: String?
 
         func parseSeeds() throws -> ClosedRange<UInt64> {
             let parts = seeds.components(separatedBy: "..")
@@ -59,6 +61,16 @@ extension GolemSim {
                 let reason = errors[seed] ?? reports[seed]?.failures.first ?? "unknown"
                 print("seed \(seed) failed: \(reason)")
                 print("  reproduce: golem-sim run \(scenarioFile) --seed \(seed)")
+            }
+            if let first = failing.first, let report = reports[first] {
+                let name = URL(fileURLWithPath: scenarioFile).deletingPathExtension().lastPathComponent
+                let path = save ?? "\(name)-seed-\(first).sqlite"
+                do {
+                    try Recording.write(
+                        journal: report.journal, info: .simulated(start: Date(timeIntervalSince1970: 0), scenario: report.scenario, seed: first,
+                            notes: report.failures.joined(separator: "; ")), to: path)
+                    print("seed \(first)'s run saved as \(path) (golem-sim inspect \(path))")
+                } catch { FileHandle.standardError.write(Data("golem-sim: cannot save the failing run: \(error)\n".utf8)) }
             }
             let count = range.count
             print("\(count - failing.count) passed, \(failing.count) failed")
