@@ -200,6 +200,7 @@ func sqlite(_ path: String, _ sql: String) throws {
             ("hello-task", AppSpec(name: "hello-task")), ("tasks-one-bad-provider", AppSpec(name: "many-tasks", arguments: ["tasks": "9"])),
             ("no-multi-activity", AppSpec(name: "hello-task")),
             ("simple-service", AppSpec(name: "simple-service", arguments: ["instances": "1", "running-time": "35"])),
+            ("service-10min", AppSpec(name: "simple-service", arguments: ["instances": "1", "running-time": "600"])),
         ] {
             let recording = try shippedRecording(name)
             #expect(recording.info.source == .simulated)
