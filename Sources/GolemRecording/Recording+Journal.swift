@@ -5,10 +5,9 @@ import YagnaAPI
 extension RecordedExchange {
     /// The recorded form of an exchange the simulated node served.
     public init(_ entry: JournalEntry, sequence: Int) {
-        let parts = entry.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         self.init(
             sequence: sequence, startOffset: entry.startOffset, endOffset: entry.endOffset, method: entry.method,
-            path: String(parts.first ?? ""), query: parts.count > 1 ? String(parts[1]) : "", requestBody: entry.requestBody,
+            path: entry.path, query: entry.query, requestBody: entry.requestBody,
             status: entry.status, responseHeaders: entry.frames.isEmpty ? Self.headers(entry.responseBody) : [Header("Content-Type", "text/event-stream")],
             responseBody: entry.responseBody, streamed: !entry.frames.isEmpty,
             frames: entry.frames.map { RecordedFrame(offset: $0.offset, event: $0.event) })

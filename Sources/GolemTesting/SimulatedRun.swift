@@ -4,7 +4,7 @@ import GolemTime
 import YagnaAPI
 import GolemExamples
 public import Foundation
-import GolemRecording
+public import GolemRecording
 
 /// The simulator's exchange as the requestor's file storage, for in-process runs.
 public struct SimulatedStorage: FileStorage {
@@ -193,5 +193,16 @@ public enum Expectations {
             }
         }
         return failures
+    }
+}
+
+extension SimulationReport {
+    /// Saves the run's session as a recording (`golem-sim run --journal`, a failing seed of
+    /// `sweep`), with the failed checks as its notes.
+    public func save(to path: String) throws(RecordingError) {
+        try Recording.write(
+            journal: journal,
+            info: .simulated(start: Date(timeIntervalSince1970: 0), scenario: scenario, seed: seed, notes: failures.joined(separator: "; ")),
+            to: path)
     }
 }

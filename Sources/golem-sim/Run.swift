@@ -23,11 +23,7 @@ extension GolemSim {
                 throw fail("\(scenarioFile): \(error)")
             }
             if let journal {
-                do {
-                    try Recording.write(
-                        journal: report.journal, info: .simulated(start: Date(timeIntervalSince1970: 0), scenario: report.scenario, seed: report.seed,
-                            notes: report.failures.joined(separator: "; ")), to: journal)
-                } catch { throw fail("\(error)") }
+                do { try report.save(to: journal) } catch { throw fail("\(error)") }
             }
             if json {
                 let object: JSONValue = [

@@ -66,9 +66,7 @@ extension GolemSim {
                 let name = URL(fileURLWithPath: scenarioFile).deletingPathExtension().lastPathComponent
                 let path = save ?? "\(name)-seed-\(first).sqlite"
                 do {
-                    try Recording.write(
-                        journal: report.journal, info: .simulated(start: Date(timeIntervalSince1970: 0), scenario: report.scenario, seed: first,
-                            notes: report.failures.joined(separator: "; ")), to: path)
+                    try report.save(to: path)
                     print("seed \(first)'s run saved as \(path) (golem-sim inspect \(path))")
                 } catch { FileHandle.standardError.write(Data("golem-sim: cannot save the failing run: \(error)\n".utf8)) }
             }

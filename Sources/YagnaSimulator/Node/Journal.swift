@@ -27,7 +27,13 @@ public struct JournalEntry: Sendable, Hashable {
     }
 
     /// The path without its query.
-    public var path: String { String(target.split(separator: "?", maxSplits: 1).first ?? "") }
+    public var path: String { String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "") }
+
+    /// The query without `?` (empty if none).
+    public var query: String {
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        return parts.count > 1 ? String(parts[1]) : ""
+    }
 }
 
 /// A stable 64-bit FNV-1a digest of the ordered journal, as 16 hex digits: the same run gives

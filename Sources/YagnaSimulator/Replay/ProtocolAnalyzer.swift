@@ -33,6 +33,7 @@ public struct ProtocolAnalyzer: Sendable {
     var documentProvider: [String: String] = [:]
     var documentAgreement: [String: String] = [:]
     var counters: [String: Int] = [:]
+    var documentsShown: Set<String> = []
 
     struct Batch: Sendable {
         var activity: String
@@ -230,7 +231,7 @@ public struct ProtocolAnalyzer: Sendable {
                 documentProvider[id] = agreementProvider[agreement]
                 let isInvoice = name == "payment.getInvoice"
                 let amount = e.response?[isInvoice ? "amount" : "totalAmountDue"].map(Normalize.amount) ?? "?"
-                if !events.contains(where: { $0.resource == id }) {
+                if documentsShown.insert(id).inserted {
                     event(agreementProvider[agreement], isInvoice ? .invoice : .debitNote,
                         "\(isInvoice ? "invoice" : "debit note") for \(amount) GLM on \(agreementLabel[agreement] ?? "agreement")", id,
                         details: ["amount": .string(amount)])

@@ -32,10 +32,9 @@ public struct ProtocolExchange: Sendable, Hashable {
 
     /// The journal entry's exchange.
     public init(_ e: JournalEntry) {
-        let parts = e.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         self.init(
-            sequence: e.sequence, start: e.startOffset, end: e.endOffset, method: e.method, path: String(parts.first ?? ""),
-            query: parts.count > 1 ? String(parts[1]) : "", requestBody: e.requestBody, status: e.status, responseBody: e.responseBody,
+            sequence: e.sequence, start: e.startOffset, end: e.endOffset, method: e.method, path: e.path, query: e.query,
+            requestBody: e.requestBody, status: e.status, responseBody: e.responseBody,
             frames: e.frames.map(\.event))
     }
 

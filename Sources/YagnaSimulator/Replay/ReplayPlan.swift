@@ -37,7 +37,7 @@ public struct ReplayPlan: Sendable {
         self.scenario = scenario
     }
 
-    static func ms(_ ns: Int64) -> Duration { .nanoseconds(max(ns, 0)) }
+    static func nanoseconds(_ ns: Int64) -> Duration { .nanoseconds(max(ns, 0)) }
 
     static func provider(_ p: ProtocolAnalyzer.Provider, analysis: ProtocolAnalyzer, exchanges: [ProtocolExchange], subscribed: Int64) -> ProviderSpec {
         var spec = ProviderSpec(name: p.name)
@@ -54,7 +54,7 @@ public struct ReplayPlan: Sendable {
             }
             if coeffs.count > vector.count { spec.pricing.start = coeffs[vector.count] }
         }
-        spec.offerDelay = ms(p.firstSeen - subscribed)
+        spec.offerDelay = nanoseconds(p.firstSeen - subscribed)
         let lane = analysis.events.filter { $0.lane == p.id }
         let ops = analysis.operations.filter { $0.lane == p.id }
         // Answer delays: counter-proposal → Draft.
@@ -62,7 +62,7 @@ public struct ReplayPlan: Sendable {
             let answer = lane.first(where: { ($0.kind == .draft || $0.kind == .proposalRejected) && $0.sequence > counter.sequence }),
             let sent = exchanges.first(where: { $0.sequence == counter.sequence })
         {
-            spec.responseDelay = ms(answer.offset - sent.end)
+            spec.responseDelay = nanoseconds(answer.offset - sent.end)
         }
         for e in lane where e.kind == .proposalRejected {
             spec.faults.append(.rejectProposal(reason: e.details["reason"]?.stringValue ?? "rejected", Trigger()))
@@ -81,7 +81,7 @@ public struct ReplayPlan: Sendable {
             guard let line = e.details["command"]?.stringValue else { continue }
             let started = previous[e.resource] ?? e.offset
             previous[e.resource] = e.offset
-            if line.hasPrefix("deploy") { spec.deployDuration = ms(e.offset - started) }
+            if line.hasPrefix("deploy") { spec.deployDuration = nanoseconds(e.offset - started) }
             guard line.hasPrefix("run "), !seen.contains(line) else { continue }
             seen.insert(line)
             var rule = CommandRule(match: "/^" + NSRegularExpression.escapedPattern(for: String(line.dropFirst(4))) + "$/")
@@ -89,7 +89,7 @@ public struct ReplayPlan: Sendable {
             rule.exitCode = ok ? 0 : 1
             rule.stdout = e.details["stdout"]?.stringValue ?? ""
             rule.stderr = e.details["stderr"]?.stringValue ?? e.details["message"]?.stringValue
-            rule.duration = ms(e.offset - started)
+            rule.duration = nanoseconds(e.offset - started)
             rules.append(rule)
         }
         // A provider whose every recorded run failed fails the runs it was not seen doing too.
@@ -112,14 +112,14 @@ public struct ReplayPlan: Sendable {
         if let terminated = lane.first(where: { $0.kind == .agreementTerminated && $0.details["terminator"]?.stringValue == "Provider" }) {
             let approved = lane.first { $0.kind == .agreementApproved && $0.resource == terminated.resource }?.offset ?? terminated.offset
             var trigger = Trigger()
-            trigger.at = ms(terminated.offset - approved)
+            trigger.at = nanoseconds(terminated.offset - approved)
             spec.faults.append(.terminateAgreement(reason: terminated.details["reason"]?.stringValue ?? "terminated", trigger))
         }
         // Invoices: their delay after the agreement ended, or none at all.
         let ended = lane.filter { $0.kind == .agreementTerminated }.map(\.offset)
         let invoices = lane.filter { $0.kind == .invoice }.map(\.offset)
         if let end = ended.first {
-            if let invoice = invoices.first(where: { $0 >= end }) { spec.invoiceDelay = ms(invoice - end) } else if invoices.isEmpty {
+            if let invoice = invoices.first(where: { $0 >= end }) { spec.invoiceDelay = nanoseconds(invoice - end) } else if invoices.isEmpty {
                 spec.faults.append(.withholdInvoice(Trigger()))
             }
         }

@@ -81,10 +81,10 @@ public struct ReplayReferee: Sendable {
 
     /// Judges a request before the node serves it: `nil` to serve it, or the divergence answer.
     public mutating func check(_ request: NodeRequest, sequence: Int, offset: Int64) -> YagnaResponse? {
-        let parts = request.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        // Only the request counts here: a classification reads the method, path and body.
         let exchange = ProtocolExchange(
-            sequence: sequence, start: offset, end: offset, method: request.method.rawValue, path: request.path,
-            query: parts.count > 1 ? String(parts[1]) : "", requestBody: request.body, status: 0)
+            sequence: sequence, start: offset, end: offset, method: request.method.rawValue, path: request.path, requestBody: request.body,
+            status: 0)
         guard let op = live.classify(exchange), !Self.unjudged.contains(op.kind) else { return nil }
         if let i = expected.indices.first(where: { !used[$0] && expected[$0].lane == op.lane && matches(expected[$0], op) })
             ?? expected.indices.first(where: { !used[$0] && matches(expected[$0], op) })
