@@ -123,15 +123,17 @@ public enum SimulatedNetwork {
         let journal = await node.journal
         let state = await node.state
         let replay = await node.replay
-        var failures = Invariants.check(state: state, journal: journal)
+        let end = simulation.elapsed
+        var failures = Invariants.check(state: state, journal: journal, end: end)
         if let replay, replay.strict {
             failures += replay.report.map { "replay: \($0)" }
         }
         failures += Expectations.check(scenario.expectations, state: state, summary: summary, error: error)
+        failures += scenario.assertions.flatMap { $0.check(journal, end: end) }
         if error != nil, !scenario.expectations.contains(.appFails) { failures.insert("app: the app failed: \(error!)", at: 0) }
         return SimulationReport(
             scenario: scenario.name, seed: seed, failures: failures, journal: journal, traceHash: traceHash(journal),
-            virtualSeconds: simulation.elapsed.timeInterval, wallSeconds: Date().timeIntervalSince(wallStart), summary: summary,
+            virtualSeconds: end.timeInterval, wallSeconds: Date().timeIntervalSince(wallStart), summary: summary,
             state: state, error: error, output: lines.values, replay: replay?.report ?? [])
     }
 }
@@ -144,25 +146,34 @@ final class Lines: Sendable {
     var values: [String] { m.withLock { $0 } }
 }
 
-/// The rules every run must keep, checked on the node's final state.
+/// The rules every run must keep, checked on the node's final state. A failure names the
+/// rule, the time (the run's end, when the rule is about the final state) and the journal
+/// entries that concern it.
 public enum Invariants {
-    public static func check(state: NodeSnapshot, journal: [JournalEntry]) -> [String] {
+    public static func check(state: NodeSnapshot, journal: [JournalEntry], end: Duration) -> [String] {
         var failures: [String] = []
+        let at = "at the end (\(JournalAssertion.seconds(end)))"
+        /// The last few exchanges whose path names `id`.
+        func trail(_ id: String) -> String {
+            let hits = journal.filter { $0.target.contains(id) }
+            guard !hits.isEmpty else { return "" }
+            return "; journal: " + hits.suffix(3).map(JournalAssertion.describe).joined(separator: "; ")
+        }
         for a in state.agreements where a.state == .approved {
-            failures.append("every-approved-agreement-ends: agreement \(a.id) on \(a.providerName) is still Approved at the end")
+            failures.append("every-approved-agreement-ends: agreement \(a.id) on \(a.providerName) is still Approved \(at)\(trail(a.id))")
         }
         for act in state.activities where !act.destroyed {
-            failures.append("every-activity-destroyed: activity \(act.id) was never destroyed")
+            failures.append("every-activity-destroyed: activity \(act.id) was never destroyed \(at)\(trail(act.id))")
         }
         for (allocation, released) in state.allocations where !released {
-            failures.append("allocation-released: allocation \(allocation.allocationId) was not released")
+            failures.append("allocation-released: allocation \(allocation.allocationId) was not released \(at)\(trail(allocation.allocationId))")
         }
         for (allocation, _) in state.allocations where allocation.spentAmount > allocation.totalAmount {
-            failures.append("spending-within-allocation: \(allocation.spentAmount) spent of \(allocation.totalAmount)")
+            failures.append("spending-within-allocation: \(allocation.spentAmount) spent of \(allocation.totalAmount) \(at)\(trail(allocation.allocationId))")
         }
         let known = Set(state.agreements.map(\.id))
         for invoice in state.invoices where invoice.status == .accepted && !known.contains(invoice.agreementId) {
-            failures.append("documents-belong-to-agreements: invoice \(invoice.invoiceId) accepted for unknown agreement \(invoice.agreementId)")
+            failures.append("documents-belong-to-agreements: invoice \(invoice.invoiceId) accepted for unknown agreement \(invoice.agreementId)\(trail(invoice.invoiceId))")
         }
         return failures
     }
@@ -197,6 +208,16 @@ public enum Expectations {
 }
 
 extension SimulationReport {
+    /// The failures of journal rules on this run (empty when all hold), for tests that assert
+    /// on the journal:
+    ///
+    /// ```swift
+    /// #expect(report.failures(of: [JournalAssertion(.never(ExchangeMatcher(status: ["5xx"])))]).isEmpty)
+    /// ```
+    public func failures(of assertions: [JournalAssertion]) -> [String] {
+        assertions.flatMap { $0.check(journal, end: .nanoseconds(Int64(virtualSeconds * 1e9))) }
+    }
+
     /// Saves the run's session as a recording (`golem-sim run --journal`, a failing seed of
     /// `sweep`), with the failed checks as its notes.
     public func save(to path: String) throws(RecordingError) {

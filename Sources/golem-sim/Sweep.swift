@@ -12,7 +12,8 @@ extension GolemSim {
         @Option(help: "Seeds A..B, inclusive.") var seeds: String
         @Option(help: "Simulations run at once (default: the number of cores).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
         @Option(help: "Write a JUnit XML report here.") var junit: String?
-        @Option(help: "Where to save the first failing seed's run as a recording (default: <scenario>-seed-N.sqlite).") var save: String?
+        @Option(help: "Where to save the first failing seed's (shrunk) run as a recording (default: <scenario>-seed-N.sqlite).") var save: String?
+        @Flag(help: "Do not shrink the first failure's fault schedule; save its run as it failed.") var noShrink = false
 
         func parseSeeds() throws -> ClosedRange<UInt64> {
             let parts = seeds.components(separatedBy: "..")
@@ -57,17 +58,38 @@ extension GolemSim {
             }
             let failing = range.filter { reports[$0]?.passed != true }
             let wall = Date().timeIntervalSince(started)
-            for seed in failing {
+            let shown = 10
+            for seed in failing.prefix(shown) {
                 let reason = errors[seed] ?? reports[seed]?.failures.first ?? "unknown"
                 print("seed \(seed) failed: \(reason)")
                 print("  reproduce: golem-sim run \(scenarioFile) --seed \(seed)")
             }
-            if let first = failing.first, let report = reports[first] {
+            if failing.count > shown {
+                print("\(failing.count - shown) more seeds failed: \(failing.dropFirst(shown).map(String.init).joined(separator: " ")) (reproduce each with --seed N; --junit lists every reason)")
+            }
+            if let first = failing.first, var report = reports[first] {
+                var notes = report.failures
+                if !noShrink, !scenario.faultSchedule.isEmpty {
+                    let shrinkStart = Date()
+                    do {
+                        if let shrunk = try await SimulatedNetwork.shrink(scenario: scenario, seed: first, failing: report) {
+                            let seconds = Date().timeIntervalSince(shrinkStart)
+                            print("seed \(first) shrunk: \(shrunk.minimal.count) of \(shrunk.original.count) faults still fail '\(shrunk.rule)' (\(shrunk.runs) runs, \(String(format: "%.2f", seconds)) s):")
+                            if shrunk.minimal.isEmpty { print("  (none: the run fails without any fault of the schedule)") }
+                            for line in shrunk.schedule { print("  \(line)") }
+                            report = shrunk.report
+                            notes = ["minimal fault schedule of seed \(first): " + (shrunk.schedule.isEmpty ? "none" : shrunk.schedule.joined(separator: "; "))] + report.failures
+                        }
+                    } catch {
+                        FileHandle.standardError.write(Data("golem-sim: shrinking seed \(first) stopped: \(error)\n".utf8))
+                    }
+                }
                 let name = URL(fileURLWithPath: scenarioFile).deletingPathExtension().lastPathComponent
                 let path = save ?? "\(name)-seed-\(first).sqlite"
                 do {
+                    report.failures = notes
                     try report.save(to: path)
-                    print("seed \(first)'s run saved as \(path) (golem-sim inspect \(path))")
+                    print("seed \(first)'s \(noShrink ? "" : "shrunk ")run saved as \(path) (golem-sim inspect \(path))")
                 } catch { FileHandle.standardError.write(Data("golem-sim: cannot save the failing run: \(error)\n".utf8)) }
             }
             let count = range.count

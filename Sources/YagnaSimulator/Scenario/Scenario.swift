@@ -16,6 +16,8 @@ public struct Scenario: Sendable {
     public var providers: [ProviderSpec] = []
     public var daemon = DaemonSpec()
     public var expectations: [Expectation] = []
+    /// Eventually / never / always / count rules over the run's journal (`assert:`).
+    public var assertions: [JournalAssertion] = []
     /// A recording whose providers this scenario starts from (`base:`); its own faults add on top.
     public var base: String?
 

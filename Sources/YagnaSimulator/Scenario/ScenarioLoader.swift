@@ -134,7 +134,7 @@ struct YAMLReader {
     }
 
     func scenario(_ node: Node) throws(ScenarioError) -> Scenario {
-        let entries = try mapping(node, "the scenario", known: ["name", "description", "app", "seed", "requestor", "providers", "daemon", "expect", "base"])
+        let entries = try mapping(node, "the scenario", known: ["name", "description", "app", "seed", "requestor", "providers", "daemon", "expect", "assert", "base"])
         guard let nameNode = entries.first(where: { $0.0 == "name" })?.2 else { throw fail(node, "name", "a scenario needs a name") }
         var scenario = Scenario(name: try string(nameNode, "name"))
         var sawProviders = false
@@ -169,6 +169,9 @@ struct YAMLReader {
                     }
                     scenario.expectations.append(e)
                 }
+            case "assert":
+                guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of rules (eventually, never, always, count)") }
+                for item in seq { scenario.assertions.append(try assertion(item)) }
             default: break
             }
         }
@@ -368,5 +371,82 @@ struct YAMLReader {
             }
         }
         return spec
+    }
+
+    func assertion(_ node: Node) throws(ScenarioError) -> JournalAssertion {
+        let kinds = ["eventually", "never", "always", "count"]
+        let entries = try mapping(node, "an assertion", known: kinds + ["name", "within", "from", "until", "for", "at-least", "at-most"])
+        let present = entries.filter { kinds.contains($0.0) }
+        guard present.count == 1, let (kind, _, body) = present.first else {
+            throw fail(node, nil, "an assertion has exactly one of: \(kinds.joined(separator: ", "))")
+        }
+        func value(_ k: String) -> Node? { entries.first { $0.0 == k }?.2 }
+        func allowed(_ keys: [String]) throws(ScenarioError) {
+            for (k, keyNode, _) in entries where !kinds.contains(k) && !["name", "from", "until"].contains(k) && !keys.contains(k) {
+                throw fail(keyNode, k, "does not apply to '\(kind)'")
+            }
+        }
+        let m = try matcher(body, kind)
+        let rule: JournalAssertion.Rule
+        switch kind {
+        case "eventually":
+            try allowed(["within"])
+            rule = .eventually(m, within: try value("within").map { (n: Node) throws(ScenarioError) -> Duration in try duration(n, "within") })
+        case "never":
+            try allowed([])
+            rule = .never(m)
+        case "always":
+            try allowed(["for"])
+            rule = .always(m, scope: try value("for").map { (n: Node) throws(ScenarioError) -> ExchangeMatcher in try matcher(n, "for") } ?? ExchangeMatcher())
+        default:
+            try allowed(["at-least", "at-most"])
+            let lo = try value("at-least").map { (n: Node) throws(ScenarioError) -> Int in try int(n, "at-least") }
+            let hi = try value("at-most").map { (n: Node) throws(ScenarioError) -> Int in try int(n, "at-most") }
+            guard lo != nil || hi != nil else { throw fail(node, "count", "say how many: 'at-least: N', 'at-most: N' or both") }
+            if let lo, let hi, lo > hi { throw fail(node, "at-least", "is more than 'at-most'") }
+            rule = .count(m, atLeast: lo, atMost: hi)
+        }
+        var a = JournalAssertion(rule)
+        if let n = value("name") { a.name = try string(n, "name") }
+        if let n = value("from") { a.from = try duration(n, "from") }
+        if let n = value("until") { a.until = try duration(n, "until") }
+        if let from = a.from, let until = a.until, from > until { throw fail(node, "from", "is later than 'until'") }
+        return a
+    }
+
+    func matcher(_ node: Node, _ key: String) throws(ScenarioError) -> ExchangeMatcher {
+        var m = ExchangeMatcher()
+        for (k, _, v) in try mapping(node, "'\(key)'", known: ["op", "api", "method", "path", "status", "request", "response"]) {
+            switch k {
+            case "op":
+                let op = try string(v, k)
+                let known = OperationCatalog.all.map(\.name)
+                guard op.hasSuffix("*") ? known.contains(where: { $0.hasPrefix(op.dropLast()) }) : known.contains(op) else {
+                    throw fail(v, k, "unknown operation '\(op)'; write one such as payment.acceptInvoice or market.* (golem-sim verify lists them)")
+                }
+                m.op = op
+            case "api":
+                let api = try string(v, k)
+                let apis = ["market", "activity", "payment", "net", "identity", "version", "registry"]
+                guard apis.contains(api) else { throw fail(v, k, "unknown API '\(api)'; known: \(apis.joined(separator: ", "))") }
+                m.api = api
+            case "method":
+                let method = try string(v, k).uppercased()
+                guard HTTPMethod(rawValue: method) != nil else { throw fail(v, k, "must be GET, POST, PUT, DELETE or HEAD") }
+                m.method = method
+            case "path": m.path = try string(v, k)
+            case "request": m.request = try string(v, k)
+            case "response": m.response = try string(v, k)
+            default:
+                let items: [Node]
+                if case .sequence(let seq) = v { items = Array(seq) } else { items = [v] }
+                for item in items {
+                    let s = try string(item, k)
+                    guard ExchangeMatcher.isStatusPattern(s) else { throw fail(item, k, "'\(s)' is not a status; write 200, 4xx or a list") }
+                    m.status.append(s.lowercased())
+                }
+            }
+        }
+        return m
     }
 }
