@@ -45,7 +45,14 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
         var wakeUps = 0
         var jobs = 0
         var foreignEnqueues = 0
+        /// The runner is idle and waits on `arrival` for a job from outside.
+        var idleWaiting = false
     }
+
+    /// Signalled when a job arrives while the runner waits idle.
+    private let arrival = NSCondition()
+    /// How long an idle runner waits for work from outside before it calls the state a deadlock.
+    static let idleGrace: TimeInterval = 1
 
     private let state = Mutex(State())
     private let runningThread = Mutex<pthread_t?>(nil)
@@ -80,10 +87,28 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
             guard let thread else { return false }
             return pthread_equal(thread, pthread_self()) == 0
         }
-        state.withLock {
+        let wake: Bool = state.withLock {
             $0.ready.append(unowned)
             if foreign { $0.foreignEnqueues += 1 }
+            return $0.idleWaiting
         }
+        if wake {
+            arrival.lock()
+            arrival.broadcast()
+            arrival.unlock()
+        }
+    }
+
+    /// Waits (in wall time, at most `idleGrace`) for a job to arrive from outside the simulation.
+    private func waitForArrival() {
+        state.withLock { $0.idleWaiting = true }
+        let deadline = Date().addingTimeInterval(Self.idleGrace)
+        arrival.lock()
+        while state.withLock({ $0.ready.count == $0.readHead }) {
+            if !arrival.wait(until: deadline) { break }
+        }
+        arrival.unlock()
+        state.withLock { $0.idleWaiting = false }
     }
 
     // MARK: - Running
@@ -110,7 +135,7 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
             guard fireEarliestTimers() else {
                 // Nothing can move in virtual time. Give work outside the simulation a moment to
                 // show itself, so that a foreign enqueue is named as such rather than as a deadlock.
-                for _ in 0..<100 where state.withLock({ $0.ready.count == $0.readHead }) { usleep(1000) }
+                waitForArrival()
                 try checkForeignEnqueues()
                 if state.withLock({ $0.ready.count > $0.readHead }) { continue }
                 throw Failure(

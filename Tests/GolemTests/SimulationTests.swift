@@ -86,8 +86,8 @@ actor Log {
         let simulation = Simulation()
         let error = await #expect(throws: Simulation.Failure.self) {
             try await simulation.runDetached { _ in
-                // Work on the global executor, awaited: its completion comes from another thread.
-                await Task.detached { 42 }.value
+                // A callback from another thread, as I/O would make: it resumes the task from outside.
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in Thread { c.resume() }.start() }
             }
         }
         #expect(error?.description.hasPrefix("foreign enqueue") == true, "\(String(describing: error))")
@@ -107,7 +107,9 @@ actor Log {
 
     @Test func lenientSimulationCountsForeignEnqueues() async throws {
         let simulation = Simulation(strict: false)
-        let value = try await simulation.runDetached { _ in await Task.detached { 42 }.value }
+        let value = try await simulation.runDetached { _ in
+            await withCheckedContinuation { (c: CheckedContinuation<Int, Never>) in Thread { c.resume(returning: 42) }.start() }
+        }
         #expect(value == 42)
         #expect(simulation.statistics.foreignEnqueues >= 1)
     }
