@@ -22,6 +22,8 @@ public enum GolemEvent: Sendable, Hashable {
     case taskStarted(taskId: Int, provider: String)
     case taskAccepted(taskId: Int, provider: String)
     case taskRejected(taskId: Int, provider: String, reason: String, retry: Bool)
+    /// The job was cancelled while the task ran.
+    case taskCancelled(taskId: Int, provider: String)
     case providerExcluded(provider: String, reason: String)
     case debitNoteAccepted(provider: String, debitNoteId: String, amount: Decimal)
     case debitNoteIgnored(provider: String, debitNoteId: String, reason: String)
@@ -47,13 +49,25 @@ public struct RunSummary: Sendable, CustomStringConvertible {
     public var instancesRunning = 0
     /// Instances started again after failing.
     public var respawns = 0
+    /// Task ids that started at least once; how many times each was accepted; those given up
+    /// (rejected without retry, or cancelled with the job). The checks "no task lost or returned twice" read these.
+    public var tasksStarted: Set<Int> = []
+    public var acceptances: [Int: Int] = [:]
+    public var tasksGivenUp: Set<Int> = []
 
     public init() {}
 
     public mutating func record(_ event: GolemEvent) {
         switch event {
-        case .taskAccepted(_, let p): providers[p, default: .init(name: p)].tasksAccepted += 1
-        case .taskRejected(_, let p, _, _), .commandFailed(let p, _, _), .activityCreateFailed(let p, _):
+        case .taskStarted(let id, _): tasksStarted.insert(id)
+        case .taskAccepted(let id, let p):
+            providers[p, default: .init(name: p)].tasksAccepted += 1
+            acceptances[id, default: 0] += 1
+        case .taskRejected(let id, let p, _, let retry):
+            providers[p, default: .init(name: p)].failures += 1
+            if !retry { tasksGivenUp.insert(id) }
+        case .taskCancelled(let id, _): tasksGivenUp.insert(id)
+        case .commandFailed(let p, _, _), .activityCreateFailed(let p, _):
             providers[p, default: .init(name: p)].failures += 1
         case .invoiceAccepted(let p, _, let amount): providers[p, default: .init(name: p)].cost += amount
         case .unpaidAgreement: unpaidAgreements += 1

@@ -221,6 +221,10 @@ extension Golem {
             } catch let rejection as TaskRejected {
                 emit(.taskRejected(taskId: task.id, provider: ctx.provider, reason: rejection.reason, retry: rejection.retry))
                 await queue.retry(task, maxAttempts: rejection.retry ? maxAttempts : task.attempt, reason: rejection.reason)
+            } catch where Task.isCancelled {
+                // The job was cancelled: the task ends unfinished, not through a fault of the provider.
+                emit(.taskCancelled(taskId: task.id, provider: ctx.provider))
+                return false
             } catch {
                 emit(.taskRejected(taskId: task.id, provider: ctx.provider, reason: "\(error)", retry: true))
                 await queue.retry(task, maxAttempts: maxAttempts, reason: "\(error)")

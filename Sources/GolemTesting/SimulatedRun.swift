@@ -125,6 +125,7 @@ public enum SimulatedNetwork {
         let replay = await node.replay
         let end = simulation.elapsed
         var failures = Invariants.check(state: state, journal: journal, end: end)
+        if let summary { failures += Invariants.check(tasks: summary, end: end) }
         if let replay, replay.strict {
             failures += replay.report.map { "replay: \($0)" }
         }
@@ -174,6 +175,19 @@ public enum Invariants {
         let known = Set(state.agreements.map(\.id))
         for invoice in state.invoices where invoice.status == .accepted && !known.contains(invoice.agreementId) {
             failures.append("documents-belong-to-agreements: invoice \(invoice.invoiceId) accepted for unknown agreement \(invoice.agreementId)\(trail(invoice.invoiceId))")
+        }
+        return failures
+    }
+
+    /// No task lost or returned twice, on a run that finished: every task that started was
+    /// accepted exactly once or given up.
+    public static func check(tasks summary: RunSummary, end: Duration) -> [String] {
+        var failures: [String] = []
+        for (id, n) in summary.acceptances.sorted(by: { $0.key < $1.key }) where n > 1 {
+            failures.append("no-task-returned-twice: task \(id) was accepted \(n) times (by the run's end, \(JournalAssertion.seconds(end)))")
+        }
+        for id in summary.tasksStarted.sorted() where summary.acceptances[id] == nil && !summary.tasksGivenUp.contains(id) {
+            failures.append("no-task-lost: task \(id) started but was neither accepted nor given up by the run's end (\(JournalAssertion.seconds(end)))")
         }
         return failures
     }

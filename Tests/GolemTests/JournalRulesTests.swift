@@ -2,6 +2,7 @@ import Foundation
 import GolemTesting
 import Testing
 import YagnaSimulator
+import GolemRequestor
 
 @Suite struct JournalAssertionTests {
     static let rules = """
@@ -118,5 +119,30 @@ import YagnaSimulator
         #expect(Shrinker.rule(of: "app: the app failed: x") == "app")
         #expect(Shrinker.rule(of: "assert 'a: b': nothing matched") == "assert 'a: b'")
         #expect(Shrinker.rule(of: "every-activity-destroyed: activity x") == "every-activity-destroyed")
+    }
+}
+
+@Suite struct TaskInvariantTests {
+    @Test func aTaskReturnedTwiceOrLostIsNamed() {
+        var summary = RunSummary()
+        for e: GolemEvent in [
+            .taskStarted(taskId: 1, provider: "a"), .taskAccepted(taskId: 1, provider: "a"),
+            .taskStarted(taskId: 2, provider: "a"), .taskAccepted(taskId: 2, provider: "a"), .taskAccepted(taskId: 2, provider: "b"),
+            .taskStarted(taskId: 3, provider: "b"), .taskRejected(taskId: 3, provider: "b", reason: "x", retry: true),
+            .taskStarted(taskId: 4, provider: "b"), .taskRejected(taskId: 4, provider: "b", reason: "bad input", retry: false),
+        ] { summary.record(e) }
+        let failures = Invariants.check(tasks: summary, end: .seconds(12))
+        #expect(failures == [
+            "no-task-returned-twice: task 2 was accepted 2 times (by the run's end, 12.000s)",
+            "no-task-lost: task 3 started but was neither accepted nor given up by the run's end (12.000s)",
+        ])
+    }
+
+    @Test func aHealthyRunKeepsEveryTask() async throws {
+        let report = try await SimulatedNetwork.runExample(scenario: try shipped("tasks-one-bad-provider"))
+        let summary = try #require(report.summary)
+        #expect(summary.tasksStarted == Set(0..<9))
+        #expect(summary.acceptances.values.allSatisfy { $0 == 1 } && summary.acceptances.count == 9)
+        #expect(Invariants.check(tasks: summary, end: .zero).isEmpty)
     }
 }
