@@ -91,9 +91,22 @@ let package = Package(
             dependencies: ["GolemRequestor", "YagnaSimulator", "YagnaAPI", "GolemTime", "GolemExamples", "GolemRecording"],
             swiftSettings: upcoming
         ),
+        // The benchmark suite behind `golem-sim bench`.
+        .target(
+            name: "GolemBench",
+            dependencies: [
+                "YagnaAPI", "YagnaHTTP", "YagnaSimulator", "SimulatorServer", "GolemRecording", "GolemTesting", "GolemExamples", "GolemTime",
+                "GolemRequestor",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         .executableTarget(
             name: "golem-sim",
             dependencies: [
+                "GolemBench",
                 "YagnaAPI", "YagnaSimulator", "SimulatorServer", "GolemRecording", "GolemTesting",
                 "GolemExamples", "GolemTime", "GolemRequestor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -35,25 +35,10 @@ extension GolemSim {
             let started = Date()
             var reports: [UInt64: SimulationReport] = [:]
             var errors: [UInt64: String] = [:]
-            try await withThrowingTaskGroup(of: (UInt64, Result<SimulationReport, any Error>).self) { group in
-                var next = range.lowerBound
-                var running = 0
-                func launch() {
-                    let seed = next
-                    group.addTask {
-                        do { return (seed, .success(try await SimulatedNetwork.runExample(scenario: scenario, seed: seed))) } catch { return (seed, .failure(error)) }
-                    }
-                    running += 1
-                    next += 1
-                }
-                while running < jobs && next <= range.upperBound { launch() }
-                while let (seed, result) = try await group.next() {
-                    running -= 1
-                    switch result {
-                    case .success(let r): reports[seed] = r
-                    case .failure(let e): errors[seed] = "\(e)"
-                    }
-                    if next <= range.upperBound && next >= range.lowerBound { launch() }
+            for (seed, result) in await SimulatedNetwork.sweep(scenario: scenario, seeds: range, jobs: jobs) {
+                switch result {
+                case .success(let r): reports[seed] = r
+                case .failure(let e): errors[seed] = "\(e)"
                 }
             }
             let failing = range.filter { reports[$0]?.passed != true }

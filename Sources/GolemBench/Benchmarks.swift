@@ -1,0 +1,427 @@
+import AsyncHTTPClient
+public import Foundation
+import GolemExamples
+import GolemRecording
+import GolemRequestor
+import GolemTesting
+import GolemTime
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import SimulatorServer
+import YagnaAPI
+import YagnaHTTP
+import YagnaSimulator
+
+/// The benchmark suite of `golem-sim bench`: what users feel, each figure beside its target
+/// and, where the issue asks for one, a baseline measured in the same run.
+public enum Benchmarks {
+    /// Sizes of one run of the suite.
+    public struct Sizes: Sendable {
+        public var replayRepeats: Int
+        public var sweepSeeds: Int
+        public var pollRequests: Int
+        public var pollConcurrency: Int
+        public var proxyRequests: Int
+        public var cpuTasks: Int
+        public var cpuProviders: Int
+        public var scaleTasks: Int
+        public var scaleProviders: Int
+
+        /// The suite as `BENCHMARKS.md` reports it.
+        public static let full = Sizes(
+            replayRepeats: 5, sweepSeeds: 2000, pollRequests: 20000, pollConcurrency: 8, proxyRequests: 3000, cpuTasks: 1000, cpuProviders: 20,
+            scaleTasks: 10000, scaleProviders: 100)
+        /// A smoke test for CI: every benchmark runs, at tiny sizes (its figures mean nothing).
+        public static let quick = Sizes(
+            replayRepeats: 1, sweepSeeds: 8, pollRequests: 200, pollConcurrency: 4, proxyRequests: 50, cpuTasks: 40, cpuProviders: 4,
+            scaleTasks: 100, scaleProviders: 10)
+    }
+
+    public static let names = ["scale", "replay", "sweep", "polls", "proxy", "requestor-cpu"]
+
+    /// Runs the benchmarks named in `only` (all when empty); `root` is the repository (for
+    /// `recordings/` and `scenarios/`); `executable` is `golem-sim` itself, started as the
+    /// node of the over-HTTP requestor benchmark. `progress` hears each figure as it comes.
+    public static func run(
+        sizes: Sizes, only: Set<String> = [], root: String, executable: String, progress: @Sendable (BenchFigure) -> Void
+    ) async throws -> [BenchFigure] {
+        var figures: [BenchFigure] = []
+        func add(_ new: [BenchFigure]) {
+            for f in new { progress(f) }
+            figures += new
+        }
+        func wanted(_ name: String) -> Bool { only.isEmpty || only.contains(name) }
+        // First, while the process is small: its peak memory is the figure.
+        if wanted("scale") { add(try await scale(tasks: sizes.scaleTasks, providers: sizes.scaleProviders)) }
+        if wanted("replay") { add(try await replaySpeed(recording: root + "/recordings/service-10min.sqlite", repeats: sizes.replayRepeats)) }
+        if wanted("sweep") { add(try await sweepThroughput(scenario: root + "/scenarios/service-provider-dies.yaml", seeds: sizes.sweepSeeds)) }
+        if wanted("polls") { add(try await pollThroughput(requests: sizes.pollRequests, concurrency: sizes.pollConcurrency)) }
+        if wanted("proxy") { add(try await proxyOverhead(requests: sizes.proxyRequests)) }
+        if wanted("requestor-cpu") {
+            add(try await requestorCPUInProcess(tasks: sizes.cpuTasks, providers: sizes.cpuProviders))
+            add(try await requestorCPUOverHTTP(tasks: sizes.cpuTasks, providers: sizes.cpuProviders, executable: executable))
+        }
+        return figures
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    // MARK: - Tasks
+
+    static func taskScenario(providers: Int) -> Scenario {
+        Scenario(name: "bench-\(providers)-providers", providers: (1...providers).map { ProviderSpec(name: "p\($0)") })
+    }
+
+    /// `count` one-command tasks with one worker per provider; returns how many were accepted.
+    static func runTasks(_ golem: Golem, count: Int, workers: Int) async throws -> Int {
+        let results = try await golem.executeTasks(
+            Array(0..<count), payload: Examples.image, maxWorkers: workers, maxAttempts: 3, timeout: .seconds(24 * 3600)
+        ) { ctx, task in
+            let script = ctx.newScript()
+            let out = script.run("/bin/sh", "-c", "echo \(task.data)")
+            try await ctx.execute(script)
+            return try await out.value.stdout ?? ""
+        }
+        return results.count
+    }
+
+    static func scale(tasks: Int, providers: Int) async throws -> [BenchFigure] {
+        let resetOK = Measure.resetPeakMemory()
+        let start = Measure.now()
+        let accepted = AcceptedCount()
+        let report = try await SimulatedNetwork.run(scenario: taskScenario(providers: providers), configuration: GolemConfiguration(budget: 1000)) { golem in
+            accepted.set(try await runTasks(golem, count: tasks, workers: providers))
+        }
+        let wall = Measure.seconds(since: start)
+        guard report.passed, accepted.value == tasks else {
+            throw Failure(description: "scale: the run failed (\(accepted.value) of \(tasks) tasks accepted): \(report.failures.prefix(3))")
+        }
+        let peak = Double(Measure.peakMemoryBytes()) / 1_048_576
+        let how = "\(tasks) tasks over \(providers) providers in-process, \(Int(report.virtualSeconds)) virtual s, \(report.journal.count) exchanges"
+        return [
+            BenchFigure(name: "scale: wall time", value: wall, unit: "s", target: "< 10 s", met: wall < 10, detail: how),
+            BenchFigure(
+                name: "scale: peak memory", value: peak, unit: "MB", target: "< 300 MB", met: peak < 300,
+                detail: resetOK ? "peak resident set during the run (VmHWM after clear_refs)" : "peak resident set of the process (ru_maxrss)"),
+        ]
+    }
+
+    static func requestorCPUInProcess(tasks: Int, providers: Int) async throws -> [BenchFigure] {
+        let cpu0 = Measure.cpuSeconds()
+        let accepted = AcceptedCount()
+        let report = try await SimulatedNetwork.run(scenario: taskScenario(providers: providers), configuration: GolemConfiguration(budget: 100)) { golem in
+            accepted.set(try await runTasks(golem, count: tasks, workers: providers))
+        }
+        let cpu = Measure.cpuSeconds() - cpu0
+        guard report.passed, accepted.value == tasks else { throw Failure(description: "requestor-cpu: the in-process run failed: \(report.failures.prefix(3))") }
+        return [BenchFigure(
+            name: "requestor CPU per task, in-process", value: cpu / Double(tasks) * 1e6, unit: "µs",
+            detail: "\(tasks) tasks over \(providers) providers; requestor and simulated node share the thread, so this counts both")]
+    }
+
+    static func requestorCPUOverHTTP(tasks: Int, providers: Int, executable: String) async throws -> [BenchFigure] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("golem-bench-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let scenarioPath = dir.appendingPathComponent("bench.yaml").path
+        try "name: bench-http\nproviders:\n  - name: p\n    count: \(providers)\n    debit-note-interval: none\n".write(
+            toFile: scenarioPath, atomically: true, encoding: .utf8)
+        let node = try ChildNode(executable: executable, arguments: ["serve", "--scenario", scenarioPath, "--port", "0", "--speed", "20"], directory: dir)
+        defer { node.stop() }
+        var endpoints = YagnaEndpoints(apiURL: node.url, appKey: "golem-sim-dev-key")
+        endpoints.registry = node.url
+        let cpu0 = Measure.cpuSeconds()
+        let start = Measure.now()
+        let accepted = try await HTTPTransport.withTransport(endpoints: endpoints) { transport in
+            try await Golem.withGolem(transport: transport, configuration: GolemConfiguration(budget: 100), clock: SystemClock(), storage: nil) { golem in
+                try await runTasks(golem, count: tasks, workers: providers)
+            }
+        }
+        let cpu = Measure.cpuSeconds() - cpu0
+        let wall = Measure.seconds(since: start)
+        guard accepted == tasks else { throw Failure(description: "requestor-cpu: \(accepted) of \(tasks) tasks accepted over HTTP") }
+        return [BenchFigure(
+            name: "requestor CPU per task, over HTTP", value: cpu / Double(tasks) * 1e6, unit: "µs",
+            detail: String(format: "%d tasks over %d providers against `golem-sim serve --speed 20` in another process (%.1f s wall); this process runs only the requestor", tasks, providers, wall))]
+    }
+
+    // MARK: - Replay and sweep
+
+    static func replaySpeed(recording path: String, repeats: Int) async throws -> [BenchFigure] {
+        let recording = try Recording.open(path)
+        let recordedSeconds = Double(recording.duration) / 1e9
+        let plan = recording.replayPlan
+        let app = AppSpec(name: "simple-service", arguments: ["instances": "1", "running-time": "600"])
+        var walls: [Double] = []
+        for _ in 0..<max(1, repeats) {
+            let start = Measure.now()
+            let report = try await SimulatedNetwork.replay(plan, app: app)
+            walls.append(Measure.seconds(since: start))
+            guard report.passed, report.replay.isEmpty else {
+                throw Failure(description: "replay: \(path) did not replay cleanly: \((report.failures + report.replay).prefix(3))")
+            }
+        }
+        let median = walls.sorted()[walls.count / 2]
+        let speed = recordedSeconds / median
+        return [BenchFigure(
+            name: "replay speed", value: speed, unit: "× real time", target: "≥ 10000×", met: speed >= 10000,
+            detail: String(format: "recordings/service-10min.sqlite: %.0f s recorded, %d exchanges; replayed strictly in-process in %.1f ms (median of %d)",
+                recordedSeconds, recording.exchanges.count, median * 1000, walls.count))]
+    }
+
+    static func sweepThroughput(scenario path: String, seeds: Int) async throws -> [BenchFigure] {
+        let scenario = try Scenario.load(file: path)
+        let jobs = ProcessInfo.processInfo.activeProcessorCount
+        let start = Measure.now()
+        let results = await SimulatedNetwork.sweep(scenario: scenario, seeds: 1...UInt64(seeds), jobs: jobs)
+        let wall = Measure.seconds(since: start)
+        let failed = results.values.filter { if case .success(let r) = $0 { return !r.passed } else { return true } }.count
+        let perMinute = Double(seeds) / wall * 60
+        return [BenchFigure(
+            name: "sweep throughput", value: perMinute, unit: "runs/min", target: "≥ 5000", met: perMinute >= 5000,
+            detail: String(format: "scenarios/service-provider-dies.yaml, seeds 1..%d in one process, %d at once: %.2f s wall (%d failing seeds)", seeds, jobs, wall, failed))]
+    }
+
+    // MARK: - HTTP
+
+    /// The node behind `handle`, set up with a demand and a finished batch to poll.
+    struct PollTargets {
+        var demandEvents: String
+        var execResults: String
+    }
+
+    static func preparedNode() async throws -> (SimulatedNode, PollTargets) {
+        var provider = ProviderSpec(name: "p")
+        provider.offerDelay = .milliseconds(1)
+        provider.responseDelay = .milliseconds(1)
+        provider.deployDuration = .milliseconds(1)
+        provider.commandDuration = .milliseconds(1)
+        provider.debitNoteInterval = nil
+        let node = SimulatedNode(scenario: Scenario(name: "bench-polls", providers: [provider]), seed: 1, clock: SystemClock(), appKey: "bench-key", files: InMemoryFileExchange())
+        let y = YagnaClient(transport: InProcessTransport(node: node))
+        let demand = DemandBody(properties: ["golem.srv.caps.multi-activity": true], constraints: "(golem.runtime.name=vm)")
+        let sub = try await y.market.subscribe(demand)
+        var offer: Proposal?
+        while offer == nil { for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { offer = p } }
+        _ = try await y.market.counter(sub, proposalId: offer!.proposalId, with: demand)
+        var draft: Proposal?
+        while draft == nil { for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { draft = p } }
+        let agreement = try await y.market.createAgreement(AgreementProposal(proposalId: draft!.proposalId, validTo: WireTimestamp(Date().addingTimeInterval(3600))))
+        try await y.market.confirmAgreement(agreement)
+        try await y.market.waitForApproval(agreement, timeout: .seconds(5))
+        let activity = try await y.activity.create(.legacy(agreementId: agreement))
+        let batch = try await y.activity.exec(activity, commands: [
+            .deploy(DeployCommand()), .start(StartCommand()), .run(RunCommand(entryPoint: "/bin/echo", args: ["polled"], capture: .atEnd)),
+        ])
+        var results: [ExeScriptCommandResult] = []
+        while results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)) }
+        return (node, PollTargets(
+            demandEvents: "/market-api/v1/demands/\(sub)/events?timeout=0&maxEvents=5",
+            execResults: "/activity-api/v1/activity/\(activity)/exec/\(batch)?timeout=0"))
+    }
+
+    /// Serves `node` and runs `body` with its base URL.
+    static func serving<T: Sendable>(_ node: SimulatedNode, _ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
+        try await withPort({ onPort in
+            var logger = Logger(label: "bench-node")
+            logger.logLevel = .critical
+            try await SimulatorServer.run(node: node, port: 0, logger: logger, handleSignals: false, onListening: onPort)
+        }, body)
+    }
+
+    /// Runs a server started by `serve` (which reports its port) beside `body`, then stops it.
+    static func withPort<T: Sendable>(
+        _ serve: @escaping @Sendable (@escaping @Sendable (Int) async -> Void) async throws -> Void, _ body: @escaping @Sendable (String) async throws -> T
+    ) async throws -> T {
+        let (ports, sink) = AsyncStream<Int>.makeStream()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await serve { sink.yield($0) }
+                return nil
+            }
+            var it = ports.makeAsyncIterator()
+            guard let port = await it.next() else { throw Failure(description: "the server did not start") }
+            let value = try await body("http://127.0.0.1:\(port)")
+            group.cancelAll()
+            while let _ = try? await group.next() {}
+            return value
+        }
+    }
+
+    /// `requests` GETs of `url` over `concurrency` connections: requests per second and the
+    /// latencies (ns).
+    static func load(_ client: HTTPClient, url: String, key: String?, requests: Int, concurrency: Int) async throws -> (perSecond: Double, latencies: [UInt64], body: [UInt8]) {
+        let start = Measure.now()
+        let per = max(1, requests / concurrency)
+        let collected = try await withThrowingTaskGroup(of: ([UInt64], [UInt8]).self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var samples: [UInt64] = []
+                    samples.reserveCapacity(per)
+                    var last: [UInt8] = []
+                    for _ in 0..<per {
+                        var request = HTTPClientRequest(url: url)
+                        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+                        let t0 = Measure.now()
+                        let response = try await client.execute(request, timeout: .seconds(30))
+                        let body = try await response.body.collect(upTo: 1 << 20)
+                        samples.append(Measure.now() - t0)
+                        guard response.status == .ok else {
+                            throw Failure(description: "GET \(url) answered \(response.status.code): \(String(buffer: body))")
+                        }
+                        last = Array(buffer: body)
+                    }
+                    return (samples, last)
+                }
+            }
+            var all: [UInt64] = []
+            var body: [UInt8] = []
+            for try await (samples, last) in group {
+                all += samples
+                body = last
+            }
+            return (all, body)
+        }
+        let wall = Measure.seconds(since: start)
+        return (Double(collected.0.count) / wall, collected.0, collected.1)
+    }
+
+    /// Runs `body` with an HTTP client of `connections` connections per host, then shuts it down.
+    static func withClient<T: Sendable>(connections: Int, _ body: (HTTPClient) async throws -> T) async throws -> T {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            let value = try await body(client)
+            try await client.shutdown()
+            return value
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    static func pollThroughput(requests: Int, concurrency: Int) async throws -> [BenchFigure] {
+        let (node, targets) = try await preparedNode()
+        return try await withClient(connections: concurrency) { client in try await pollThroughput(node, targets, client, requests: requests, concurrency: concurrency) }
+    }
+
+    static func pollThroughput(_ node: SimulatedNode, _ targets: PollTargets, _ client: HTTPClient, requests: Int, concurrency: Int) async throws -> [BenchFigure] {
+        var figures: [BenchFigure] = []
+        for (label, path) in [("demand-event polls", targets.demandEvents), ("exec-result polls", targets.execResults)] {
+            let sim = try await serving(node) { base in
+                _ = try await load(client, url: base + path, key: "bench-key", requests: min(200, requests), concurrency: concurrency)  // warm-up
+                return try await load(client, url: base + path, key: "bench-key", requests: requests, concurrency: concurrency)
+            }
+            // The baseline: a bare Hummingbird route answering the same bytes.
+            let body = sim.body
+            let bare = try await withPort({ onPort in
+                let router = Router()
+                router.get(RouterPath(String(path.split(separator: "?")[0]))) { _, _ in
+                    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+                }
+                var logger = Logger(label: "bench-bare")
+                logger.logLevel = .critical
+                let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { channel in
+                    await onPort(channel.localAddress?.port ?? 0)
+                }, logger: logger)
+                try await app.runService(gracefulShutdownSignals: [])
+            }) { base in
+                _ = try await load(client, url: base + path, key: nil, requests: min(200, requests), concurrency: concurrency)
+                return try await load(client, url: base + path, key: nil, requests: requests, concurrency: concurrency)
+            }
+            let ratio = sim.perSecond / bare.perSecond
+            figures.append(BenchFigure(
+                name: "\(label): simulator ÷ bare route", value: ratio, unit: "×", target: "≥ 0.7×", met: ratio >= 0.7,
+                detail: String(format: "%.0f vs %.0f requests/s; p50 %.0f vs %.0f µs, p99 %.0f vs %.0f µs; %d requests over %d connections, same body (%d bytes)",
+                    sim.perSecond, bare.perSecond,
+                    Double(Measure.percentile(sim.latencies, 50)) / 1000, Double(Measure.percentile(bare.latencies, 50)) / 1000,
+                    Double(Measure.percentile(sim.latencies, 99)) / 1000, Double(Measure.percentile(bare.latencies, 99)) / 1000,
+                    sim.latencies.count, concurrency, body.count)))
+        }
+        return figures
+    }
+
+    static func proxyOverhead(requests: Int) async throws -> [BenchFigure] {
+        let (node, targets) = try await preparedNode()
+        return try await withClient(connections: 1) { client in try await proxyOverhead(node, targets, client, requests: requests) }
+    }
+
+    static func proxyOverhead(_ node: SimulatedNode, _ targets: PollTargets, _ client: HTTPClient, requests: Int) async throws -> [BenchFigure] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("golem-bench-proxy-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let writer = try RecordingWriter(path: dir.appendingPathComponent("bench.sqlite").path, info: .simulated(start: Date(), scenario: "bench-polls", seed: 1))
+        let path = targets.execResults
+        let (direct, proxied) = try await serving(node) { base in
+            let direct = try await load(client, url: base + path, key: "bench-key", requests: requests, concurrency: 1)
+            let proxied = try await withPort({ onPort in
+                var logger = Logger(label: "bench-proxy")
+                logger.logLevel = .critical
+                try await RecordingProxy.run(
+                    upstream: URL(string: base)!, writer: writer, sanitizer: Sanitizer(), port: 0, logger: logger, handleSignals: false, onListening: onPort)
+            }) { proxy in
+                _ = try await load(client, url: proxy + path, key: "bench-key", requests: min(100, requests), concurrency: 1)  // warm-up
+                return try await load(client, url: proxy + path, key: "bench-key", requests: requests, concurrency: 1)
+            }
+            return (direct, proxied)
+        }
+        let committed = (try? writer.read().exchanges.count) ?? 0
+        try? writer.finish()
+        let p50 = Double(Int64(Measure.percentile(proxied.latencies, 50)) - Int64(Measure.percentile(direct.latencies, 50))) / 1e6
+        let p99 = Double(Int64(Measure.percentile(proxied.latencies, 99)) - Int64(Measure.percentile(direct.latencies, 99))) / 1e6
+        let how = String(format: "exec-result polls one at a time, %d direct vs %d through `golem-sim record` (%d committed); direct p50 %.3f ms, p99 %.3f ms",
+            direct.latencies.count, proxied.latencies.count, committed,
+            Double(Measure.percentile(direct.latencies, 50)) / 1e6, Double(Measure.percentile(direct.latencies, 99)) / 1e6)
+        return [
+            BenchFigure(name: "recording proxy: added latency p50", value: p50, unit: "ms", target: "≤ 0.5 ms", met: p50 <= 0.5, detail: how),
+            BenchFigure(name: "recording proxy: added latency p99", value: p99, unit: "ms", detail: "same runs"),
+        ]
+    }
+}
+
+import Synchronization
+
+final class AcceptedCount: Sendable {
+    private let m = Mutex(0)
+    func set(_ v: Int) { m.withLock { $0 = v } }
+    var value: Int { m.withLock { $0 } }
+}
+
+/// `golem-sim serve` in a child process, for benchmarks that keep the node's CPU out of theirs.
+final class ChildNode: @unchecked Sendable {
+    let process = Process()
+    let url: String
+
+    init(executable: String, arguments: [String], directory: URL) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["GOLEM_SIM_GFTP_DIR"] = directory.appendingPathComponent("gftp").path
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        while !text.contains("listening on ") || !text.hasSuffix("\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { throw Benchmarks.Failure(description: "golem-sim serve exited before listening: \(text)") }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }) else {
+            throw Benchmarks.Failure(description: "golem-sim serve said: \(text)")
+        }
+        url = String(line.dropFirst("listening on ".count))
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import GolemBench
+
+extension GolemSim {
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the benchmark suite and print each figure beside its target (see BENCHMARKS.md).",
+            discussion: "Build with -c release for figures worth comparing; --quick is CI's smoke test at tiny sizes.")
+
+        @Flag(help: "Tiny sizes: checks every benchmark runs; its figures mean nothing.") var quick = false
+        @Option(help: "Run only these benchmarks (comma-separated): \(Benchmarks.names.joined(separator: ", ")).") var only: String?
+        @Option(help: "The repository root, for recordings/ and scenarios/.") var root: String = "."
+        @Flag(help: "Print the figures as JSON.") var json = false
+        @Flag(help: "Exit 1 when a figure misses its target (ignored with --quick).") var strict = false
+
+        func validate() throws {
+            for name in selected where !Benchmarks.names.contains(name) {
+                throw ValidationError("unknown benchmark '\(name)'; known: \(Benchmarks.names.joined(separator: ", "))")
+            }
+        }
+
+        var selected: Set<String> {
+            Set((only ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+
+        func run() async throws {
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            let sizes: Benchmarks.Sizes = quick ? .quick : .full
+            #if DEBUG
+            if !quick && !json { print("note: a debug build; build with `swift build -c release` for the figures BENCHMARKS.md reports") }
+            #endif
+            let json = self.json
+            let figures: [BenchFigure]
+            do {
+                figures = try await Benchmarks.run(sizes: sizes, only: selected, root: root, executable: executable) { figure in
+                    guard !json else { return }
+                    let verdict = figure.met.map { $0 ? "met" : "MISSED" } ?? "-"
+                    let target = figure.target ?? "-"
+                    print("\(figure.name.padding(toLength: 42, withPad: " ", startingAt: 0)) \(figure.formattedValue.padding(toLength: 18, withPad: " ", startingAt: 0)) target \(target.padding(toLength: 10, withPad: " ", startingAt: 0)) \(verdict)")
+                    print("    \(figure.detail)")
+                }
+            } catch { throw fail("bench: \(error)") }
+            if json {
+                let items = figures.map { f -> String in
+                    var o = "{\"name\":\"\(f.name)\",\"value\":\(f.value),\"unit\":\"\(f.unit)\""
+                    if let t = f.target { o += ",\"target\":\"\(t)\"" }
+                    if let m = f.met { o += ",\"met\":\(m)" }
+                    return o + ",\"detail\":\"\(f.detail.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"}"
+                }
+                print("[" + items.joined(separator: ",") + "]")
+            }
+            let missed = figures.filter { $0.met == false }
+            if !quick && !missed.isEmpty && !json { print("\(missed.count) target(s) missed: \(missed.map(\.name).joined(separator: ", "))") }
+            if strict && !quick && !missed.isEmpty { throw Exit.checkFailed }
+        }
+    }
+}
