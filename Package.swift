@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "many-tasks", targets: ["many-tasks"]),
         .executable(name: "file-transfer", targets: ["file-transfer"]),
         .executable(name: "simple-service", targets: ["simple-service"]),
+        .executable(name: "file-service", targets: ["file-service"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
@@ -118,6 +119,7 @@ let package = Package(
         .executableTarget(name: "many-tasks", dependencies: ["GolemExamples", "YagnaHTTP"], swiftSettings: upcoming),
         .executableTarget(name: "file-transfer", dependencies: ["GolemExamples", "YagnaHTTP"], swiftSettings: upcoming),
         .executableTarget(name: "simple-service", dependencies: ["GolemExamples", "YagnaHTTP"], swiftSettings: upcoming),
+        .executableTarget(name: "file-service", dependencies: ["GolemExamples", "GolemRequestor", "YagnaHTTP"], swiftSettings: upcoming),
         .testTarget(
             name: "YagnaAPITests",
             dependencies: [

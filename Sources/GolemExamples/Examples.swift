@@ -9,7 +9,7 @@ public enum Examples {
     public static let image = VMPayload.image(hash: "d646d7b93083d817846c2ae5c62c72ca0507782385a2e29291a3d376")
 
     /// The names `golem-sim run` knows.
-    public static let names = ["hello-task", "many-tasks", "file-transfer", "simple-service"]
+    public static let names = ["hello-task", "many-tasks", "file-transfer", "simple-service", "file-service"]
 
     /// hello-task: one task running `date` on one provider; returns its output.
     public static func helloTask(_ golem: Golem, print: @Sendable (String) -> Void) async throws -> String {
@@ -71,6 +71,26 @@ public enum Examples {
         }
     }
 
+    /// file-service: instances in a network (VPN) that move files both ways while they run:
+    /// each gets a file at start, a new sample file every few seconds that it appends to a
+    /// log, and the log is downloaded and checked against what was sent; at shutdown the whole
+    /// log comes back. Stopped after `runningTime`.
+    public static func fileService(_ golem: Golem, instances: Int, runningTime: Duration, print: @escaping @Sendable (String) -> Void) async throws {
+        let network = try await golem.createNetwork("192.168.0.0/24")
+        var options = ServiceOptions()
+        options.network = network
+        let clock = golem.clock
+        _ = try await golem.runService(payload: image, numInstances: instances, options: options, make: { context in
+            FileService(index: context.index, print: print)
+        }) { cluster in
+            try await clock.sleep(for: runningTime)
+            for instance in await cluster.all {
+                print("instance \(instance.index): \(instance.state.rawValue) at \(instance.networkAddress ?? "-") on \(instance.providers.joined(separator: " → "))")
+            }
+        }
+        try await network.remove()
+    }
+
     /// Runs an example by name with its arguments and prints the summary.
     public static func run(
         _ name: String, arguments: [String: String], transport: any Transport, clock: any GolemClock, storage: (any FileStorage)?,
@@ -86,6 +106,10 @@ public enum Examples {
             case "hello-task": _ = try await helloTask(golem, print: print)
             case "many-tasks": _ = try await manyTasks(golem, count: Int(arguments["tasks"] ?? "10") ?? 10, print: print)
             case "file-transfer": _ = try await fileTransfer(golem, print: print)
+            case "file-service":
+                try await fileService(
+                    golem, instances: Int(arguments["instances"] ?? "1") ?? 1,
+                    runningTime: .seconds(Int64(arguments["running-time"] ?? "30") ?? 30), print: print)
             case "simple-service":
                 try await simpleService(
                     golem, instances: Int(arguments["instances"] ?? "1") ?? 1,
@@ -111,6 +135,62 @@ final class SummaryBox: Sendable {
     private let m = Mutex(RunSummary())
     func record(_ e: GolemEvent) { m.withLock { $0.record(e) } }
     var value: RunSummary { m.withLock { $0 } }
+}
+
+/// The file-service example's service: uploads samples, appends them on the provider,
+/// downloads the growing log and checks it.
+public struct FileService: Service {
+    public var index: Int
+    public var print: @Sendable (String) -> Void
+
+    /// What the log must hold after `count` samples.
+    static func expected(_ index: Int, samples count: Int) -> String {
+        "instance \(index) config\n" + (0..<count).map { "instance \(index) sample \($0)\n" }.joined()
+    }
+
+    public func start(_ ctx: WorkContext) async throws {
+        let script = ctx.newScript()
+        script.deploy(network: ctx.network.map { [$0.deploy] })
+        script.start()
+        script.sendBytes(Array("instance \(index) config\n".utf8), to: "/golem/work/config.txt")
+        script.run("/bin/sh", "-c", "cat /golem/work/config.txt > /golem/work/log.txt")
+        let address = script.run("/bin/sh", "-c", "hostname -I")
+        try await ctx.execute(script)
+        print("instance \(index) started on \(ctx.provider), network address \((try await address.value.stdout ?? "").trimmingCharacters(in: .whitespacesAndNewlines))")
+    }
+
+    public func run(_ ctx: WorkContext) async throws {
+        var samples = 0
+        while true {
+            try await ctx.sleep(for: .seconds(5))
+            let script = ctx.newScript()
+            script.sendBytes(Array("instance \(index) sample \(samples)\n".utf8), to: "/golem/work/sample.txt")
+            script.run("/bin/sh", "-c", "cat /golem/work/sample.txt >> /golem/work/log.txt")
+            let log = script.downloadBytes(from: "/golem/work/log.txt")
+            try await ctx.execute(script)
+            samples += 1
+            let text = String(decoding: try await log.value, as: UTF8.self)
+            guard text == Self.expected(index, samples: samples) else {
+                throw LogMismatch(expected: Self.expected(index, samples: samples), got: text)
+            }
+            print("instance \(index): log holds \(samples) samples (\(text.utf8.count) bytes), checked")
+        }
+    }
+
+    public func shutdown(_ ctx: WorkContext) async throws {
+        let script = ctx.newScript()
+        let log = script.downloadBytes(from: "/golem/work/log.txt")
+        script.terminate()
+        try await ctx.execute(script)
+        print("instance \(index) stopped; final log \(try await log.value.count) bytes")
+    }
+}
+
+/// The downloaded log is not what was sent.
+public struct LogMismatch: Error, CustomStringConvertible {
+    public var expected: String
+    public var got: String
+    public var description: String { "the downloaded log differs from what was sent: expected \(expected.debugDescription), got \(got.debugDescription)" }
 }
 
 /// The simple-service example's service: starts a simulated sensor, polls its stats.

@@ -38,6 +38,8 @@ public actor Golem {
     var agreements: [String: AgreementBook] = [:]
     var agreementOrder: [String] = []
     var activities: Set<String> = []
+    var networks: [GolemNetwork] = []
+    var networkCount = 0
     public private(set) var summary = RunSummary()
     public private(set) var events: [GolemEvent] = []
     var paymentsStopped = false
@@ -128,6 +130,7 @@ public actor Golem {
     }
 
     func release() async {
+        await removeNetworks()
         guard let allocation else { return }
         do {
             try await yagna.payment.releaseAllocation(allocation.allocationId)

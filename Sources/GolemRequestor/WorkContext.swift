@@ -10,6 +10,8 @@ public struct WorkContext: Sendable {
     public let provider: String
     public let providerId: String
     let golem: Golem
+    /// The instance's place in the service's network (`ServiceOptions.network`), if any.
+    public internal(set) var network: NetworkMembership? = nil
 
     /// A new, empty script.
     public func newScript(timeout: Duration? = nil) -> Script { Script(timeout: timeout) }

@@ -172,6 +172,9 @@ public enum Invariants {
         for (allocation, _) in state.allocations where allocation.spentAmount > allocation.totalAmount {
             failures.append("spending-within-allocation: \(allocation.spentAmount) spent of \(allocation.totalAmount) \(at)\(trail(allocation.allocationId))")
         }
+        for network in state.networks where !network.removed {
+            failures.append("network-removed: network \(network.id) was never removed \(at)\(trail(network.id))")
+        }
         let known = Set(state.agreements.map(\.id))
         for invoice in state.invoices where invoice.status == .accepted && !known.contains(invoice.agreementId) {
             failures.append("documents-belong-to-agreements: invoice \(invoice.invoiceId) accepted for unknown agreement \(invoice.agreementId)\(trail(invoice.invoiceId))")

@@ -21,9 +21,11 @@ public enum RecordingProxy {
     ) async throws {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10))))
         let start = clock.now
+        let committer = Committer(writer: writer, sanitizer: sanitizer, logger: logger)
+        defer { committer.flush() }
         let app = Application(
             responder: CallbackResponder<BasicRequestContext> { request, _ in
-                try await forward(request, upstream: upstream, client: client, writer: writer, sanitizer: sanitizer, clock: clock, start: start, logger: logger)
+                try await forward(request, upstream: upstream, client: client, committer: committer, clock: clock, start: start)
             },
             configuration: .init(address: .hostname(host, port: port), serverName: "golem-sim-record"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
@@ -51,9 +53,33 @@ public enum RecordingProxy {
 
     static let hopByHop: Set<String> = ["connection", "keep-alive", "transfer-encoding", "content-length", "host", "upgrade", "te", "trailer"]
 
+    /// Commits exchanges in the order they complete, on a queue of its own: the proxy hands an
+    /// exchange over and answers the next request at once, so the SQLite transaction is not on
+    /// the response path.
+    final class Committer: Sendable {
+        let queue = DispatchQueue(label: "golem-sim.record.commit")
+        let writer: RecordingWriter
+        let sanitizer: Sanitizer
+        let logger: Logger
+
+        init(writer: RecordingWriter, sanitizer: Sanitizer, logger: Logger) {
+            self.writer = writer
+            self.sanitizer = sanitizer
+            self.logger = logger
+        }
+
+        func commit(_ e: RecordedExchange) {
+            queue.async { [writer, sanitizer, logger] in
+                do { try writer.append(sanitizer.clean(e)) } catch { logger.error("\(error)") }
+            }
+        }
+
+        /// Waits until every exchange handed over so far is committed.
+        func flush() { queue.sync {} }
+    }
+
     static func forward(
-        _ request: Request, upstream: URL, client: HTTPClient, writer: RecordingWriter, sanitizer: Sanitizer, clock: any GolemClock,
-        start: Date, logger: Logger
+        _ request: Request, upstream: URL, client: HTTPClient, committer: Committer, clock: any GolemClock, start: Date
     ) async throws -> Response {
         var request = request
         let began = start.duration(to: clock.now).totalNanoseconds
@@ -74,9 +100,7 @@ public enum RecordingProxy {
         var exchange = RecordedExchange(
             sequence: 0, startOffset: began, endOffset: began, method: request.method.rawValue, path: path, query: query,
             requestHeaders: requestHeaders, requestBody: body, status: -1)
-        @Sendable func commit(_ e: RecordedExchange) {
-            do { try writer.append(sanitizer.clean(e)) } catch { logger.error("\(error)") }
-        }
+        @Sendable func commit(_ e: RecordedExchange) { committer.commit(e) }
         let upstreamResponse: HTTPClientResponse
         do {
             upstreamResponse = try await client.execute(outgoing, timeout: .hours(2))

@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 required=${1:-}
-bin=$(swift build --show-bin-path)
+bin=${GOLEM_SIM_BIN:-$(swift build --show-bin-path)}
 venv=${INTEROP_VENV:-$root/.build/interop-venv}
 
 skip() { echo "interop: skipped: $1"; [ "$required" = "--required" ] && exit 1; exit 0; }
@@ -19,11 +19,13 @@ fi
 [ -x "$bin/golem-sim" ] && [ -x "$bin/gftp" ] || { echo "interop: build golem-sim and gftp first (swift build)"; exit 1; }
 
 failures=0
-run_driver() { # scenario driver [args…]
-  local scenario=$1 driver=$2; shift 2
-  local log gftpdir
-  log=$(mktemp); gftpdir=$(mktemp -d)
-  GOLEM_SIM_GFTP_DIR=$gftpdir "$bin/golem-sim" serve --scenario "scenarios/$scenario.yaml" --port 0 --speed 4 >"$log" 2>&1 &
+# Each driver's session is journalled by the node and checked there too (check_journal.py):
+# activities destroyed, agreements ended, invoices and debit notes accepted, allocation released.
+run_driver() { # scenario driver "journal checks" [args…]
+  local scenario=$1 driver=$2 checks=$3; shift 3
+  local log gftpdir journal
+  log=$(mktemp); gftpdir=$(mktemp -d); journal=$(mktemp -d)/session.sqlite
+  GOLEM_SIM_GFTP_DIR=$gftpdir "$bin/golem-sim" serve --scenario "scenarios/$scenario.yaml" --port 0 --speed 4 --journal "$journal" >"$log" 2>&1 &
   local pid=$!
   local port=""
   for _ in $(seq 1 100); do
@@ -33,15 +35,21 @@ run_driver() { # scenario driver [args…]
   done
   if [ -z "$port" ]; then echo "interop: $driver: the node did not start"; cat "$log"; kill $pid 2>/dev/null; failures=$((failures+1)); return; fi
   local out; out=$(mktemp)
-  if PATH="$bin:$PATH" GOLEM_SIM_GFTP_DIR=$gftpdir YAGNA_API_URL="http://127.0.0.1:$port" YAGNA_APPKEY=golem-sim-dev-key \
-     GOLEM_REGISTRY_URL="http://127.0.0.1:$port" timeout 300 "$venv/bin/python" "Tests/Interop/$driver" "$@" >"$out" 2>&1 \
-     && ! grep -qiE "unpaid|Traceback" "$out"; then
-    echo "interop: $driver on $scenario: ok ($(tail -1 "$out"))"
-  else
-    echo "interop: $driver on $scenario: FAILED"; tail -30 "$out"; failures=$((failures+1))
-  fi
+  PATH="$bin:$PATH" GOLEM_SIM_GFTP_DIR=$gftpdir YAGNA_API_URL="http://127.0.0.1:$port" YAGNA_APPKEY=golem-sim-dev-key \
+    GOLEM_REGISTRY_URL="http://127.0.0.1:$port" timeout 300 "$venv/bin/python" "Tests/Interop/$driver" "$@" >"$out" 2>&1
+  local app=$?
   kill -INT $pid 2>/dev/null; wait $pid 2>/dev/null
-  rm -rf "$log" "$out" "$gftpdir"
+  local inspected checked
+  inspected=$(mktemp)
+  "$bin/golem-sim" inspect "$journal" --json >"$inspected" 2>&1
+  # shellcheck disable=SC2086
+  checked=$(python3 Tests/Interop/check_journal.py "$inspected" $checks --journal "$journal" 2>&1); local journal_ok=$?
+  if [ $app -eq 0 ] && ! grep -qiE "unpaid|Traceback" "$out" && [ $journal_ok -eq 0 ]; then
+    echo "interop: $driver on $scenario: ok ($(tail -1 "$out"); $checked)"
+  else
+    echo "interop: $driver on $scenario: FAILED (exit $app)"; tail -30 "$out"; echo "$checked"; failures=$((failures+1))
+  fi
+  rm -rf "$log" "$out" "$gftpdir" "$inspected" "$(dirname "$journal")"
 }
 
 # yapapi replays a recording of the Swift hello-task strictly: the node must report no divergence.
@@ -69,12 +77,14 @@ run_replay() { # recording driver
   rm -rf "$log" "$out" "$gftpdir"
 }
 
-run_driver hello-task hello.py
+run_driver hello-task hello.py ""
 run_replay hello-task hello.py
-run_driver tasks-one-bad-provider many_tasks.py 6
-run_driver hello-task transfer.py
-run_driver hello-task stream.py
-run_driver no-multi-activity hello.py
-run_driver simple-service service.py 8
-echo "interop: $((7-failures)) passed, $failures failed"
+run_driver tasks-one-bad-provider many_tasks.py "--min-invoices 2" 6
+run_driver hello-task transfer.py ""
+run_driver hello-task stream.py ""
+run_driver no-multi-activity hello.py "--no-terminate"
+# Long enough (12 s at --speed 4: 48 virtual s, debit notes every 20 s) to accept debit notes.
+run_driver simple-service service.py "--min-debit-notes 2" 12
+run_driver file-service vpn.py "--min-invoices 2"
+echo "interop: $((8-failures)) passed, $failures failed"
 [ $failures -eq 0 ]

@@ -13,6 +13,8 @@ public actor Cluster {
         /// Whether `shutdown` ran.
         public var shutdownRan: Bool
         public var respawns: Int
+        /// Its address in the service's network, while it has one.
+        public var networkAddress: String? = nil
     }
 
     var instances: [Int: Instance] = [:]

@@ -17,6 +17,9 @@ public struct ServiceOptions: Sendable {
     public var unresponsiveGrace: Duration = .seconds(60)
     /// When every instance stops (measured from `runService`).
     public var expiration: Duration = .seconds(180 * 60)
+    /// A network (`Golem.createNetwork`) every instance joins: its provider is added to the
+    /// network and the default `start` deploys with it (`ctx.network`).
+    public var network: GolemNetwork?
     public init() {}
 }
 
@@ -143,12 +146,17 @@ extension Golem {
         }
         track(activity: activityId)
         emit(.activityCreated(provider: draft.name, activityId: activityId))
-        let ctx = WorkContext(activityId: activityId, agreementId: agreementId, provider: draft.name, providerId: draft.proposal.issuerId, golem: self)
+        var ctx = WorkContext(activityId: activityId, agreementId: agreementId, provider: draft.name, providerId: draft.proposal.issuerId, golem: self)
         await setState(&machine, .activityObtained, index, cluster)
         var reachedRunning = false
         var providerFailed = false
         var providerEnded = false
         do {
+            if let network = options.network {
+                let ip = try await network.addNode(draft.proposal.issuerId)
+                ctx.network = NetworkMembership(networkId: network.id, ip: ip, deploy: await network.deployArguments(nodeIp: ip))
+                await cluster.update(index) { $0.networkAddress = ip }
+            }
             try await service.start(ctx)
             await setState(&machine, .startSucceeded, index, cluster)
             reachedRunning = true

@@ -19,7 +19,7 @@ import GolemTime
 /// }
 /// ```
 public protocol Service: Sendable {
-    /// Prepares the instance: by default `deploy` then `start`.
+    /// Prepares the instance: by default `deploy` (with the service's network, if any) then `start`.
     func start(_ ctx: WorkContext) async throws
     /// The instance's work while running; returning (or throwing) moves it to stopping.
     /// By default it waits until the instance is stopped.
@@ -32,7 +32,7 @@ public protocol Service: Sendable {
 extension Service {
     public func start(_ ctx: WorkContext) async throws {
         let script = ctx.newScript()
-        script.deploy()
+        script.deploy(network: ctx.network.map { [$0.deploy] })
         script.start()
         try await ctx.execute(script)
     }

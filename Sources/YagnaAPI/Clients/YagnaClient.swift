@@ -12,6 +12,7 @@ public struct YagnaClient: Sendable {
     public var payment: PaymentAPI { PaymentAPI(transport: transport) }
     public var identity: IdentityAPI { IdentityAPI(transport: transport) }
     public var registry: RegistryAPI { RegistryAPI(transport: transport) }
+    public var net: NetAPI { NetAPI(transport: transport) }
 
     public init(transport: any Transport) { self.transport = transport }
 }

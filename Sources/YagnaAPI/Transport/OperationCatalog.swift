@@ -109,17 +109,33 @@ public enum OperationCatalog {
     /// The operation for `method` and `path` (without its query), or `nil` for one the client
     /// does not know.
     public static func match(method: HTTPMethod, path: String) -> Match? {
-        let parts = path.split(separator: "/").map(String.init)
-        for spec in all where spec.method == method && spec.pattern.count == parts.count {
+        let parts = path.split(separator: "/")
+        guard let candidates = byShape[Shape(method: method, segments: parts.count)] else { return nil }
+        for i in candidates {
             var ids: [String] = []
             var ok = true
-            for (p, s) in zip(spec.pattern, parts) {
-                if p == "*" { ids.append(s) } else if p != s { ok = false; break }
+            for (p, s) in zip(patterns[i], parts) {
+                if p == "*" { ids.append(String(s)) } else if p != s { ok = false; break }
             }
-            if ok { return Match(spec: spec, ids: ids) }
+            if ok { return Match(spec: all[i], ids: ids) }
         }
         return nil
     }
+
+    /// Catalog indices by method and number of path segments, in matching order: a lookup
+    /// compares a path with the few patterns of its shape only.
+    struct Shape: Hashable {
+        let method: HTTPMethod
+        let segments: Int
+    }
+
+    static let byShape: [Shape: [Int]] = {
+        var out: [Shape: [Int]] = [:]
+        for (i, spec) in all.enumerated() { out[Shape(method: spec.method, segments: spec.pattern.count), default: []].append(i) }
+        return out
+    }()
+
+    static let patterns: [[String]] = all.map(\.pattern)
 
     /// The API a path belongs to, from its root segment (`market`, `activity`, …, or `other`).
     public static func api(of path: String) -> String {

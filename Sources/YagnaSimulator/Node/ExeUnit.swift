@@ -87,7 +87,14 @@ struct ExeUnit {
 
     mutating func execute(_ command: ExeScriptCommand) -> Outcome {
         switch command {
-        case .deploy:
+        case .deploy(let deploy):
+            let nodeId = core.providers[activity.provider].id
+            for net in deploy.net ?? [] {
+                if let refusal = core.netState.refusal(net, nodeId: nodeId) {
+                    return Outcome(ok: false, exitCode: 1, message: refusal, duration: .milliseconds(100))
+                }
+            }
+            activity.networkAddresses = (deploy.net ?? []).map(\.nodeIp)
             activity.state = .deployed
             return Outcome(duration: spec.deployDuration)
         case .start:
@@ -171,6 +178,9 @@ struct ExeUnit {
         switch name {
         case "echo": out.stdout = args.joined(separator: " ") + "\n"
         case "date": out.stdout = Shell.dateText(clock) + "\n"
+        case "hostname":
+            // `hostname -I`: the activity's addresses in the requestor's networks.
+            out.stdout = args.first == "-I" ? activity.networkAddresses.map { $0 + " " }.joined() + "\n" : spec.name + "\n"
         case "true", ":": break
         case "false": out.exitCode = 1
         case "exit": out.exitCode = Int(args.first ?? "0") ?? 2

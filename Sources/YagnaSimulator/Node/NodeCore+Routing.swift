@@ -36,6 +36,7 @@ extension NodeCore {
                 return paymentEventsOutcome(request, invoices: rest[0] == "invoiceEvents", now: now)
             }
             return .respond(payment(request, rest, now: now))
+        case "net-api": return .respond(net(request, rest))
         default: return .respond(NodeCore.message(404, "no such endpoint: \(request.method.rawValue) \(request.path)"))
         }
     }

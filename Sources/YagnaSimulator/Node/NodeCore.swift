@@ -76,6 +76,8 @@ public struct NodeCore: Sendable {
     var schedule: [Scheduled] = []
     var nextSeq = 0
     var daemonFaultCounts: [Int: Int] = [:]
+    /// The net API's networks (VPN).
+    var netState = NetStateMachine()
     /// Files shared with the requestor through gftp URLs.
     let files: any FileExchange
 

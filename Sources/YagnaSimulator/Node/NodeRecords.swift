@@ -59,6 +59,8 @@ struct ActivityRecord: Sendable {
     var batches: [String: BatchRecord] = [:]
     var batchOrder: [String] = []
     var cpuSeconds: Double = 0
+    /// Its addresses in the requestor's networks, once deployed with them.
+    var networkAddresses: [String] = []
     /// Until when the activity does not answer (`nil`: it answers).
     var unresponsiveUntil: Date?
     var pollsStopped = false

@@ -24,8 +24,11 @@ public struct NodeSnapshot: Sendable {
     public var invoices: [Invoice]
     public var debitNotes: [DebitNote]
     public var demandsOpen: Int
+    /// The net API's networks: id, whether removed, and node id by address.
+    public var networks: [(id: String, removed: Bool, nodes: [String: String])]
 
     init(_ core: NodeCore) {
+        networks = core.netState.order.compactMap { id in core.netState.networks[id].map { (id, $0.removed, $0.nodes) } }
         agreements = core.agreementOrder.compactMap { core.agreements[$0] }.map {
             AgreementInfo(
                 id: $0.agreement.agreementId, providerName: core.providers[$0.provider].spec.name, state: $0.agreement.state,

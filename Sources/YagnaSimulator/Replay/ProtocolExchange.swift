@@ -13,6 +13,8 @@ public struct ProtocolExchange: Sendable, Hashable {
     public var status: Int
     public var responseBody: [UInt8]
     public var frames: [ServerSentEvent]
+    /// The catalog's operation for the method and path, found once.
+    let match: OperationCatalog.Match?
 
     public init(
         sequence: Int, start: Int64, end: Int64, method: String, path: String, query: String = "", requestBody: [UInt8] = [],
@@ -28,6 +30,18 @@ public struct ProtocolExchange: Sendable, Hashable {
         self.status = status
         self.responseBody = responseBody
         self.frames = frames
+        self.match = HTTPMethod(rawValue: method).flatMap { OperationCatalog.match(method: $0, path: path) }
+    }
+
+    public static func == (a: ProtocolExchange, b: ProtocolExchange) -> Bool {
+        a.sequence == b.sequence && a.start == b.start && a.end == b.end && a.method == b.method && a.path == b.path && a.query == b.query
+            && a.requestBody == b.requestBody && a.status == b.status && a.responseBody == b.responseBody && a.frames == b.frames
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(sequence)
+        h.combine(method)
+        h.combine(path)
     }
 
     /// The journal entry's exchange.
@@ -38,12 +52,8 @@ public struct ProtocolExchange: Sendable, Hashable {
             frames: e.frames.map(\.event))
     }
 
-    var operation: String? {
-        HTTPMethod(rawValue: method).flatMap { OperationCatalog.match(method: $0, path: path) }?.spec.name
-    }
-    var ids: [String] {
-        HTTPMethod(rawValue: method).flatMap { OperationCatalog.match(method: $0, path: path) }?.ids ?? []
-    }
+    var operation: String? { match?.spec.name }
+    var ids: [String] { match?.ids ?? [] }
     var request: JSONValue? { requestBody.isEmpty ? nil : try? JSONParser.parse(requestBody) }
     var response: JSONValue? { responseBody.isEmpty ? nil : try? JSONParser.parse(responseBody) }
     var ok: Bool { (200..<300).contains(status) }

@@ -1,0 +1,83 @@
+import Foundation
+import GolemExamples
+import GolemRequestor
+import GolemTesting
+import Testing
+import YagnaAPI
+import YagnaSimulator
+
+@Suite struct NetworkTests {
+    /// The file-service example: two instances in a network move files both ways.
+    @Test func fileServiceInstancesJoinTheNetworkAndMoveFiles() async throws {
+        let report = try await SimulatedNetwork.runExample(scenario: try shipped("file-service"))
+        #expect(report.passed, "\(report.failures)")
+        // Created once, both providers added, removed at the end.
+        #expect(report.state.networks.count == 1)
+        #expect(report.state.networks.allSatisfy { $0.removed })
+        #expect(Set(report.state.networks[0].nodes.keys) == ["192.168.0.2", "192.168.0.3"])
+        // Every sample came back in the downloaded log; each instance saw its own address.
+        #expect(report.output.filter { $0.contains("log holds 4 samples") && $0.hasSuffix("checked") }.count == 2)
+        #expect(report.output.contains { $0.hasSuffix("network address 192.168.0.2") })
+        #expect(report.output.contains { $0.hasSuffix("network address 192.168.0.3") })
+        // On the wire: the requestor's own address, and the deploys carry the network.
+        let addresses = report.journal.filter { $0.method == "POST" && $0.path.hasSuffix("/addresses") }
+        #expect(addresses.count == 1)
+        #expect(String(decoding: addresses[0].requestBody, as: UTF8.self).contains("192.168.0.1"))
+        let deploys = report.journal.filter { $0.path.hasSuffix("/exec") && String(decoding: $0.requestBody, as: UTF8.self).contains("deploy") }
+        #expect(deploys.count == 2)
+        #expect(deploys.allSatisfy { String(decoding: $0.requestBody, as: UTF8.self).contains(#"nodeIp\":\"192.168.0."#) })
+    }
+
+    /// The net API's rules on the node, and a deploy that names a network it cannot join.
+    @Test func theNodeRefusesBadNetworkRequests() async throws {
+        try await FrontEnd.inProcess.run(try fastScenario()) { transport, _ in
+            let y = YagnaClient(transport: transport)
+            let net = try await y.net.createNetwork(NetworkBody(id: "n1", ip: "10.0.0.0", mask: "255.255.0.0"))
+            #expect(net.id == "n1" && net.mask == "255.255.0.0")
+            #expect(try await raw(transport, .net, .POST, "/net", #"{"id":"n2","ip":"10.0.0"}"#) == 400)
+            #expect(try await raw(transport, .net, .POST, "/net", #"{"id":"n2","ip":"10.0.0.0","mask":"255.0.255.0"}"#) == 400)
+            #expect(try await raw(transport, .net, .POST, "/net", #"{"id":"n1","ip":"10.1.0.0"}"#) == 409)
+            try await y.net.addAddress("n1", ip: "10.0.0.1")
+            #expect(try await raw(transport, .net, .POST, "/net/n1/addresses", #"{"ip":"10.0.0.1"}"#) == 409)
+            #expect(try await raw(transport, .net, .POST, "/net/n1/nodes", #"{"id":"0xabc","ip":"10.9.0.1"}"#) == 400)
+            #expect(try await raw(transport, .net, .POST, "/net/n1/nodes", #"{"id":"0xabc","ip":"10.0.0.0"}"#) == 400)
+            #expect(try await raw(transport, .net, .POST, "/net/nope/nodes", #"{"id":"0xabc","ip":"10.0.0.2"}"#) == 404)
+            #expect(try await raw(transport, .net, .POST, "/net/n1/nodes", #"{"ip":"10.0.0.2"}"#) == 400)
+            try await y.net.removeNetwork("n1")
+            #expect(await code { try await y.net.removeNetwork("n1") } == .notFound)
+        }
+    }
+
+    @Test func aDeployIntoAnUnknownNetworkFailsTheStart() async throws {
+        let report = try await SimulatedNetwork.run(scenario: try fastScenario()) { golem in
+            let outcome = try await golem.executeTasks([1], payload: Examples.image, maxWorkers: 1, maxAttempts: 1, timeout: .seconds(60)) { ctx, _ in
+                let script = ctx.newScript()
+                script.deploy(network: [DeployNetwork(id: "missing", ip: "192.168.0.0", mask: "255.255.255.0", nodeIp: "192.168.0.2", nodes: [:])])
+                do {
+                    try await ctx.execute(script)
+                    return "deployed"
+                } catch let e as CommandError {
+                    return e.message
+                }
+            }
+            #expect(outcome.first?.value.contains("network missing does not exist") == true, "\(outcome)")
+        }
+        #expect(report.passed, "\(report.failures)")
+    }
+
+    @Test func networksLeftOpenAreRemovedAtShutdown() async throws {
+        let report = try await SimulatedNetwork.run(scenario: try fastScenario()) { golem in
+            let network = try await golem.createNetwork("172.16.0.0/16")
+            #expect(network.ip == "172.16.0.0" && network.mask == "255.255.0.0" && network.ownerIp == "172.16.0.1")
+            let a = try await network.addNode("0x01")
+            let b = try await network.addNode("0x02")
+            #expect([a, b] == ["172.16.0.2", "172.16.0.3"])
+            #expect(try await network.addNode("0x01") == a)
+            let args = await network.deployArguments(nodeIp: b)
+            #expect(args.nodes == ["172.16.0.2": "0x01", "172.16.0.3": "0x02"])
+            await #expect(throws: InvalidNetwork.self) { _ = try await golem.createNetwork("300.1.0.0/24") }
+        }
+        #expect(report.passed, "\(report.failures)")
+        #expect(report.state.networks.count == 1 && report.state.networks[0].removed)
+    }
+}

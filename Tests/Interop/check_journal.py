@@ -1,0 +1,92 @@
+"""Checks a session the simulated node journalled (`golem-sim serve --journal FILE`), as
+`golem-sim inspect FILE --json` reports it: every activity destroyed, every approved agreement
+ended, every invoice accepted, every debit note accepted, the allocation released.
+
+Usage: check_journal.py INSPECT_JSON [--no-terminate] [--min-debit-notes N] [--min-invoices N] [--journal FILE]
+  --journal FILE      the recording itself: every network created through the net API must
+                      have been removed
+  --no-terminate      the provider has no multi-activity: no terminate call may come, and the
+                      invoice must follow the activity's destruction
+Prints one line of totals; exits 1 naming every broken rule."""
+import json
+import sqlite3
+import sys
+
+
+def main():
+    args = sys.argv[1:]
+    data = json.load(open(args[0]))
+    no_terminate = "--no-terminate" in args
+
+    def option(name, default):
+        return int(args[args.index(name) + 1]) if name in args else default
+
+    min_debit_notes = option("--min-debit-notes", 0)
+    min_invoices = option("--min-invoices", 1)
+    problems = []
+    totals = {"agreements": 0, "activities": 0, "invoices accepted": 0, "debit notes accepted": 0}
+    for provider in data["providers"]:
+        seen = {}
+        for event in provider["events"]:
+            seen.setdefault(event["kind"], set()).add(event["resource"])
+        name = provider["name"]
+        approved = seen.get("agreementApproved", set())
+        totals["agreements"] += len(approved)
+        totals["activities"] += len(seen.get("activityCreated", set()))
+        for activity in seen.get("activityCreated", set()) - seen.get("activityDestroyed", set()):
+            problems.append(f"{name}: {activity} was never destroyed")
+        if not no_terminate:
+            for agreement in approved - seen.get("agreementTerminated", set()):
+                problems.append(f"{name}: {agreement} was approved but never terminated")
+        else:
+            # Without multi-activity there is no terminate call, and the invoice follows the
+            # activity's destruction.
+            for agreement in seen.get("agreementTerminated", set()):
+                problems.append(f"{name}: {agreement} was terminated, though the provider has no multi-activity")
+            destroyed = [e["offsetSeconds"] for e in provider["events"] if e["kind"] == "activityDestroyed"]
+            invoiced = [e["offsetSeconds"] for e in provider["events"] if e["kind"] == "invoice"]
+            if destroyed and invoiced and min(invoiced) < max(destroyed):
+                problems.append(f"{name}: the invoice came before the activity was destroyed")
+        invoices = seen.get("invoice", set())
+        for invoice in invoices - seen.get("invoiceAccepted", set()):
+            problems.append(f"{name}: invoice {invoice} was never accepted")
+        if approved and not invoices:
+            problems.append(f"{name}: {len(approved)} agreement(s) but no invoice")
+        totals["invoices accepted"] += len(invoices & seen.get("invoiceAccepted", set()))
+        notes = seen.get("debitNote", set())
+        for note in notes - seen.get("debitNoteAccepted", set()):
+            problems.append(f"{name}: debit note {note} was never accepted")
+        totals["debit notes accepted"] += len(notes & seen.get("debitNoteAccepted", set()))
+    kinds = {e["kind"] for e in data["requestor"]}
+    if "allocation" not in kinds:
+        problems.append("no allocation was created")
+    if "allocationReleased" not in kinds:
+        problems.append("the allocation was never released")
+    if totals["invoices accepted"] < min_invoices:
+        problems.append(f"{totals['invoices accepted']} invoice(s) accepted, fewer than {min_invoices}")
+    if totals["debit notes accepted"] < min_debit_notes:
+        problems.append(f"{totals['debit notes accepted']} debit note(s) accepted, fewer than {min_debit_notes}")
+    if "--journal" in args:
+        db = sqlite3.connect(args[args.index("--journal") + 1])
+        created = set()
+        for (body,) in db.execute("SELECT response_body FROM exchange WHERE operation = 'net.createNetwork' AND status BETWEEN 200 AND 299"):
+            created.add(json.loads(bytes(body))["id"])
+        removed = {path.rsplit("/", 1)[-1] for (path,) in db.execute(
+            "SELECT path FROM exchange WHERE operation = 'net.removeNetwork' AND status BETWEEN 200 AND 299")}
+        nodes = db.execute("SELECT count(*) FROM exchange WHERE operation = 'net.addNode' AND status BETWEEN 200 AND 299").fetchone()[0]
+        for network in sorted(created - removed):
+            problems.append(f"network {network} was never removed")
+        if created:
+            totals["networks removed"] = len(created & removed)
+            totals["network nodes"] = nodes
+    summary = ", ".join(f"{v} {k}" for k, v in totals.items()) + ", allocation released" * ("allocationReleased" in kinds)
+    if problems:
+        print("journal: " + summary)
+        for p in problems:
+            print("journal: " + p)
+        sys.exit(1)
+    print("journal: " + summary)
+
+
+if __name__ == "__main__":
+    main()
