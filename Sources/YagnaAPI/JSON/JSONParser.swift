@@ -143,7 +143,16 @@ public enum JSONParser {
 
         mutating func parseString() throws(SyntaxError) -> String {
             index += 1
-            var out: [UInt8] = []
+            // Most strings hold no escape: take them in one piece.
+            var end = index
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                let text = bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[index..<end]), as: UTF8.self) }
+                index = end + 1
+                return text
+            }
+            var out: [UInt8] = Array(bytes[index..<end])
+            index = end
             while true {
                 guard index < bytes.count else { throw error("unterminated string") }
                 let byte = bytes[index]

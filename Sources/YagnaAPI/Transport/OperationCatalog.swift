@@ -109,17 +109,36 @@ public enum OperationCatalog {
     /// The operation for `method` and `path` (without its query), or `nil` for one the client
     /// does not know.
     public static func match(method: HTTPMethod, path: String) -> Match? {
-        let parts = path.split(separator: "/")
-        guard let candidates = byShape[Shape(method: method, segments: parts.count)] else { return nil }
-        for i in candidates {
-            var ids: [String] = []
-            var ok = true
-            for (p, s) in zip(patterns[i], parts) {
-                if p == "*" { ids.append(String(s)) } else if p != s { ok = false; break }
+        var path = path
+        return path.withUTF8 { bytes -> Match? in
+            // Segment ranges between slashes, on the UTF-8 bytes (no Character walking).
+            var segments: [Range<Int>] = []
+            segments.reserveCapacity(8)
+            var start = 0
+            for i in 0..<bytes.count where bytes[i] == UInt8(ascii: "/") {
+                if i > start { segments.append(start..<i) }
+                start = i + 1
             }
-            if ok { return Match(spec: all[i], ids: ids) }
+            if start < bytes.count { segments.append(start..<bytes.count) }
+            guard let candidates = byShape[Shape(method: method, segments: segments.count)] else { return nil }
+            for i in candidates {
+                var ok = true
+                for (p, r) in zip(patternBytes[i], segments) {
+                    guard let p else { continue }
+                    if !p.elementsEqual(UnsafeBufferPointer(rebasing: bytes[r])) {
+                        ok = false
+                        break
+                    }
+                }
+                guard ok else { continue }
+                var ids: [String] = []
+                for (p, r) in zip(patternBytes[i], segments) where p == nil {
+                    ids.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self))
+                }
+                return Match(spec: all[i], ids: ids)
+            }
+            return nil
         }
-        return nil
     }
 
     /// Catalog indices by method and number of path segments, in matching order: a lookup
@@ -135,7 +154,8 @@ public enum OperationCatalog {
         return out
     }()
 
-    static let patterns: [[String]] = all.map(\.pattern)
+    /// Each pattern's segments as bytes; `nil` for an id (`*`).
+    static let patternBytes: [[[UInt8]?]] = all.map { $0.pattern.map { $0 == "*" ? nil : Array($0.utf8) } }
 
     /// The API a path belongs to, from its root segment (`market`, `activity`, …, or `other`).
     public static func api(of path: String) -> String {

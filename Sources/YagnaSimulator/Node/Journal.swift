@@ -27,12 +27,15 @@ public struct JournalEntry: Sendable, Hashable {
     }
 
     /// The path without its query.
-    public var path: String { String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "") }
+    public var path: String {
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
+        return String(target[..<q])
+    }
 
     /// The query without `?` (empty if none).
     public var query: String {
-        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        return parts.count > 1 ? String(parts[1]) : ""
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return "" }
+        return String(target[target.index(after: q)...])
     }
 }
 

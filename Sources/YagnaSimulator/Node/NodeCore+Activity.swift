@@ -188,9 +188,24 @@ extension NodeCore {
         activities[id] = a
     }
 
-    func execResults(_ id: String, _ batchId: String, commandIndex: Int?, now: Date, final: Bool) -> YagnaResponse? {
+    mutating func execResults(_ id: String, _ batchId: String, commandIndex: Int?, now: Date, final: Bool) -> YagnaResponse? {
         guard let a = activities[id], let batch = a.batches[batchId] else { return NodeCore.message(404, "Batch [\(batchId)] not found") }
         if a.pollsStopped || (a.state == .unresponsive && !final) { return final ? NodeCore.message(408, "Timeout waiting for results of batch [\(batchId)]") : nil }
+        // A finished batch's answer never changes: encode it once (clients poll it repeatedly).
+        let key = ResultsKey(batchId: batchId, commandIndex: commandIndex)
+        if let cached = finishedResults[key] { return cached }
+        let response = execResultsAnswer(a, batch, commandIndex: commandIndex, now: now, final: final)
+        if let response, response.status == 200, !batch.stalled, batch.results.last?.result.isBatchFinished == true,
+            batch.results.allSatisfy({ $0.at <= now })
+        {
+            finishedResults[key] = response
+        }
+        return response
+    }
+
+    func execResultsAnswer(_ a: ActivityRecord, _ batch: BatchRecord, commandIndex: Int?, now: Date, final: Bool) -> YagnaResponse? {
+        let id = a.id
+        let batchId = batch.id
         var visible = batch.results.filter { $0.at <= now }.map(\.result)
         let target = commandIndex ?? batch.commands.count - 1
         if a.state == .terminated, batch.stalled, !visible.contains(where: { $0.index >= target || $0.result == .error }) {

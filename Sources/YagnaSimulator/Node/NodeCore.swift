@@ -40,6 +40,12 @@ public enum NodeOutcome: Sendable {
     case drop
 }
 
+/// A result poll's batch and command index, for the cache of finished batches' answers.
+struct ResultsKey: Hashable, Sendable {
+    var batchId: String
+    var commandIndex: Int?
+}
+
 /// A long poll the node keeps open until it has an answer or its deadline passes.
 public enum Poll: Sendable, Hashable {
     case demandEvents(subscriptionId: String, maxEvents: Int)
@@ -78,6 +84,8 @@ public struct NodeCore: Sendable {
     var daemonFaultCounts: [Int: Int] = [:]
     /// The net API's networks (VPN).
     var netState = NetStateMachine()
+    /// Encoded answers of finished batches' result polls.
+    var finishedResults: [ResultsKey: YagnaResponse] = [:]
     /// Files shared with the requestor through gftp URLs.
     let files: any FileExchange
 

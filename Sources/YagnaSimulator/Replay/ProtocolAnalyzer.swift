@@ -71,9 +71,7 @@ public struct ProtocolAnalyzer: Sendable {
     /// What a request means, from what the analyzer has seen so far: its lane, resource and
     /// relevant fields, or `nil` for reads, long polls and requests the catalog does not know.
     public func classify(_ e: ProtocolExchange) -> ProtocolOperation? {
-        guard let method = HTTPMethod(rawValue: e.method), let match = OperationCatalog.match(method: method, path: e.path),
-            !match.spec.readOnly
-        else { return nil }
+        guard let match = e.match, !match.spec.readOnly else { return nil }
         let name = match.spec.name
         let ids = match.ids
         let body = e.request
