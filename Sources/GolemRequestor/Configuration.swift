@@ -15,6 +15,9 @@ public struct GolemConfiguration: Sendable {
     public var strategy: any MarketStrategy = LeastExpensiveLinear()
     /// Called with every event, in order, on the engine's task.
     public var onEvent: (@Sendable (GolemEvent) -> Void)?
+    /// How scripts' results come back by default: long polls, or the SSE stream (yapapi's
+    /// `stream_output=True`). A script can choose its own (`newScript(resultMode:)`).
+    public var resultMode: ResultMode = .poll
 
     public init(budget: Decimal) { self.budget = budget }
 
@@ -35,4 +38,13 @@ public struct GolemConfiguration: Sendable {
 
 extension Duration {
     static func minutes(_ m: Int64) -> Duration { .seconds(m * 60) }
+}
+
+/// How a script's results come back.
+public enum ResultMode: Sendable, Hashable {
+    /// Long polls of `GET /activity/{id}/exec/{batch}` (the default, as yapapi's).
+    case poll
+    /// The batch's SSE stream of runtime events (`Accept: text/event-stream`); commands' output
+    /// arrives as it is produced. If the stream ends before the batch does, polling takes over.
+    case stream
 }

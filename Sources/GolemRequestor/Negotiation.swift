@@ -59,13 +59,23 @@ extension Golem {
     /// or rejects it; Drafts go to the pool. Re-subscribes when the subscription disappears.
     func negotiate(payload: VMPayload, expiration: Duration, pool: OfferPool) async throws {
         var (subscription, demand) = try await subscribe(payload, expiration: expiration)
+        // The demand expires after `expiration`: subscribe it again before that, so a job that
+        // outlives it keeps receiving offers (and on a 404, at once).
+        let renewal = expiration * 0.9
+        var renewAt = clock.now.adding(renewal)
         while !Task.isCancelled {
+            if clock.now >= renewAt {
+                await unsubscribe(subscription)
+                (subscription, demand) = try await subscribe(payload, expiration: expiration)
+                renewAt = clock.now.adding(renewal)
+            }
             let events: [MarketEvent]
             do {
                 events = try await yagna.market.events(subscription, timeout: .seconds(5), maxEvents: 10)
             } catch let e as YagnaError where e.code == .notFound {
                 await unsubscribe(subscription)
                 (subscription, demand) = try await subscribe(payload, expiration: expiration)
+                renewAt = clock.now.adding(renewal)
                 continue
             } catch is CancellationError {
                 break

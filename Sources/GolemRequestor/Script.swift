@@ -76,6 +76,8 @@ public final class Script: @unchecked Sendable {
     var steps: [Step] = []
     /// The batch's timeout, if any.
     public var timeout: Duration?
+    /// Results by long polls or by the SSE stream; `nil` takes the engine's default.
+    public var resultMode: ResultMode?
 
     init(timeout: Duration?) { self.timeout = timeout }
 

@@ -14,7 +14,11 @@ public struct WorkContext: Sendable {
     public internal(set) var network: NetworkMembership? = nil
 
     /// A new, empty script.
-    public func newScript(timeout: Duration? = nil) -> Script { Script(timeout: timeout) }
+    public func newScript(timeout: Duration? = nil, resultMode: ResultMode? = nil) -> Script {
+        let script = Script(timeout: timeout)
+        script.resultMode = resultMode
+        return script
+    }
 
     /// Runs a script on the provider and returns each command's outcome. The Swift
     /// counterpart of the work generator's `yield`.
@@ -55,7 +59,11 @@ extension Golem {
         emit(.scriptSent(provider: ctx.provider, batchId: batchId, commands: commands.count))
         let results: [ExeScriptCommandResult]
         do {
-            results = try await pollResults(ctx, batchId: batchId, count: commands.count, timeout: script.timeout)
+            if (script.resultMode ?? configuration.resultMode) == .stream {
+                results = try await streamResults(ctx, batchId: batchId, count: commands.count, timeout: script.timeout)
+            } else {
+                results = try await pollResults(ctx, batchId: batchId, count: commands.count, timeout: script.timeout)
+            }
         } catch {
             for step in script.steps { await step.resolve(.failure(error)) }
             throw error
@@ -93,6 +101,53 @@ extension Golem {
     static func describe(_ c: ExeScriptCommand) -> String {
         if case .run(let r) = c { return ([r.entryPoint] + r.args).joined(separator: " ") }
         return c.name
+    }
+
+    /// Reads a batch's results from its SSE stream: each command's output as it comes, its
+    /// end from the `finished` event. A stream that ends early or cannot be opened hands over
+    /// to polling, which picks up every result.
+    func streamResults(_ ctx: WorkContext, batchId: String, count: Int, timeout: Duration?) async throws -> [ExeScriptCommandResult] {
+        let clock = self.clock
+        let yagna = self.yagna
+        let streamed: [ExeScriptCommandResult]? = try await withThrowingTaskGroup(of: [ExeScriptCommandResult]?.self) { group in
+            group.addTask {
+                var stdout: [Int: String] = [:]
+                var stderr: [Int: String] = [:]
+                var results: [ExeScriptCommandResult] = []
+                do {
+                    for try await event in try await yagna.activity.streamResults(ctx.activityId, batchId: batchId) {
+                        switch event.kind {
+                        case .stdout(let out): stdout[event.index, default: ""] += out.text
+                        case .stderr(let out): stderr[event.index, default: ""] += out.text
+                        case .finished(let code, let message):
+                            let failed = code != 0
+                            results.append(ExeScriptCommandResult(
+                                index: event.index, eventDate: event.timestamp, result: failed ? .error : .ok,
+                                stdout: stdout[event.index].map { .text($0) }, stderr: stderr[event.index].map { .text($0) },
+                                message: failed ? (message ?? "exited with code \(code)") : message,
+                                isBatchFinished: failed || event.index == count - 1))
+                            if failed || event.index == count - 1 { return results }
+                        case .started, .progress: break
+                        }
+                    }
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    return nil  // the stream failed: poll instead
+                }
+                return nil  // the stream ended before the batch: poll instead
+            }
+            if let timeout {
+                group.addTask {
+                    try await clock.sleep(for: timeout)
+                    throw BatchTimeout(batchId: batchId, timeout: timeout)
+                }
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        if let streamed { return streamed }
+        return try await pollResults(ctx, batchId: batchId, count: count, timeout: timeout)
     }
 
     /// Polls a batch until its last command (or an error) is reported, like yapapi: 5 s polls,

@@ -10,12 +10,12 @@ extension NodeCore {
             let list = demands.values.filter { !$0.removed }.map(\.demand).sorted { ($0.timestamp, $0.demandId) < ($1.timestamp, $1.demandId) }
             return .respond(NodeCore.encode(200, list))
         case (.DELETE, 2, "demands"):
-            guard var d = demands[p[1]], !d.removed else { return .respond(NodeCore.message(404, "Subscription [\(p[1])] not found")) }
+            guard var d = demands[p[1]], !d.removed else { return .respond(NodeCore.message(404, "Subscription [\(p[1])] \(demands[p[1]]?.expired == true ? "expired" : "not found")")) }
             d.removed = true
             demands[p[1]] = d
             return .respond(NodeCore.noContent)
         case (.GET, 3, "demands") where p[2] == "events":
-            guard demands[p[1]]?.removed == false else { return .respond(NodeCore.message(404, "Subscription [\(p[1])] not found")) }
+            guard demands[p[1]]?.removed == false else { return .respond(NodeCore.message(404, "Subscription [\(p[1])] \(demands[p[1]]?.expired == true ? "expired" : "not found")")) }
             guard case .success(let timeout) = seconds(request, "timeout", default: 5) else {
                 return .respond(NodeCore.message(400, "invalid timeout"))
             }
@@ -95,6 +95,9 @@ extension NodeCore {
         let id = hexId(32) + "-" + hexId(64)
         let demand = Demand(properties: NodeCore.flatten(body.properties), constraints: body.constraints, demandId: id, requestorId: requestorId, timestamp: WireTimestamp(now))
         demands[id] = DemandRecord(demand: demand, constraint: constraint)
+        if let ms = demand.properties["golem.srv.comp.expiration"]?.doubleValue {
+            schedule(.expireDemand(subscriptionId: id), at: max(now, Date(timeIntervalSince1970: ms / 1000)))
+        }
         for (index, provider) in providers.enumerated() where constraint.matches(provider.offer) {
             schedule(.offer(subscriptionId: id, provider: index), at: now.adding(provider.spec.offerDelay))
         }
@@ -168,6 +171,7 @@ extension NodeCore {
     }
 
     mutating func collectDemandEvents(_ sub: String, maxEvents: Int, final: Bool) -> YagnaResponse? {
+        if demands[sub]?.expired == true { return NodeCore.message(404, "Subscription [\(sub)] expired") }
         guard var d = demands[sub], !d.removed else { return NodeCore.message(404, "Subscription [\(sub)] not found") }
         guard !d.events.isEmpty else { return final ? .json(200, .array([])) : nil }
         let taken = Array(d.events.prefix(maxEvents))
@@ -202,6 +206,9 @@ extension NodeCore {
         let multi = counter.proposal.properties["golem.srv.caps.multi-activity"]?.boolValue == true && provider.spec.multiActivity
         agreements[id] = AgreementRecord(agreement: agreement, provider: record.provider, multiActivity: multi)
         agreementOrder.append(id)
+        if let deadline = body.validTo.epochNanoseconds {
+            schedule(.expireAgreement(agreementId: id), at: max(now, Date(timeIntervalSince1970: Double(deadline) / 1e9)))
+        }
         return .json(200, .string(id))
     }
 

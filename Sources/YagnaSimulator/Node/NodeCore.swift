@@ -188,6 +188,16 @@ public struct NodeCore: Sendable {
             guard activities[activityId]?.state != .terminated else { return }
             applyUnresponsive(activityId, from: time)
             if let duration { schedule(.activityResponsive(activityId: activityId), at: time.adding(duration)) }
+        case .expireDemand(let sub):
+            guard var d = demands[sub], !d.removed else { return }
+            d.removed = true
+            d.expired = true
+            d.events.removeAll()
+            demands[sub] = d
+        case .expireAgreement(let id):
+            guard var a = agreements[id], a.agreement.state == .proposal || a.agreement.state == .pending else { return }
+            a.agreement.state = .expired
+            agreements[id] = a
         case .activityResponsive(let activityId):
             if var a = activities[activityId], a.state == .unresponsive {
                 a.state = .ready

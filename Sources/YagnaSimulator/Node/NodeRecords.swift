@@ -14,6 +14,7 @@ struct DemandRecord: Sendable {
     var constraint: Constraint
     var events: [MarketEvent] = []
     var removed = false
+    var expired = false
 }
 
 struct ProposalRecord: Sendable {
@@ -95,6 +96,10 @@ enum ScheduledAction: Sendable {
     case invoice(agreementId: String)
     case activityUnresponsive(activityId: String, duration: Duration?)
     case activityResponsive(activityId: String)
+    /// The demand's `golem.srv.comp.expiration` passed: the subscription ends.
+    case expireDemand(subscriptionId: String)
+    /// The agreement's `validTo` passed before it was approved.
+    case expireAgreement(agreementId: String)
 }
 
 struct Scheduled: Sendable {
