@@ -11,6 +11,8 @@ public enum GolemEvent: Sendable, Hashable {
     case proposalResponded(provider: String, proposalId: String)
     case agreementCreated(provider: String, agreementId: String)
     case agreementConfirmed(provider: String, agreementId: String)
+    /// A multi-activity agreement kept from an earlier job serves this one.
+    case agreementReused(provider: String, agreementId: String)
     case agreementRejected(provider: String, agreementId: String, reason: String)
     case agreementTerminated(provider: String, agreementId: String, byProvider: Bool, reason: String)
     case activityCreated(provider: String, activityId: String)
@@ -19,6 +21,8 @@ public enum GolemEvent: Sendable, Hashable {
     case scriptSent(provider: String, batchId: String, commands: Int)
     case scriptFinished(provider: String, batchId: String)
     case commandFailed(provider: String, command: String, message: String)
+    /// A task job (`executeTasks`) began: its number in this engine (from 1) and its size.
+    case jobStarted(job: Int, tasks: Int)
     case taskStarted(taskId: Int, provider: String)
     case taskAccepted(taskId: Int, provider: String)
     case taskRejected(taskId: Int, provider: String, reason: String, retry: Bool)
@@ -51,22 +55,37 @@ public struct RunSummary: Sendable, CustomStringConvertible {
     public var respawns = 0
     /// Task ids that started at least once; how many times each was accepted; those given up
     /// (rejected without retry, or cancelled with the job). The checks "no task lost or returned twice" read these.
-    public var tasksStarted: Set<Int> = []
-    public var acceptances: [Int: Int] = [:]
-    public var tasksGivenUp: Set<Int> = []
+    public var tasksStarted: Set<TaskKey> = []
+    public var acceptances: [TaskKey: Int] = [:]
+    public var tasksGivenUp: Set<TaskKey> = []
+    /// The job the task events belong to (task ids start again in each job).
+    public var currentJob = 0
+
+    /// A task of a job.
+    public struct TaskKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+        public var job: Int
+        public var task: Int
+        public init(job: Int, task: Int) {
+            self.job = job
+            self.task = task
+        }
+        public static func < (a: TaskKey, b: TaskKey) -> Bool { (a.job, a.task) < (b.job, b.task) }
+        public var description: String { job <= 1 ? "task \(task)" : "task \(task) of job \(job)" }
+    }
 
     public init() {}
 
     public mutating func record(_ event: GolemEvent) {
         switch event {
-        case .taskStarted(let id, _): tasksStarted.insert(id)
+        case .jobStarted(let job, _): currentJob = job
+        case .taskStarted(let id, _): tasksStarted.insert(TaskKey(job: currentJob, task: id))
         case .taskAccepted(let id, let p):
             providers[p, default: .init(name: p)].tasksAccepted += 1
-            acceptances[id, default: 0] += 1
+            acceptances[TaskKey(job: currentJob, task: id), default: 0] += 1
         case .taskRejected(let id, let p, _, let retry):
             providers[p, default: .init(name: p)].failures += 1
-            if !retry { tasksGivenUp.insert(id) }
-        case .taskCancelled(let id, _): tasksGivenUp.insert(id)
+            if !retry { tasksGivenUp.insert(TaskKey(job: currentJob, task: id)) }
+        case .taskCancelled(let id, _): tasksGivenUp.insert(TaskKey(job: currentJob, task: id))
         case .commandFailed(let p, _, _), .activityCreateFailed(let p, _):
             providers[p, default: .init(name: p)].failures += 1
         case .invoiceAccepted(let p, _, let amount): providers[p, default: .init(name: p)].cost += amount

@@ -39,17 +39,40 @@ public actor Golem {
     var agreementOrder: [String] = []
     var activities: Set<String> = []
     var networks: [GolemNetwork] = []
+    var streams: [AsyncStream<GolemEvent>.Continuation] = []
+    var jobCount = 0
+    var streamsFinished = false
+    /// Multi-activity agreements a finished job left open, for the next job with the same
+    /// payload; terminated at shutdown.
+    var parked: [ParkedAgreement] = []
     var networkCount = 0
     public private(set) var summary = RunSummary()
     public private(set) var events: [GolemEvent] = []
     var paymentsStopped = false
     var spent: Decimal = 0
 
+    struct ParkedAgreement {
+        var id: String
+        var draft: Draft
+        var payloadKey: String
+    }
+
+    func park(_ id: String, draft: Draft, payloadKey: String) { parked.append(ParkedAgreement(id: id, draft: draft, payloadKey: payloadKey)) }
+
+    func takeParked(payloadKey: String) -> ParkedAgreement? {
+        guard let i = parked.firstIndex(where: { $0.payloadKey == payloadKey }) else { return nil }
+        return parked.remove(at: i)
+    }
+
     struct AgreementBook {
         var provider: String
         var providerId: String
         var terminated = false
         var invoiceAccepted = false
+        /// The negotiated debit-note interval in seconds (`…debit-note.interval-sec?`).
+        var debitNoteInterval: Double? = nil
+        /// When the last accepted debit note was issued.
+        var lastDebitNote: Date? = nil
     }
 
     init(yagna: YagnaClient, configuration: GolemConfiguration, clock: any GolemClock, storage: (any FileStorage)?, logger: Logger) {
@@ -85,10 +108,34 @@ public actor Golem {
             result = .failure(error)
         }
         await golem.release()
+        await golem.finishStreams()
         return try result.get()
     }
 
+    /// Every event from now on, as an `AsyncSequence`; it finishes when `withGolem` ends.
+    ///
+    /// ```swift
+    /// let events = await golem.eventStream()
+    /// async let log: Void = { for await event in events { print(event) } }()
+    /// ```
+    public func eventStream() -> AsyncStream<GolemEvent> {
+        let (stream, continuation) = AsyncStream<GolemEvent>.makeStream()
+        if streamsFinished {
+            continuation.finish()
+        } else {
+            streams.append(continuation)
+        }
+        return stream
+    }
+
+    func finishStreams() {
+        streamsFinished = true
+        for s in streams { s.finish() }
+        streams.removeAll()
+    }
+
     func emit(_ event: GolemEvent) {
+        for s in streams { s.yield(event) }
         events.append(event)
         summary.record(event)
         configuration.onEvent?(event)
@@ -118,6 +165,9 @@ public actor Golem {
     func shutdown() async {
         for id in subscriptions { try? await yagna.market.unsubscribe(id) }
         subscriptions.removeAll()
+        let open = parked
+        parked.removeAll()
+        for p in open { await endAgreement(p.id, provider: p.draft.name, success: true) }
         let deadline = clock.now.adding(configuration.invoiceWait)
         while clock.now < deadline, agreementOrder.contains(where: { agreements[$0]!.terminated && !agreements[$0]!.invoiceAccepted }) {
             if Task.isCancelled { break }
@@ -169,8 +219,8 @@ public actor Golem {
         try? await yagna.market.unsubscribe(id)
     }
 
-    func register(agreement id: String, provider: String, providerId: String) {
-        agreements[id] = AgreementBook(provider: provider, providerId: providerId)
+    func register(agreement id: String, provider: String, providerId: String, debitNoteInterval: Double? = nil) {
+        agreements[id] = AgreementBook(provider: provider, providerId: providerId, debitNoteInterval: debitNoteInterval)
         agreementOrder.append(id)
     }
 

@@ -52,6 +52,12 @@ actor OfferPool {
     }
 
     func close() { closed = true }
+
+    /// Marks a provider in use by an agreement that did not come from this pool (a reused one).
+    func reserve(_ providerId: String) {
+        busy.insert(providerId)
+        drafts.removeAll { $0.proposal.issuerId == providerId }
+    }
 }
 
 extension Golem {
@@ -136,7 +142,9 @@ extension Golem {
                 throw e
             }
         }
-        register(agreement: id, provider: draft.name, providerId: draft.proposal.issuerId)
+        register(
+            agreement: id, provider: draft.name, providerId: draft.proposal.issuerId,
+            debitNoteInterval: draft.proposal.properties["golem.com.scheme.payu.debit-note.interval-sec?"]?.doubleValue)
         emit(.agreementConfirmed(provider: draft.name, agreementId: id))
         return id
     }

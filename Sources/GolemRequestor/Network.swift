@@ -30,7 +30,7 @@ public actor GolemNetwork {
         self.base = base
         self.size = prefix >= 32 ? 1 : UInt32(1) << UInt32(32 - prefix)
         self.ip = NetworkAddressing.format(base)
-        self.mask = NetworkAddressing.format(prefix == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefix))
+        self.mask = NetworkAddressing.format(IPv4.mask(prefix: prefix))
         self.ownerIp = ownerIp
         self.yagna = yagna
     }
@@ -83,20 +83,8 @@ public struct NetworkMembership: Sendable, Hashable {
 }
 
 enum NetworkAddressing {
-    static func parse(_ text: String) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for p in parts {
-            guard let octet = UInt8(p) else { return nil }
-            value = value << 8 | UInt32(octet)
-        }
-        return value
-    }
-
-    static func format(_ value: UInt32) -> String {
-        [24, 16, 8, 0].map { String((value >> UInt32($0)) & 0xFF) }.joined(separator: ".")
-    }
+    static func parse(_ text: String) -> UInt32? { IPv4.parse(text) }
+    static func format(_ value: UInt32) -> String { IPv4.format(value) }
 
     /// A 32-hex-digit id from `seed` (FNV-1a), stable across runs and processes.
     static func id(_ seed: String) -> String {
@@ -124,7 +112,7 @@ extension Golem {
         guard let first = parts.first, let base = NetworkAddressing.parse(String(first)),
             let prefix = parts.count == 2 ? Int(parts[1]) : 24, (8...30).contains(prefix)
         else { throw InvalidNetwork(description: "'\(cidr)' is not a network such as 192.168.0.0/24 (prefix 8 to 30)") }
-        let mask: UInt32 = ~UInt32(0) << UInt32(32 - prefix)
+        let mask = IPv4.mask(prefix: prefix)
         let owner = ownerIp ?? NetworkAddressing.format((base & mask) + 1)
         guard let ownerValue = NetworkAddressing.parse(owner), ownerValue & mask == base & mask else {
             throw InvalidNetwork(description: "the requestor's address \(owner) is not in \(cidr)")

@@ -67,7 +67,17 @@ extension Golem {
                 markTerminated(note.agreementId)
                 return
             }
+            // Notes closer together than the negotiated interval (with a fifth of slack) are
+            // abusive: left unaccepted, and the agreement ends.
+            let issued = note.timestamp.date
+            if let interval = book.debitNoteInterval, let last = book.lastDebitNote, let issued, issued.timeIntervalSince(last) < interval * 0.8 {
+                emit(.debitNoteIgnored(provider: book.provider, debitNoteId: id, reason: "too frequent: \(Int(issued.timeIntervalSince(last))) s after the last, \(Int(interval)) s negotiated"))
+                try? await yagna.market.terminateAgreement(note.agreementId, reason: Reason(message: "Debit notes more frequent than negotiated", extra: ["golem.requestor.code": "DebitNotesTooFrequent"]))
+                markTerminated(note.agreementId)
+                return
+            }
             try await yagna.payment.acceptDebitNote(id, Acceptance(totalAmountAccepted: note.totalAmountDue, allocationId: allocation.allocationId))
+            if let issued { agreements[note.agreementId]?.lastDebitNote = issued }
             emit(.debitNoteAccepted(provider: book.provider, debitNoteId: id, amount: note.totalAmountDue))
         } catch {
             logger.warning("debit note \(id): \(error)")

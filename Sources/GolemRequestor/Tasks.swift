@@ -123,6 +123,8 @@ extension Golem {
         let queue = TaskQueue(data)
         let pool = OfferPool(clock: clock)
         let results = ResultsBox<TaskResult<Data, Value>>()
+        jobCount += 1
+        emit(.jobStarted(job: jobCount, tasks: data.count))
         let clock = self.clock
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -152,7 +154,7 @@ extension Golem {
             await withTaskGroup(of: Void.self) { workers in
                 for _ in 0..<max(1, min(maxWorkers, data.count)) {
                     workers.addTask {
-                        await self.workerLoop(queue: queue, pool: pool, maxAttempts: maxAttempts, taskTimeout: taskTimeout, worker: worker) { r in
+                        await self.workerLoop(queue: queue, pool: pool, payloadKey: String(describing: payload), maxAttempts: maxAttempts, taskTimeout: taskTimeout, worker: worker) { r in
                             results.append(r)
                             await onAccepted(r)
                         }
@@ -168,16 +170,26 @@ extension Golem {
     }
 
     func workerLoop<Data: Sendable, Value: Sendable>(
-        queue: TaskQueue<Data>, pool: OfferPool, maxAttempts: Int, taskTimeout: Duration?,
+        queue: TaskQueue<Data>, pool: OfferPool, payloadKey: String, maxAttempts: Int, taskTimeout: Duration?,
         worker: @escaping @Sendable (WorkContext, TaskHandle<Data>) async throws -> Value,
         accepted: @escaping @Sendable (TaskResult<Data, Value>) async -> Void
     ) async {
         while await !queue.finished {
-            guard let draft = await pool.take() else { return }
+            let draft: Draft
             let agreementId: String
-            do { agreementId = try await agree(draft) } catch {
-                await pool.release(draft.proposal.issuerId, failed: true)
-                continue
+            if let reused = takeParked(payloadKey: payloadKey) {
+                // A multi-activity agreement an earlier job left open: a new activity on it.
+                draft = reused.draft
+                agreementId = reused.id
+                await pool.reserve(draft.proposal.issuerId)
+                emit(.agreementReused(provider: draft.name, agreementId: agreementId))
+            } else {
+                guard let taken = await pool.take() else { return }
+                draft = taken
+                do { agreementId = try await agree(draft) } catch {
+                    await pool.release(draft.proposal.issuerId, failed: true)
+                    continue
+                }
             }
             var failed = false
             do {
@@ -195,7 +207,14 @@ extension Golem {
             }
             // Idle workers wait for drafts: once every task is done, let them go.
             if await queue.finished { await pool.close() }
-            await endAgreement(agreementId, provider: draft.name, success: !failed)
+            if !failed, !Task.isCancelled, await queue.failure == nil,
+                draft.proposal.properties["golem.srv.caps.multi-activity"]?.boolValue == true
+            {
+                // Kept for the next job (and terminated at shutdown), as yapapi's agreements pool does.
+                park(agreementId, draft: draft, payloadKey: payloadKey)
+            } else {
+                await endAgreement(agreementId, provider: draft.name, success: !failed)
+            }
             if failed { emit(.providerExcluded(provider: draft.name, reason: "failed in this job")) }
             await pool.release(draft.proposal.issuerId, failed: failed)
         }

@@ -187,10 +187,10 @@ public enum Invariants {
     public static func check(tasks summary: RunSummary, end: Duration) -> [String] {
         var failures: [String] = []
         for (id, n) in summary.acceptances.sorted(by: { $0.key < $1.key }) where n > 1 {
-            failures.append("no-task-returned-twice: task \(id) was accepted \(n) times (by the run's end, \(JournalAssertion.seconds(end)))")
+            failures.append("no-task-returned-twice: \(id) was accepted \(n) times (by the run's end, \(JournalAssertion.seconds(end)))")
         }
         for id in summary.tasksStarted.sorted() where summary.acceptances[id] == nil && !summary.tasksGivenUp.contains(id) {
-            failures.append("no-task-lost: task \(id) started but was neither accepted nor given up by the run's end (\(JournalAssertion.seconds(end)))")
+            failures.append("no-task-lost: \(id) started but was neither accepted nor given up by the run's end (\(JournalAssertion.seconds(end)))")
         }
         return failures
     }

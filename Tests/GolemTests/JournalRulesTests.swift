@@ -126,6 +126,7 @@ import GolemRequestor
     @Test func aTaskReturnedTwiceOrLostIsNamed() {
         var summary = RunSummary()
         for e: GolemEvent in [
+            .jobStarted(job: 1, tasks: 4),
             .taskStarted(taskId: 1, provider: "a"), .taskAccepted(taskId: 1, provider: "a"),
             .taskStarted(taskId: 2, provider: "a"), .taskAccepted(taskId: 2, provider: "a"), .taskAccepted(taskId: 2, provider: "b"),
             .taskStarted(taskId: 3, provider: "b"), .taskRejected(taskId: 3, provider: "b", reason: "x", retry: true),
@@ -141,7 +142,7 @@ import GolemRequestor
     @Test func aHealthyRunKeepsEveryTask() async throws {
         let report = try await SimulatedNetwork.runExample(scenario: try shipped("tasks-one-bad-provider"))
         let summary = try #require(report.summary)
-        #expect(summary.tasksStarted == Set(0..<9))
+        #expect(summary.tasksStarted == Set((0..<9).map { RunSummary.TaskKey(job: 1, task: $0) }))
         #expect(summary.acceptances.values.allSatisfy { $0 == 1 } && summary.acceptances.count == 9)
         #expect(Invariants.check(tasks: summary, end: .zero).isEmpty)
     }

@@ -59,3 +59,25 @@ public struct NetAPI: Sendable {
         try await caller.perform(caller.request("net.removeNetwork", .DELETE, "/net/\(networkId)"))
     }
 }
+
+/// IPv4 addresses as numbers, for the net API's networks (requestor and simulator share it).
+public enum IPv4 {
+    /// `192.168.0.1` → its 32-bit value, or `nil` for anything else.
+    public static func parse(_ text: String) -> UInt32? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for p in parts {
+            guard let octet = UInt8(p) else { return nil }
+            value = value << 8 | UInt32(octet)
+        }
+        return value
+    }
+
+    public static func format(_ value: UInt32) -> String {
+        [24, 16, 8, 0].map { String((value >> UInt32($0)) & 0xFF) }.joined(separator: ".")
+    }
+
+    /// The mask of a prefix length (`24` → `255.255.255.0` as a number).
+    public static func mask(prefix: Int) -> UInt32 { prefix <= 0 ? 0 : ~UInt32(0) << UInt32(32 - min(prefix, 32)) }
+}

@@ -17,7 +17,7 @@ struct NetStateMachine: Sendable {
         var removed = false
 
         func contains(_ ip: UInt32) -> Bool {
-            let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << (32 - prefix)
+            let mask = IPv4.mask(prefix: prefix)
             return ip & mask == base & mask
         }
     }
@@ -41,7 +41,7 @@ struct NetStateMachine: Sendable {
         if let existing = networks[id], !existing.removed { return NodeCore.message(409, "network \(id) already exists") }
         var stored = body
         stored.id = id
-        if stored.mask == nil { stored.mask = Self.format(prefix == 0 ? 0 : ~UInt32(0) << (32 - prefix)) }
+        if stored.mask == nil { stored.mask = Self.format(IPv4.mask(prefix: prefix)) }
         networks[id] = Network(body: stored, base: base, prefix: prefix)
         if !order.contains(id) { order.append(id) }
         return NodeCore.encode(201, stored)
@@ -76,20 +76,8 @@ struct NetStateMachine: Sendable {
         return nil
     }
 
-    static func parse(_ text: String) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for p in parts {
-            guard let octet = UInt8(p) else { return nil }
-            value = value << 8 | UInt32(octet)
-        }
-        return value
-    }
-
-    static func format(_ value: UInt32) -> String {
-        [24, 16, 8, 0].map { String((value >> UInt32($0)) & 0xFF) }.joined(separator: ".")
-    }
+    static func parse(_ text: String) -> UInt32? { IPv4.parse(text) }
+    static func format(_ value: UInt32) -> String { IPv4.format(value) }
 
     static func prefixLength(_ mask: UInt32) -> Int? {
         let ones = mask.nonzeroBitCount
