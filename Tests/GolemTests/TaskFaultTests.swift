@@ -36,6 +36,44 @@ import YagnaSimulator
         #expect(doomed?.terminator == .provider)
     }
 
+    /// One provider rejects the counter-proposal, another the agreement: the job falls back to
+    /// the third and completes.
+    @Test func rejectingProvidersAreSkipped() async throws {
+        let scenario = try Scenario.parse(yaml: """
+            name: rejections
+            providers:
+              - name: picky
+                pricing: {per-cpu-second: 0.00001}
+                faults:
+                  - reject-proposal: {reason: "not interested"}
+              - name: busy
+                pricing: {per-cpu-second: 0.00002}
+                faults:
+                  - reject-agreement: {reason: "busy right now"}
+              - name: willing
+                offer-delay: 2s
+                pricing: {per-cpu-second: 0.001}
+            """)
+        let events = EventLog()
+        var configuration = GolemConfiguration(budget: 1)
+        configuration.onEvent = { events.add($0) }
+        let report = try await SimulatedNetwork.run(scenario: scenario, configuration: configuration) { golem in
+            let results = try await golem.executeTasks([1, 2], payload: Examples.image, maxWorkers: 1, timeout: .seconds(300)) { ctx, task in
+                let script = ctx.newScript()
+                script.run("/bin/sh", "-c", "echo \(task.data)")
+                try await ctx.execute(script)
+                return ctx.provider
+            }
+            #expect(Set(results.map(\.value)) == ["willing"])
+        }
+        #expect(report.failures.isEmpty, "\(report.failures)")
+        let agreements = Dictionary(grouping: report.state.agreements, by: \.providerName)
+        #expect(agreements["picky"] == nil)
+        #expect(agreements["busy"]?.allSatisfy { $0.state == .rejected } == true)
+        #expect(agreements["willing"]?.count == 1)
+        #expect(events.all.contains { if case .agreementRejected(let p, _, _) = $0 { return p == "busy" } else { return false } })
+    }
+
     @Test func overBudgetInvoiceIsRejected() async throws {
         var configuration = GolemConfiguration(budget: Decimal(string: "0.000001")!)
         configuration.invoiceWait = .seconds(5)
