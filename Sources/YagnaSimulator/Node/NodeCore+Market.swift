@@ -52,10 +52,9 @@ extension NodeCore {
             return .wait(.agreementApproval(agreementId: p[1]), until: now.addingTimeInterval(timeout))
         case (.POST, 3, "agreements") where p[2] == "cancel":
             guard var a = agreements[p[1]] else { return .respond(NodeCore.message(404, "Agreement [\(p[1])] not found")) }
-            guard [.proposal, .pending].contains(a.agreement.state) else {
-                return .respond(NodeCore.message(409, "Agreement [\(p[1])] in state \(a.agreement.state.rawValue) cannot be cancelled"))
+            if case .refused(let status, let message) = a.on(.cancel) {
+                return .respond(NodeCore.message(status, "Agreement [\(p[1])] \(message)"))
             }
-            a.agreement.state = .cancelled
             agreements[p[1]] = a
             agreementEvents.append(AgreementEvent(eventType: .cancelled, eventDate: WireTimestamp(now), agreementId: p[1], reason: (try? WireDecoder().decode(Reason?.self, from: request.body)) ?? nil))
             return .respond(YagnaResponse(status: 200))
@@ -214,8 +213,7 @@ extension NodeCore {
 
     mutating func confirm(_ id: String, now: Date) -> YagnaResponse {
         guard var a = agreements[id] else { return NodeCore.message(404, "Agreement [\(id)] not found") }
-        guard a.agreement.state == .proposal else { return NodeCore.message(410, "Agreement [\(id)] in state \(a.agreement.state.rawValue) cannot be confirmed") }
-        a.agreement.state = .pending
+        if case .refused(let status, let message) = a.on(.confirm) { return NodeCore.message(status, "Agreement [\(id)] \(message)") }
         agreements[id] = a
         let provider = a.provider
         let at = now.adding(providers[provider].spec.responseDelay)
@@ -228,9 +226,8 @@ extension NodeCore {
     }
 
     mutating func decideAgreement(_ id: String, approve: Bool, reason: String, at time: Date) {
-        guard var a = agreements[id], a.agreement.state == .pending else { return }
+        guard var a = agreements[id], case .moved = a.on(approve ? .approve : .reject) else { return }
         if approve {
-            a.agreement.state = .approved
             a.agreement.approvedDate = WireTimestamp(time)
             a.approvedAt = time
             agreementEvents.append(AgreementEvent(eventType: .approved, eventDate: WireTimestamp(time), agreementId: id))
@@ -240,7 +237,6 @@ extension NodeCore {
                 }
             }
         } else {
-            a.agreement.state = .rejected
             a.endedAt = time
             agreementEvents.append(AgreementEvent(eventType: .rejected, eventDate: WireTimestamp(time), agreementId: id, reason: Reason(message: reason)))
         }
@@ -262,10 +258,8 @@ extension NodeCore {
 
     mutating func requestorTerminates(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
         guard let a = agreements[id] else { return NodeCore.message(404, "Agreement [\(id)] not found") }
-        switch a.agreement.state {
-        case .approved: break
-        case .proposal, .pending: return NodeCore.message(409, "Agreement [\(id)] in state \(a.agreement.state.rawValue) cannot be terminated; cancel it")
-        default: return NodeCore.message(410, "Agreement [\(id)] is already \(a.agreement.state.rawValue)")
+        if case .refused(let status, let message) = AgreementStateMachine.transition(from: a.agreement.state, on: .terminate) {
+            return NodeCore.message(status, "Agreement [\(id)] \(message)")
         }
         let reason: Reason?
         switch self.body(Reason?.self, request) {
@@ -277,15 +271,15 @@ extension NodeCore {
     }
 
     mutating func providerTerminates(_ id: String, reason: String, at time: Date) {
-        guard agreements[id]?.agreement.state == .approved else { return }
+        guard let a = agreements[id], case .moved = AgreementStateMachine.transition(from: a.agreement.state, on: .terminate) else { return }
         terminate(id, by: .provider, reason: Reason(message: reason, extra: ["golem.provider.code": "Terminated"]), at: time)
     }
 
     /// Ends an approved agreement: the event, its activities stopped, its invoice scheduled.
     mutating func terminate(_ id: String, by terminator: Terminator, reason: Reason?, at time: Date) {
         guard var a = agreements[id] else { return }
+        guard case .moved = a.on(.terminate) else { return }
         let event = AgreementEvent(eventType: .terminated, eventDate: WireTimestamp(time), agreementId: id, reason: reason, terminator: terminator, signature: "")
-        a.agreement.state = .terminated
         a.endedAt = time
         a.terminationEvent = event
         agreements[id] = a

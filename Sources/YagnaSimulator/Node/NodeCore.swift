@@ -195,8 +195,7 @@ public struct NodeCore: Sendable {
             d.events.removeAll()
             demands[sub] = d
         case .expireAgreement(let id):
-            guard var a = agreements[id], a.agreement.state == .proposal || a.agreement.state == .pending else { return }
-            a.agreement.state = .expired
+            guard var a = agreements[id], case .moved = a.on(.expire) else { return }
             agreements[id] = a
         case .activityResponsive(let activityId):
             if var a = activities[activityId], a.state == .unresponsive {

@@ -114,3 +114,14 @@ struct PeriodicWriter: Sendable {
     var interval: Duration
     var start: Date
 }
+
+extension AgreementRecord {
+    /// Applies a lifecycle event through `AgreementStateMachine`, keeping the wire model's
+    /// state in step.
+    mutating func on(_ event: AgreementStateMachine.Event) -> AgreementStateMachine.Outcome {
+        var machine = AgreementStateMachine(state: agreement.state)
+        let outcome = machine.on(event)
+        agreement.state = machine.state
+        return outcome
+    }
+}
