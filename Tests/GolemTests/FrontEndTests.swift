@@ -112,12 +112,13 @@ func code(_ body: () async throws -> Void) async -> YagnaError.Code? {
             // commandIndex: waits for that command; output only for it; 408 if it does not finish in time.
             // (On the second activity, so the slow command holds nothing else up.)
             let run = try await y.activity.exec(second, commands: [
+                .deploy(DeployCommand()), .start(StartCommand()),
                 .run(RunCommand(entryPoint: "/bin/sh", args: ["-c", "echo one"], capture: .atEnd)),
                 .run(RunCommand(entryPoint: "/bin/sh", args: ["-c", "sleep 3600; echo two"], capture: .atEnd)),
             ])
-            let first = try await y.activity.results(second, batchId: run, timeout: .seconds(5), commandIndex: 0)
-            #expect(first.count == 1 && first[0].stdout == .text("one\n") && first[0].isBatchFinished)
-            #expect(await code { _ = try await y.activity.results(second, batchId: run, timeout: .milliseconds(100), commandIndex: 1) } == .timeout)
+            let first = try await y.activity.results(second, batchId: run, timeout: .seconds(5), commandIndex: 2)
+            #expect(first.count == 3 && first[2].stdout == .text("one\n") && first[2].isBatchFinished && first[0].stdout == nil)
+            #expect(await code { _ = try await y.activity.results(second, batchId: run, timeout: .milliseconds(100), commandIndex: 3) } == .timeout)
             // SSE: the stream of a finished batch replays its frames.
             let echo = try await y.activity.exec(activityId, commands: [.run(RunCommand(entryPoint: "/bin/echo", args: ["streamed"], capture: .stream))])
             var kinds: [RuntimeEventKind] = []

@@ -2,6 +2,7 @@ import Foundation
 import GolemExamples
 import GolemRequestor
 import GolemTesting
+import GolemTime
 import Testing
 import YagnaAPI
 import YagnaSimulator
@@ -48,21 +49,24 @@ import YagnaSimulator
         }
     }
 
-    @Test func aDeployIntoAnUnknownNetworkFailsTheStart() async throws {
-        let report = try await SimulatedNetwork.run(scenario: try fastScenario()) { golem in
-            let outcome = try await golem.executeTasks([1], payload: Examples.image, maxWorkers: 1, maxAttempts: 1, timeout: .seconds(60)) { ctx, _ in
-                let script = ctx.newScript()
-                script.deploy(network: [DeployNetwork(id: "missing", ip: "192.168.0.0", mask: "255.255.255.0", nodeIp: "192.168.0.2", nodes: [:])])
-                do {
-                    try await ctx.execute(script)
-                    return "deployed"
-                } catch let e as CommandError {
-                    return e.message
-                }
-            }
-            #expect(outcome.first?.value.contains("network missing does not exist") == true, "\(outcome)")
+    @Test func aDeployIntoAnUnknownNetworkFails() async throws {
+        try await FrontEnd.inProcess.run(try fastScenario()) { transport, clock in
+            let y = YagnaClient(transport: transport)
+            let activity = try await approvedActivity(y, clock)
+            let batch = try await y.activity.exec(activity, commands: [
+                .deploy(DeployCommand(net: [DeployNetwork(id: "missing", ip: "192.168.0.0", mask: "255.255.255.0", nodeIp: "192.168.0.2", nodes: [:])])),
+                .start(StartCommand()),
+            ])
+            var results: [ExeScriptCommandResult] = []
+            while results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)) }
+            #expect(results.count == 1 && results[0].result == .error)
+            #expect(results[0].message?.contains("network missing does not exist") == true, "\(results)")
+            // The refused deploy left the activity Initialized: a deploy without the network works.
+            let retry = try await y.activity.exec(activity, commands: [.deploy(DeployCommand()), .start(StartCommand())])
+            results = []
+            while results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: retry, timeout: .seconds(5)) }
+            #expect(results.map(\.result) == [.ok, .ok])
         }
-        #expect(report.passed, "\(report.failures)")
     }
 
     @Test func networksLeftOpenAreRemovedAtShutdown() async throws {
@@ -79,5 +83,36 @@ import YagnaSimulator
         }
         #expect(report.passed, "\(report.failures)")
         #expect(report.state.networks.count == 1 && report.state.networks[0].removed)
+    }
+}
+
+/// Subscribes, negotiates and gets an approved agreement's activity on the first provider.
+func approvedActivity(_ y: YagnaClient, _ clock: any GolemClock) async throws -> String {
+    let demand = DemandBody(properties: ["golem.srv.caps.multi-activity": true], constraints: "(golem.runtime.name=vm)")
+    let sub = try await y.market.subscribe(demand)
+    var offer: Proposal?
+    while offer == nil { for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { offer = p } }
+    _ = try await y.market.counter(sub, proposalId: offer!.proposalId, with: demand)
+    var draft: Proposal?
+    while draft == nil { for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { draft = p } }
+    let agreement = try await y.market.createAgreement(AgreementProposal(proposalId: draft!.proposalId, validTo: WireTimestamp(clock.now.addingTimeInterval(3600))))
+    try await y.market.confirmAgreement(agreement)
+    try await y.market.waitForApproval(agreement, timeout: .seconds(5))
+    return try await y.activity.create(.legacy(agreementId: agreement))
+}
+
+@Suite struct ExeUnitStateTests {
+    /// The node refuses a command the activity's state does not allow, like the exe-unit.
+    @Test func aRunBeforeStartFailsItsBatch() async throws {
+        try await FrontEnd.inProcess.run(try fastScenario()) { transport, clock in
+            let y = YagnaClient(transport: transport)
+            let activity = try await approvedActivity(y, clock)
+            let batch = try await y.activity.exec(activity, commands: [.run(RunCommand(entryPoint: "/bin/echo", args: ["early"], capture: .atEnd))])
+            var results: [ExeScriptCommandResult] = []
+            while results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)) }
+            #expect(results.count == 1 && results[0].result == .error)
+            #expect(results[0].message?.contains("Initialized, not Ready") == true, "\(results)")
+            #expect(try await y.activity.state(activity).current == .initialized)
+        }
     }
 }

@@ -88,6 +88,7 @@ struct ExeUnit {
     mutating func execute(_ command: ExeScriptCommand) -> Outcome {
         switch command {
         case .deploy(let deploy):
+            if let refused = lifecycle(.deploy, apply: false) { return refused }
             let nodeId = core.providers[activity.provider].id
             for net in deploy.net ?? [] {
                 if let refusal = core.netState.refusal(net, nodeId: nodeId) {
@@ -95,20 +96,38 @@ struct ExeUnit {
                 }
             }
             activity.networkAddresses = (deploy.net ?? []).map(\.nodeIp)
-            activity.state = .deployed
+            _ = lifecycle(.deploy)
             return Outcome(duration: spec.deployDuration)
         case .start:
-            activity.state = .ready
+            if let refused = lifecycle(.start) { return refused }
             return Outcome(duration: .milliseconds(100))
-        case .run(let run): return execute(run)
-        case .transfer(let t): return transfer(t)
-        case .sign: return Outcome(duration: .milliseconds(10))
+        case .run(let run):
+            if let refused = lifecycle(.work) { return refused }
+            return execute(run)
+        case .transfer(let t):
+            if let refused = lifecycle(.work) { return refused }
+            return transfer(t)
+        case .sign:
+            if let refused = lifecycle(.work) { return refused }
+            return Outcome(duration: .milliseconds(10))
         case .terminate:
-            activity.state = .terminated
+            _ = lifecycle(.terminate)
             return Outcome(duration: .milliseconds(50))
         case .other(let name, _):
             return Outcome(ok: false, exitCode: 1, message: "unknown ExeScript command '\(name)'", duration: .zero)
         }
+    }
+
+    /// Applies a command's lifecycle event (`ActivityStateMachine`); a refused command's
+    /// failed outcome, or `nil` to go on. An unresponsive activity's commands are not judged:
+    /// nothing of its batch comes back anyway.
+    mutating func lifecycle(_ event: ActivityStateMachine.Event, apply: Bool = true) -> Outcome? {
+        guard activity.state != .unresponsive else { return nil }
+        var machine = ActivityStateMachine(state: activity.state)
+        let outcome = machine.on(event)
+        if case .refused(let message) = outcome { return Outcome(ok: false, exitCode: 1, message: message, duration: .milliseconds(10)) }
+        if apply { activity.state = machine.state }
+        return nil
     }
 
     mutating func execute(_ run: RunCommand) -> Outcome {

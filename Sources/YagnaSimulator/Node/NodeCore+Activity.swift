@@ -9,7 +9,7 @@ extension NodeCore {
         case (.DELETE, 2) where p[0] == "activity":
             guard var a = activities[p[1]] else { return .respond(NodeCore.message(404, "Activity [\(p[1])] not found")) }
             if a.destroyed == nil || a.state != .terminated {
-                a.state = .terminated
+                a.on(.terminate)
                 if a.destroyed == nil { a.destroyed = now }
                 activities[p[1]] = a
                 if let agreement = agreements[a.agreementId], !agreement.multiActivity, agreement.agreement.state == .approved {
@@ -177,7 +177,7 @@ extension NodeCore {
     /// Marks the activity unresponsive from `time`: its state says so and later results stall.
     mutating func applyUnresponsive(_ id: String, from time: Date) {
         guard var a = activities[id] else { return }
-        a.state = .unresponsive
+        a.on(.unresponsive)
         for key in a.batchOrder {
             if let b = a.batches[key], b.results.contains(where: { $0.at > time }) {
                 a.batches[key]?.results.removeAll { $0.at > time }

@@ -292,7 +292,7 @@ extension NodeCore {
     mutating func endActivities(of agreementId: String, at time: Date) {
         for id in agreements[agreementId]?.activities ?? [] {
             guard var act = activities[id], act.state != .terminated else { continue }
-            act.state = .terminated
+            act.on(.terminate)
             for key in act.batchOrder {
                 act.batches[key]?.results.removeAll { $0.at > time }
                 act.batches[key]?.frames.removeAll { $0.at > time }

@@ -199,7 +199,7 @@ public struct NodeCore: Sendable {
             agreements[id] = a
         case .activityResponsive(let activityId):
             if var a = activities[activityId], a.state == .unresponsive {
-                a.state = .ready
+                a.on(.responsive)
                 a.unresponsiveUntil = nil
                 activities[activityId] = a
             }

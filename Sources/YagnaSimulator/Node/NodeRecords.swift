@@ -54,6 +54,8 @@ struct ActivityRecord: Sendable {
     var agreementId: String
     var provider: Int
     var state: ActivityState = .initialized
+    /// Where it returns once it answers again, while unresponsive.
+    var resumeState: ActivityState?
     var created: Date
     var destroyed: Date?
     var files: [String: [UInt8]] = [:]
@@ -122,6 +124,18 @@ extension AgreementRecord {
         var machine = AgreementStateMachine(state: agreement.state)
         let outcome = machine.on(event)
         agreement.state = machine.state
+        return outcome
+    }
+}
+
+extension ActivityRecord {
+    /// Applies a lifecycle event through `ActivityStateMachine`.
+    @discardableResult
+    mutating func on(_ event: ActivityStateMachine.Event) -> ActivityStateMachine.Outcome {
+        var machine = ActivityStateMachine(state: state, resumeState: resumeState)
+        let outcome = machine.on(event)
+        state = machine.state
+        resumeState = machine.resumeState
         return outcome
     }
 }
