@@ -23,10 +23,8 @@ extension NodeCore {
             case .failure(let e): return e.response
             case .success(let u): update = u
             }
-            if let total = update.totalAmount {
-                guard total >= a.allocation.spentAmount else { return NodeCore.message(400, "totalAmount \(total) is below the amount already spent (\(a.allocation.spentAmount))") }
-                a.allocation.totalAmount = total
-                a.allocation.remainingAmount = total - a.allocation.spentAmount
+            if let total = update.totalAmount, case .refused(let status, let message) = a.budget.amend(total: total) {
+                return NodeCore.message(status, message)
             }
             if let timeout = update.timeout { a.allocation.timeout = timeout }
             a.allocation.updatedTs = WireTimestamp(now)
@@ -34,8 +32,7 @@ extension NodeCore {
             return NodeCore.encode(200, a.allocation)
         case (.DELETE, 2, "allocations"):
             guard var a = allocations[p[1]] else { return .json(404, ["message": .null]) }
-            guard !a.released else { return NodeCore.message(410, "Allocation [\(p[1])] was already released") }
-            a.released = true
+            if case .refused(let status, let message) = a.budget.release() { return NodeCore.message(status, "Allocation [\(p[1])] \(message)") }
             allocations[p[1]] = a
             return NodeCore.okNull
         case (.GET, 1, "demandDecorations"):
@@ -162,43 +159,47 @@ extension NodeCore {
             return NodeCore.message(400, "Invalid amount accepted: \(acceptance.totalAmountAccepted.wireString) (due: \(due.wireString))")
         }
         guard let allocation = allocations[acceptance.allocationId] else { return NodeCore.message(404, "Allocation [\(acceptance.allocationId)] not found") }
-        guard !allocation.released else { return NodeCore.message(410, "Allocation [\(acceptance.allocationId)] was released") }
-        if spend, allocation.allocation.remainingAmount < due {
-            return NodeCore.message(400, "Not enough funds in allocation [\(acceptance.allocationId)]: \(allocation.allocation.remainingAmount.wireString) left, \(due.wireString) due")
+        if case .refused(let status, let message) = allocation.budget.canSpend(spend ? due : 0) {
+            return NodeCore.message(status, "Allocation [\(acceptance.allocationId)]: \(message)")
         }
         return nil
     }
 
     mutating func acceptDebitNote(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
         guard var d = debitNotes[id] else { return NodeCore.message(404, "Debit note [\(id)] not found") }
-        if d.note.status == .accepted || d.note.status == .settled { return NodeCore.okNull }
-        guard d.note.status != .cancelled else { return NodeCore.message(400, "Debit note [\(id)] was cancelled") }
+        switch DocumentStateMachine(status: d.note.status).transitionPreview(.accept) {
+        case .unchanged: return NodeCore.okNull
+        case .refused(let message): return NodeCore.message(400, "Debit note [\(id)] \(message)")
+        case .moved: break
+        }
         let acceptance: Acceptance
         switch body(Acceptance.self, request) {
         case .failure(let e): return e.response
         case .success(let a): acceptance = a
         }
         if let error = checkAcceptance(acceptance, due: d.note.totalAmountDue, spend: false) { return error }
-        d.note.status = .accepted
+        _ = d.on(.accept)
         debitNotes[id] = d
         return NodeCore.okNull
     }
 
     mutating func acceptInvoice(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
         guard var i = invoices[id] else { return NodeCore.message(404, "Invoice [\(id)] not found") }
-        if i.invoice.status == .accepted || i.invoice.status == .settled { return NodeCore.okNull }
-        guard i.invoice.status == .received else { return NodeCore.message(400, "Invoice [\(id)] is \(i.invoice.status.rawValue) and cannot be accepted") }
+        switch DocumentStateMachine(status: i.invoice.status).transitionPreview(.accept) {
+        case .unchanged: return NodeCore.okNull
+        case .refused(let message): return NodeCore.message(400, "Invoice [\(id)] \(message)")
+        case .moved: break
+        }
         let acceptance: Acceptance
         switch body(Acceptance.self, request) {
         case .failure(let e): return e.response
         case .success(let a): acceptance = a
         }
         if let error = checkAcceptance(acceptance, due: i.invoice.amount, spend: true) { return error }
-        i.invoice.status = .accepted
+        _ = i.on(.accept)
         invoices[id] = i
         var allocation = allocations[acceptance.allocationId]!
-        allocation.allocation.spentAmount += i.invoice.amount
-        allocation.allocation.remainingAmount -= i.invoice.amount
+        _ = allocation.budget.spend(i.invoice.amount)
         allocation.allocation.updatedTs = WireTimestamp(now)
         allocations[acceptance.allocationId] = allocation
         return NodeCore.okNull
@@ -206,12 +207,14 @@ extension NodeCore {
 
     mutating func rejectInvoice(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
         guard var i = invoices[id] else { return NodeCore.message(404, "Invoice [\(id)] not found") }
-        guard i.invoice.status == .received else { return NodeCore.message(400, "Invoice [\(id)] is \(i.invoice.status.rawValue) and cannot be rejected") }
+        if case .refused(let message) = DocumentStateMachine(status: i.invoice.status).transitionPreview(.reject) {
+            return NodeCore.message(400, "Invoice [\(id)] \(message)")
+        }
         switch body(Rejection.self, request) {
         case .failure(let e): return e.response
         case .success: break
         }
-        i.invoice.status = .rejected
+        _ = i.on(.reject)
         invoices[id] = i
         return NodeCore.okNull
     }

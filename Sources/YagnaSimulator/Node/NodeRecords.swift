@@ -139,3 +139,35 @@ extension ActivityRecord {
         return outcome
     }
 }
+
+extension AllocationRecord {
+    /// The allocation's budget as its state machine; setting it writes the amounts and the
+    /// release back to the wire model.
+    var budget: AllocationStateMachine {
+        get { AllocationStateMachine(total: allocation.totalAmount, spent: allocation.spentAmount, released: released) }
+        set {
+            allocation.totalAmount = newValue.total
+            allocation.spentAmount = newValue.spent
+            allocation.remainingAmount = newValue.remaining
+            released = newValue.released
+        }
+    }
+}
+
+extension DebitNoteRecord {
+    mutating func on(_ event: DocumentStateMachine.Event) -> DocumentStateMachine.Outcome {
+        var machine = DocumentStateMachine(status: note.status)
+        let outcome = machine.on(event)
+        note.status = machine.status
+        return outcome
+    }
+}
+
+extension InvoiceRecord {
+    mutating func on(_ event: DocumentStateMachine.Event) -> DocumentStateMachine.Outcome {
+        var machine = DocumentStateMachine(status: invoice.status)
+        let outcome = machine.on(event)
+        invoice.status = machine.status
+        return outcome
+    }
+}
