@@ -203,19 +203,10 @@ public enum Benchmarks {
         provider.deployDuration = .milliseconds(1)
         provider.commandDuration = .milliseconds(1)
         provider.debitNoteInterval = nil
-        let node = SimulatedNode(scenario: Scenario(name: "bench-polls", providers: [provider]), seed: 1, clock: SystemClock(), appKey: "bench-key", files: InMemoryFileExchange())
+        let clock = SystemClock()
+        let node = SimulatedNode(scenario: Scenario(name: "bench-polls", providers: [provider]), seed: 1, clock: clock, appKey: "bench-key", files: InMemoryFileExchange())
         let y = YagnaClient(transport: InProcessTransport(node: node))
-        let demand = DemandBody(properties: ["golem.srv.caps.multi-activity": true], constraints: "(golem.runtime.name=vm)")
-        let sub = try await y.market.subscribe(demand)
-        var offer: Proposal?
-        while offer == nil { for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { offer = p } }
-        _ = try await y.market.counter(sub, proposalId: offer!.proposalId, with: demand)
-        var draft: Proposal?
-        while draft == nil { for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { draft = p } }
-        let agreement = try await y.market.createAgreement(AgreementProposal(proposalId: draft!.proposalId, validTo: WireTimestamp(Date().addingTimeInterval(3600))))
-        try await y.market.confirmAgreement(agreement)
-        try await y.market.waitForApproval(agreement, timeout: .seconds(5))
-        let activity = try await y.activity.create(.legacy(agreementId: agreement))
+        let (sub, activity) = try await y.approvedActivity(clock: clock)
         let batch = try await y.activity.exec(activity, commands: [
             .deploy(DeployCommand()), .start(StartCommand()), .run(RunCommand(entryPoint: "/bin/echo", args: ["polled"], capture: .atEnd)),
         ])

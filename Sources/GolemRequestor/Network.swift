@@ -7,10 +7,12 @@ import Logging
 ///
 /// ```swift
 /// let network = try await golem.createNetwork("192.168.0.0/24")
-/// _ = try await golem.runService(payload: image, numInstances: 2, network: network, make: { _ in MyService() }) { cluster in … }
+/// var options = ServiceOptions()
+/// options.network = network
+/// _ = try await golem.runService(payload: image, numInstances: 2, options: options, make: { _ in MyService() }) { cluster in … }
 /// ```
-/// `runService(…, network:)` adds each instance's provider and deploys with the network;
-/// networks still open when `withGolem` ends are removed.
+/// With `ServiceOptions.network`, `runService` adds each instance's provider and deploys with
+/// the network; networks still open when `withGolem` ends are removed.
 public actor GolemNetwork {
     public nonisolated let id: String
     /// The network's address, mask and the requestor's own address.
@@ -29,8 +31,8 @@ public actor GolemNetwork {
         self.id = id
         self.base = base
         self.size = prefix >= 32 ? 1 : UInt32(1) << UInt32(32 - prefix)
-        self.ip = NetworkAddressing.format(base)
-        self.mask = NetworkAddressing.format(IPv4.mask(prefix: prefix))
+        self.ip = IPv4.format(base)
+        self.mask = IPv4.format(IPv4.mask(prefix: prefix))
         self.ownerIp = ownerIp
         self.yagna = yagna
     }
@@ -41,11 +43,11 @@ public actor GolemNetwork {
         if let existing = nodes.first(where: { $0.value == nodeId })?.key, ip == nil || ip == existing { return existing }
         let address: String
         if let ip { address = ip } else {
-            while nextHost < size - 1, nodes[NetworkAddressing.format(base + nextHost)] != nil || NetworkAddressing.format(base + nextHost) == ownerIp {
+            while nextHost < size - 1, nodes[IPv4.format(base + nextHost)] != nil || IPv4.format(base + nextHost) == ownerIp {
                 nextHost += 1
             }
             guard nextHost < size - 1 else { throw NetworkFull(networkId: id) }
-            address = NetworkAddressing.format(base + nextHost)
+            address = IPv4.format(base + nextHost)
             nextHost += 1
         }
         try await yagna.net.addNode(id, nodeId: nodeId, ip: address)
@@ -82,10 +84,8 @@ public struct NetworkMembership: Sendable, Hashable {
     public var deploy: DeployNetwork
 }
 
+/// Ids of the requestor's networks.
 enum NetworkAddressing {
-    static func parse(_ text: String) -> UInt32? { IPv4.parse(text) }
-    static func format(_ value: UInt32) -> String { IPv4.format(value) }
-
     /// A 32-hex-digit id from `seed` (FNV-1a), stable across runs and processes.
     static func id(_ seed: String) -> String {
         var out = ""
@@ -109,12 +109,12 @@ extension Golem {
     /// (`192.168.0.0/24`); the requestor takes `ownerIp` (default: the first host address).
     public func createNetwork(_ cidr: String = "192.168.0.0/24", ownerIp: String? = nil) async throws -> GolemNetwork {
         let parts = cidr.split(separator: "/")
-        guard let first = parts.first, let base = NetworkAddressing.parse(String(first)),
+        guard let first = parts.first, let base = IPv4.parse(String(first)),
             let prefix = parts.count == 2 ? Int(parts[1]) : 24, (8...30).contains(prefix)
         else { throw InvalidNetwork(description: "'\(cidr)' is not a network such as 192.168.0.0/24 (prefix 8 to 30)") }
         let mask = IPv4.mask(prefix: prefix)
-        let owner = ownerIp ?? NetworkAddressing.format((base & mask) + 1)
-        guard let ownerValue = NetworkAddressing.parse(owner), ownerValue & mask == base & mask else {
+        let owner = ownerIp ?? IPv4.format((base & mask) + 1)
+        guard let ownerValue = IPv4.parse(owner), ownerValue & mask == base & mask else {
             throw InvalidNetwork(description: "the requestor's address \(owner) is not in \(cidr)")
         }
         networkCount += 1

@@ -55,25 +55,31 @@ extension Golem {
         }
     }
 
+    /// The daemon cannot reject a debit note: an unacceptable one is left unaccepted and its
+    /// agreement ended, with the reason.
+    func refuse(_ note: DebitNote, id: String, provider: String, reason: String, message: String, code: String) async {
+        emit(.debitNoteIgnored(provider: provider, debitNoteId: id, reason: reason))
+        try? await yagna.market.terminateAgreement(note.agreementId, reason: Reason(message: message, extra: ["golem.requestor.code": .string(code)]))
+        markTerminated(note.agreementId)
+    }
+
     func handleDebitNote(_ id: String) async {
         guard let allocation else { return }
         do {
             let note = try await yagna.payment.debitNote(id)
             guard let book = agreements[note.agreementId], activities.contains(note.activityId) else { return }
             guard note.totalAmountDue <= configuration.budget - spent else {
-                // The daemon cannot reject a debit note: leave it unaccepted and end the agreement.
-                emit(.debitNoteIgnored(provider: book.provider, debitNoteId: id, reason: "over budget"))
-                try? await yagna.market.terminateAgreement(note.agreementId, reason: Reason(message: "Debit note over budget", extra: ["golem.requestor.code": "TooMuchDue"]))
-                markTerminated(note.agreementId)
+                await refuse(note, id: id, provider: book.provider, reason: "over budget", message: "Debit note over budget", code: "TooMuchDue")
                 return
             }
             // Notes closer together than the negotiated interval (with a fifth of slack) are
             // abusive: left unaccepted, and the agreement ends.
             let issued = note.timestamp.date
             if let interval = book.debitNoteInterval, let last = book.lastDebitNote, let issued, issued.timeIntervalSince(last) < interval * 0.8 {
-                emit(.debitNoteIgnored(provider: book.provider, debitNoteId: id, reason: "too frequent: \(Int(issued.timeIntervalSince(last))) s after the last, \(Int(interval)) s negotiated"))
-                try? await yagna.market.terminateAgreement(note.agreementId, reason: Reason(message: "Debit notes more frequent than negotiated", extra: ["golem.requestor.code": "DebitNotesTooFrequent"]))
-                markTerminated(note.agreementId)
+                await refuse(
+                    note, id: id, provider: book.provider,
+                    reason: "too frequent: \(Int(issued.timeIntervalSince(last))) s after the last, \(Int(interval)) s negotiated",
+                    message: "Debit notes more frequent than negotiated", code: "DebitNotesTooFrequent")
                 return
             }
             try await yagna.payment.acceptDebitNote(id, Acceptance(totalAmountAccepted: note.totalAmountDue, allocationId: allocation.allocationId))

@@ -109,6 +109,7 @@ extension Golem {
     func streamResults(_ ctx: WorkContext, batchId: String, count: Int, timeout: Duration?) async throws -> [ExeScriptCommandResult] {
         let clock = self.clock
         let yagna = self.yagna
+        let deadline = timeout.map { clock.now.adding($0) }
         let streamed: [ExeScriptCommandResult]? = try await withThrowingTaskGroup(of: [ExeScriptCommandResult]?.self) { group in
             group.addTask {
                 var stdout: [Int: String] = [:]
@@ -147,7 +148,8 @@ extension Golem {
             return try await group.next() ?? nil
         }
         if let streamed { return streamed }
-        return try await pollResults(ctx, batchId: batchId, count: count, timeout: timeout)
+        // Polling takes over with what is left of the batch's timeout.
+        return try await pollResults(ctx, batchId: batchId, count: count, timeout: deadline.map { clock.now.duration(to: $0) })
     }
 
     /// Polls a batch until its last command (or an error) is reported, like yapapi: 5 s polls,

@@ -48,12 +48,12 @@ public enum Shrinker {
         let rule = rule(of: first)
         let all = scenario.faultSchedule
         var runs = 0
-        var best: (faults: [FaultReference], report: SimulationReport) = (all, failing)
+        var best = failing
         func fails(_ faults: [FaultReference]) async throws -> Bool {
             runs += 1
             let report = try await run(scenario.keeping(only: faults))
             guard report.failures.contains(where: { Self.rule(of: $0) == rule }) else { return false }
-            best = (faults, report)
+            best = report
             return true
         }
         var current = all
@@ -86,12 +86,11 @@ public enum Shrinker {
                 n = min(current.count, n * 2)
             }
         }
-        // `best` holds the last failing run; make sure it is the run of `current`.
-        if best.faults != current { _ = try await fails(current) }
+        // `current` only ever takes a candidate that just failed, so `best` is its run.
         let shrunk = scenario.keeping(only: current)
         return ShrinkResult(
             rule: rule, original: all, minimal: current, schedule: current.map { scenario.describe($0) }, scenario: shrunk,
-            report: best.report, runs: runs)
+            report: best, runs: runs)
     }
 
     static func split<T>(_ items: [T], into n: Int) -> [[T]] {

@@ -237,10 +237,10 @@ extension SimulationReport {
 
     /// Saves the run's session as a recording (`golem-sim run --journal`, a failing seed of
     /// `sweep`), with the failed checks as its notes.
-    public func save(to path: String) throws(RecordingError) {
+    public func save(to path: String, notes: [String]? = nil) throws(RecordingError) {
         try Recording.write(
             journal: journal,
-            info: .simulated(start: Date(timeIntervalSince1970: 0), scenario: scenario, seed: seed, notes: failures.joined(separator: "; ")),
+            info: .simulated(start: Date(timeIntervalSince1970: 0), scenario: scenario, seed: seed, notes: (notes ?? failures).joined(separator: "; ")),
             to: path)
     }
 }

@@ -72,8 +72,7 @@ extension GolemSim {
                 let name = URL(fileURLWithPath: scenarioFile).deletingPathExtension().lastPathComponent
                 let path = save ?? "\(name)-seed-\(first).sqlite"
                 do {
-                    report.failures = notes
-                    try report.save(to: path)
+                    try report.save(to: path, notes: notes)
                     print("seed \(first)'s \(noShrink ? "" : "shrunk ")run saved as \(path) (golem-sim inspect \(path))")
                 } catch { FileHandle.standardError.write(Data("golem-sim: cannot save the failing run: \(error)\n".utf8)) }
             }

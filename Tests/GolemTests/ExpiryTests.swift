@@ -13,14 +13,9 @@ import YagnaSimulator
             let y = YagnaClient(transport: transport)
             let expires = Int(clock.now.addingTimeInterval(30).timeIntervalSince1970 * 1000)
             let demand = DemandBody(properties: ["golem.srv.comp.expiration": .int(expires)], constraints: "(golem.runtime.name=vm)")
-            let sub = try await y.market.subscribe(demand)
-            var offer: Proposal?
-            while offer == nil { for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { offer = p } }
-            _ = try await y.market.counter(sub, proposalId: offer!.proposalId, with: demand)
-            var draft: Proposal?
-            while draft == nil { for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { draft = p } }
+            let (sub, draft) = try await y.firstDraft(for: demand)
             // An agreement valid for 5 s that nobody confirms expires.
-            let agreement = try await y.market.createAgreement(AgreementProposal(proposalId: draft!.proposalId, validTo: WireTimestamp(clock.now.addingTimeInterval(5))))
+            let agreement = try await y.market.createAgreement(AgreementProposal(proposalId: draft.proposalId, validTo: WireTimestamp(clock.now.addingTimeInterval(5))))
             try await clock.sleep(for: .seconds(6))
             #expect(try await y.market.agreement(agreement).state == .expired)
             #expect(await code { try await y.market.waitForApproval(agreement, timeout: .seconds(1)) } == .gone)

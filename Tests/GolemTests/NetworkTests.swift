@@ -52,7 +52,7 @@ import YagnaSimulator
     @Test func aDeployIntoAnUnknownNetworkFails() async throws {
         try await FrontEnd.inProcess.run(try fastScenario()) { transport, clock in
             let y = YagnaClient(transport: transport)
-            let activity = try await approvedActivity(y, clock)
+            let activity = try await y.approvedActivity(clock: clock).activity
             let batch = try await y.activity.exec(activity, commands: [
                 .deploy(DeployCommand(net: [DeployNetwork(id: "missing", ip: "192.168.0.0", mask: "255.255.255.0", nodeIp: "192.168.0.2", nodes: [:])])),
                 .start(StartCommand()),
@@ -86,27 +86,13 @@ import YagnaSimulator
     }
 }
 
-/// Subscribes, negotiates and gets an approved agreement's activity on the first provider.
-func approvedActivity(_ y: YagnaClient, _ clock: any GolemClock) async throws -> String {
-    let demand = DemandBody(properties: ["golem.srv.caps.multi-activity": true], constraints: "(golem.runtime.name=vm)")
-    let sub = try await y.market.subscribe(demand)
-    var offer: Proposal?
-    while offer == nil { for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { offer = p } }
-    _ = try await y.market.counter(sub, proposalId: offer!.proposalId, with: demand)
-    var draft: Proposal?
-    while draft == nil { for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { draft = p } }
-    let agreement = try await y.market.createAgreement(AgreementProposal(proposalId: draft!.proposalId, validTo: WireTimestamp(clock.now.addingTimeInterval(3600))))
-    try await y.market.confirmAgreement(agreement)
-    try await y.market.waitForApproval(agreement, timeout: .seconds(5))
-    return try await y.activity.create(.legacy(agreementId: agreement))
-}
 
 @Suite struct ExeUnitStateTests {
     /// The node refuses a command the activity's state does not allow, like the exe-unit.
     @Test func aRunBeforeStartFailsItsBatch() async throws {
         try await FrontEnd.inProcess.run(try fastScenario()) { transport, clock in
             let y = YagnaClient(transport: transport)
-            let activity = try await approvedActivity(y, clock)
+            let activity = try await y.approvedActivity(clock: clock).activity
             let batch = try await y.activity.exec(activity, commands: [.run(RunCommand(entryPoint: "/bin/echo", args: ["early"], capture: .atEnd))])
             var results: [ExeScriptCommandResult] = []
             while results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)) }

@@ -80,4 +80,10 @@ public enum IPv4 {
 
     /// The mask of a prefix length (`24` → `255.255.255.0` as a number).
     public static func mask(prefix: Int) -> UInt32 { prefix <= 0 ? 0 : ~UInt32(0) << UInt32(32 - min(prefix, 32)) }
+
+    /// The prefix length of a contiguous mask (`255.255.255.0` → 24), or `nil` for any other.
+    public static func prefixLength(_ mask: UInt32) -> Int? {
+        let ones = mask.nonzeroBitCount
+        return mask == self.mask(prefix: ones) ? ones : nil
+    }
 }

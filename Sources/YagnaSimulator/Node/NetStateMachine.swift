@@ -27,12 +27,12 @@ struct NetStateMachine: Sendable {
 
     /// `POST /net`: the id is the requestor's when it sends one, else `fresh`.
     mutating func create(_ body: NetworkBody, fresh: String) -> YagnaResponse {
-        guard let base = Self.parse(body.ip) else {
+        guard let base = IPv4.parse(body.ip) else {
             return NodeCore.message(400, "invalid network address '\(body.ip)'; expected an IPv4 address such as 192.168.0.0")
         }
         var prefix = 24
         if let mask = body.mask {
-            guard let m = Self.parse(mask), let p = Self.prefixLength(m) else {
+            guard let m = IPv4.parse(mask), let p = IPv4.prefixLength(m) else {
                 return NodeCore.message(400, "invalid network mask '\(mask)'; expected a contiguous mask such as 255.255.255.0")
             }
             prefix = p
@@ -41,7 +41,7 @@ struct NetStateMachine: Sendable {
         if let existing = networks[id], !existing.removed { return NodeCore.message(409, "network \(id) already exists") }
         var stored = body
         stored.id = id
-        if stored.mask == nil { stored.mask = Self.format(IPv4.mask(prefix: prefix)) }
+        if stored.mask == nil { stored.mask = IPv4.format(IPv4.mask(prefix: prefix)) }
         networks[id] = Network(body: stored, base: base, prefix: prefix)
         if !order.contains(id) { order.append(id) }
         return NodeCore.encode(201, stored)
@@ -50,7 +50,7 @@ struct NetStateMachine: Sendable {
     /// `POST /net/{id}/addresses` and `POST /net/{id}/nodes`.
     mutating func add(to id: String, ip: String, node: String?) -> YagnaResponse {
         guard var network = networks[id], !network.removed else { return NodeCore.message(404, "network \(id) not found") }
-        guard let address = Self.parse(ip), network.contains(address) else {
+        guard let address = IPv4.parse(ip), network.contains(address) else {
             return NodeCore.message(400, "address '\(ip)' is not in network \(id) (\(network.body.ip)/\(network.prefix))")
         }
         guard address != network.base else { return NodeCore.message(400, "address '\(ip)' is the network's own address") }
@@ -74,15 +74,6 @@ struct NetStateMachine: Sendable {
             return "deploy: address \(net.nodeIp) in network \(net.id) was not given to this node (\(nodeId)); add the node first"
         }
         return nil
-    }
-
-    static func parse(_ text: String) -> UInt32? { IPv4.parse(text) }
-    static func format(_ value: UInt32) -> String { IPv4.format(value) }
-
-    static func prefixLength(_ mask: UInt32) -> Int? {
-        let ones = mask.nonzeroBitCount
-        let expected: UInt32 = ones == 0 ? 0 : ~UInt32(0) << (32 - ones)
-        return mask == expected ? ones : nil
     }
 }
 

@@ -154,20 +154,30 @@ extension AllocationRecord {
     }
 }
 
-extension DebitNoteRecord {
+/// A debit note or invoice the requestor decides on through `DocumentStateMachine`.
+protocol DocumentRecord {
+    var status: DocumentStatus { get set }
+}
+
+extension DocumentRecord {
     mutating func on(_ event: DocumentStateMachine.Event) -> DocumentStateMachine.Outcome {
-        var machine = DocumentStateMachine(status: note.status)
+        var machine = DocumentStateMachine(status: status)
         let outcome = machine.on(event)
-        note.status = machine.status
+        status = machine.status
         return outcome
     }
 }
 
-extension InvoiceRecord {
-    mutating func on(_ event: DocumentStateMachine.Event) -> DocumentStateMachine.Outcome {
-        var machine = DocumentStateMachine(status: invoice.status)
-        let outcome = machine.on(event)
-        invoice.status = machine.status
-        return outcome
+extension DebitNoteRecord: DocumentRecord {
+    var status: DocumentStatus {
+        get { note.status }
+        set { note.status = newValue }
+    }
+}
+
+extension InvoiceRecord: DocumentRecord {
+    var status: DocumentStatus {
+        get { invoice.status }
+        set { invoice.status = newValue }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GolemTime
 
 /// One fault of a scenario's schedule: a provider's fault or a daemon fault, by position.
 public enum FaultReference: Sendable, Hashable, Comparable {
@@ -64,7 +65,7 @@ extension Trigger {
 }
 
 func yamlDuration(_ d: Duration) -> String {
-    let ms = d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+    let ms = d.totalNanoseconds / 1_000_000
     return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
 }
 

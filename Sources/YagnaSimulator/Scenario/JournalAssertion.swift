@@ -1,5 +1,6 @@
 public import YagnaAPI
 import Foundation
+import GolemTime
 
 /// Which journal entries a rule speaks of: every field given must hold (a conjunction).
 ///
@@ -192,7 +193,7 @@ public struct JournalAssertion: Sendable, Hashable {
 
     /// `3.204s`: a virtual time with millisecond precision.
     public static func seconds(_ d: Duration) -> String {
-        let ms = d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+        let ms = d.totalNanoseconds / 1_000_000
         return "\(ms / 1000).\(String(repeating: "0", count: 3 - String(ms % 1000).count))\(ms % 1000)s"
     }
 }
