@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "GolemRecording", targets: ["GolemRecording"]),
         .library(name: "GolemTesting", targets: ["GolemTesting"]),
         .library(name: "GolemExamples", targets: ["GolemExamples"]),
+        .library(name: "GolemFidelity", targets: ["GolemFidelity"]),
         .executable(name: "golem-sim", targets: ["golem-sim"]),
         .executable(name: "gftp", targets: ["gftp"]),
         .executable(name: "hello-task", targets: ["hello-task"]),
@@ -92,6 +93,12 @@ let package = Package(
             dependencies: ["GolemRequestor", "YagnaSimulator", "YagnaAPI", "GolemTime", "GolemExamples", "GolemRecording"],
             swiftSettings: upcoming
         ),
+        // The differential walk against a real yagna: requests, the provider's role, shape comparison.
+        .target(
+            name: "GolemFidelity",
+            dependencies: ["YagnaAPI", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: upcoming
+        ),
         // The benchmark suite behind `golem-sim bench`.
         .target(
             name: "GolemBench",
@@ -107,10 +114,11 @@ let package = Package(
         .executableTarget(
             name: "golem-sim",
             dependencies: [
-                "GolemBench",
+                "GolemBench", "GolemFidelity",
                 "YagnaAPI", "YagnaSimulator", "SimulatorServer", "GolemRecording", "GolemTesting",
                 "GolemExamples", "GolemTime", "GolemRequestor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: upcoming
         ),
@@ -134,7 +142,7 @@ let package = Package(
             name: "GolemTests",
             dependencies: [
                 "YagnaAPI", "YagnaHTTP", "GolemTime", "GolemRequestor", "YagnaSimulator", "SimulatorServer",
-                "GolemRecording", "GolemTesting", "GolemExamples",
+                "GolemRecording", "GolemTesting", "GolemExamples", "GolemFidelity",
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],
