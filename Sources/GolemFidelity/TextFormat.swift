@@ -94,6 +94,7 @@ public enum TextFormat: Hashable, Sendable, CustomStringConvertible {
             switch format {
             case .text:
                 out += token.allSatisfy({ $0.isNumber }) ? "<n>" : token
+            case .decimal: out += "<n>"
             default: out += "<\(format)>"
             }
             token = ""

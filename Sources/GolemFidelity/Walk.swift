@@ -22,6 +22,7 @@ public enum Walk {
 
     static let constraints = "(&(golem.runtime.name=vm)(golem.inf.mem.gib>=0.5))"
     static let oneNodeExec = "no exe-unit serves activities on one real node, so exec and its results have no real answer to compare"
+    static let oneNodeCancel = "on one node the cancel reaches the provider half of the same node, which does not know the agreement yet (500 'Remote failed to approve')"
 
     static func get(_ name: String, _ target: String, auth: WalkStep.Auth = .requestor, capture: [(String, String)] = [], check: WalkStep.Check = .full, until: WalkStep.Until? = nil) -> WalkItem {
         .request(WalkStep(name, "GET", target, auth: auth, capture: capture, check: check, until: until))
@@ -131,10 +132,10 @@ public enum Walk {
             get("agreement events: afterTimestamp not a time", "\(market)/agreementEvents?afterTimestamp=yesterday"),
             get("agreements, listed", "\(market)/agreements", check: .statusOnly("on one node both the requestor's and the provider's rows are listed")),
             post("create a second agreement (&)", "\(market)/agreements", #"{"proposalId":"{draft2}","validTo":"{validTo}"}"#, capture: [("agreement2", "$")]),
-            post("cancel the second agreement", "\(market)/agreements/{agreement2}/cancel", #"{"message":"changed my mind"}"#),
-            get("second agreement, cancelled", "\(market)/agreements/{agreement2}"),
-            post("confirm a cancelled agreement", "\(market)/agreements/{agreement2}/confirm"),
-            post("cancel it again", "\(market)/agreements/{agreement2}/cancel", #"{"message":"again"}"#),
+            post("cancel the second agreement", "\(market)/agreements/{agreement2}/cancel", #"{"message":"changed my mind"}"#, check: .skipped(oneNodeCancel)),
+            get("second agreement, cancelled", "\(market)/agreements/{agreement2}", check: .skipped(oneNodeCancel)),
+            post("confirm a cancelled agreement", "\(market)/agreements/{agreement2}/confirm", check: .skipped(oneNodeCancel)),
+            post("cancel it again", "\(market)/agreements/{agreement2}/cancel", #"{"message":"again"}"#, check: .skipped(oneNodeCancel)),
         ]
     }
 
@@ -168,7 +169,7 @@ public enum Walk {
             get("activity usage before any report", "\(act)/usage"),
             get("state of an unknown activity", "\(activity)/activity/{unknownHex64}/state"),
             get("usage of an unknown activity", "\(activity)/activity/{unknownHex64}/usage"),
-            get("running command", "\(act)/command"),
+            get("running command", "\(act)/command", check: .skipped(oneNodeExec)),
             post("exec: malformed JSON", "\(act)/exec", "{\"text\":"),
             post("exec: text missing", "\(act)/exec", "{}"),
             post("exec: text not an ExeScript", "\(act)/exec", #"{"text":"not json"}"#),
@@ -185,16 +186,16 @@ public enum Walk {
             .provider(.debitNote(activity: "activity", agreement: "agreement")),
             get("debit note events", "\(payment)/debitNoteEvents?afterTimestamp={start}&timeout=5", capture: [("debitNote", "$[eventType=DebitNoteReceivedEvent].debitNoteId")], until: .contains("DebitNoteReceivedEvent")),
             get("debit note events: afterTimestamp not a time", "\(payment)/debitNoteEvents?afterTimestamp=never"),
-            get("debit note", "\(notes)/{debitNote}"),
+            get("debit note", "\(notes)/{debitNote}", capture: [("debitNoteAmount", "$.totalAmountDue")]),
             get("debit notes, listed", notes),
             get("unknown debit note", "\(notes)/{unknownUUID}"),
             post("accept debit note: malformed JSON", "\(notes)/{debitNote}/accept", "{"),
-            post("accept debit note: allocationId missing", "\(notes)/{debitNote}/accept", #"{"totalAmountDue":"0.0012"}"#),
-            post("accept debit note against an unknown allocation", "\(notes)/{debitNote}/accept", #"{"totalAmountDue":"0.0012","allocationId":"{unknownUUID}"}"#),
-            post("accept debit note", "\(notes)/{debitNote}/accept", #"{"totalAmountDue":"0.0012","allocationId":"{allocation}"}"#),
-            post("accept debit note again", "\(notes)/{debitNote}/accept", #"{"totalAmountDue":"0.0012","allocationId":"{allocation}"}"#),
+            post("accept debit note: allocationId missing", "\(notes)/{debitNote}/accept", #"{"totalAmountAccepted":"{debitNoteAmount}"}"#),
+            post("accept debit note against an unknown allocation", "\(notes)/{debitNote}/accept", #"{"totalAmountAccepted":"{debitNoteAmount}","allocationId":"{unknownUUID}"}"#),
+            post("accept debit note", "\(notes)/{debitNote}/accept", #"{"totalAmountAccepted":"{debitNoteAmount}","allocationId":"{allocation}"}"#),
+            post("accept debit note again", "\(notes)/{debitNote}/accept", #"{"totalAmountAccepted":"{debitNoteAmount}","allocationId":"{allocation}"}"#),
             post("reject debit note", "\(notes)/{debitNote}/reject", #"{"rejectionReason":"UNSOLICITED_SERVICE","totalAmountAccepted":"0"}"#),
-            post("accept an unknown debit note", "\(notes)/{unknownUUID}/accept", #"{"totalAmountDue":"1","allocationId":"{allocation}"}"#),
+            post("accept an unknown debit note", "\(notes)/{unknownUUID}/accept", #"{"totalAmountAccepted":"1","allocationId":"{allocation}"}"#),
             get("debit note, accepted", "\(notes)/{debitNote}"),
         ]
     }
@@ -219,12 +220,12 @@ public enum Walk {
         return [
             .provider(.invoice(agreement: "agreement", activity: "activity")),
             get("invoice events", "\(payment)/invoiceEvents?afterTimestamp={start}&timeout=5", capture: [("invoice", "$[eventType=InvoiceReceivedEvent].invoiceId")], until: .contains("InvoiceReceivedEvent")),
-            get("invoice", "\(invoices)/{invoice}"),
+            get("invoice", "\(invoices)/{invoice}", capture: [("invoiceAmount", "$.amount")]),
             get("invoices, listed", invoices),
             get("unknown invoice", "\(invoices)/{unknownUUID}"),
             post("accept invoice: malformed JSON", "\(invoices)/{invoice}/accept", "{"),
-            post("accept invoice", "\(invoices)/{invoice}/accept", #"{"totalAmountAccepted":"0.0015","allocationId":"{allocation}"}"#),
-            post("accept invoice again", "\(invoices)/{invoice}/accept", #"{"totalAmountAccepted":"0.0015","allocationId":"{allocation}"}"#),
+            post("accept invoice", "\(invoices)/{invoice}/accept", #"{"totalAmountAccepted":"{invoiceAmount}","allocationId":"{allocation}"}"#),
+            post("accept invoice again", "\(invoices)/{invoice}/accept", #"{"totalAmountAccepted":"{invoiceAmount}","allocationId":"{allocation}"}"#),
             post("reject invoice", "\(invoices)/{invoice}/reject", #"{"rejectionReason":"UNSOLICITED_SERVICE","totalAmountAccepted":"0"}"#),
             get("invoice, accepted", "\(invoices)/{invoice}"),
         ]

@@ -45,7 +45,6 @@ public actor Golem {
     /// Multi-activity agreements a finished job left open, for the next job with the same
     /// payload; terminated at shutdown.
     var parked: [ParkedAgreement] = []
-    var networkCount = 0
     public private(set) var summary = RunSummary()
     public private(set) var events: [GolemEvent] = []
     var paymentsStopped = false

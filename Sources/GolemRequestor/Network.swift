@@ -84,21 +84,6 @@ public struct NetworkMembership: Sendable, Hashable {
     public var deploy: DeployNetwork
 }
 
-/// Ids of the requestor's networks.
-enum NetworkAddressing {
-    /// A 32-hex-digit id from `seed` (FNV-1a), stable across runs and processes.
-    static func id(_ seed: String) -> String {
-        var out = ""
-        for salt in ["a", "b"] {
-            var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            for b in (salt + seed).utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-            let hex = String(h, radix: 16)
-            out += String(repeating: "0", count: 16 - hex.count) + hex
-        }
-        return out
-    }
-}
-
 /// A network could not be created: the address or mask is not valid.
 public struct InvalidNetwork: Error, CustomStringConvertible {
     public var description: String
@@ -117,11 +102,10 @@ extension Golem {
         guard let ownerValue = IPv4.parse(owner), ownerValue & mask == base & mask else {
             throw InvalidNetwork(description: "the requestor's address \(owner) is not in \(cidr)")
         }
-        networkCount += 1
-        let id = NetworkAddressing.id("\(allocation?.allocationId ?? identity ?? "golem")/network/\(networkCount)")
+        // The daemon chooses the network's id (an id in the request is ignored).
+        let created = try await yagna.net.createNetwork(NetworkBody(ip: IPv4.format(base & mask), mask: IPv4.format(mask)))
+        guard let id = created.id else { throw InvalidNetwork(description: "the daemon answered a network without an id") }
         let network = GolemNetwork(id: id, base: base & mask, prefix: prefix, ownerIp: owner, yagna: yagna)
-        let created = try await yagna.net.createNetwork(NetworkBody(id: id, ip: network.ip, mask: network.mask))
-        guard created.id == nil || created.id == id else { throw InvalidNetwork(description: "the daemon created network \(created.id!) instead of \(id)") }
         networks.append(network)
         try await yagna.net.addAddress(id, ip: owner)
         return network

@@ -153,7 +153,7 @@ struct ConstraintParser {
             out.append(try filter())
             skip()
         }
-        if out.isEmpty { throw error("expected at least one '(…)' operand") }
+        // An empty operand list is valid: `(&)` matches everything, as the daemon's matcher reads it.
         return out
     }
 

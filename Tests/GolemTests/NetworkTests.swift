@@ -29,23 +29,44 @@ import YagnaSimulator
         #expect(deploys.allSatisfy { String(decoding: $0.requestBody, as: UTF8.self).contains(#"nodeIp\":\"192.168.0."#) })
     }
 
-    /// The net API's rules on the node, and a deploy that names a network it cannot join.
-    @Test func theNodeRefusesBadNetworkRequests() async throws {
+    /// The net API's rules on the node, as yagna 0.17.6 answers them.
+    @Test func theNodeAnswersNetRequestsAsTheDaemon() async throws {
         try await FrontEnd.inProcess.run(try fastScenario()) { transport, _ in
             let y = YagnaClient(transport: transport)
+            // No network yet: an unknown one is not found.
+            #expect(await code { try await y.net.removeNetwork("00000000000000000000000000000001") } == .notFound)
+            // The daemon picks the id (an id in the body is ignored) and answers 200.
             let net = try await y.net.createNetwork(NetworkBody(id: "n1", ip: "10.0.0.0", mask: "255.255.0.0"))
-            #expect(net.id == "n1" && net.mask == "255.255.0.0")
-            #expect(try await raw(transport, .net, .POST, "/net", #"{"id":"n2","ip":"10.0.0"}"#) == 400)
-            #expect(try await raw(transport, .net, .POST, "/net", #"{"id":"n2","ip":"10.0.0.0","mask":"255.0.255.0"}"#) == 400)
-            #expect(try await raw(transport, .net, .POST, "/net", #"{"id":"n1","ip":"10.1.0.0"}"#) == 409)
-            try await y.net.addAddress("n1", ip: "10.0.0.1")
-            #expect(try await raw(transport, .net, .POST, "/net/n1/addresses", #"{"ip":"10.0.0.1"}"#) == 409)
-            #expect(try await raw(transport, .net, .POST, "/net/n1/nodes", #"{"id":"0xabc","ip":"10.9.0.1"}"#) == 400)
-            #expect(try await raw(transport, .net, .POST, "/net/n1/nodes", #"{"id":"0xabc","ip":"10.0.0.0"}"#) == 400)
-            #expect(try await raw(transport, .net, .POST, "/net/nope/nodes", #"{"id":"0xabc","ip":"10.0.0.2"}"#) == 404)
-            #expect(try await raw(transport, .net, .POST, "/net/n1/nodes", #"{"ip":"10.0.0.2"}"#) == 400)
-            try await y.net.removeNetwork("n1")
-            #expect(await code { try await y.net.removeNetwork("n1") } == .notFound)
+            let id = try #require(net.id)
+            #expect(id != "n1" && id.count == 32)
+            #expect(net.ip == "10.0.0.0/16" && net.mask == "255.255.0.0" && net.gateway == "10.0.0.1")
+            #expect(try await raw(transport, .net, .POST, "/net", #"{"ip":"10.0.0"}"#) == 400)
+            #expect(try await raw(transport, .net, .POST, "/net", #"{"mask":"255.255.255.0"}"#) == 400)
+            // A mask is read up to its first zero bit; CIDR form and gateways are accepted.
+            let odd = try await y.net.createNetwork(NetworkBody(ip: "10.1.0.0", mask: "255.0.255.0"))
+            #expect(odd.ip == "10.1.0.0/8" && odd.mask == "255.0.0.0")
+            let cidr = try await y.net.createNetwork(NetworkBody(ip: "10.20.0.1/16", gateway: "10.20.0.254"))
+            #expect(cidr.ip == "10.20.0.1/16" && cidr.mask == "255.255.0.0" && cidr.gateway == "10.20.0.254")
+            // The first host address is the requestor's from the start; assigning it again is fine.
+            try await y.net.addAddress(id, ip: "10.0.0.1")
+            #expect(try await raw(transport, .net, .POST, "/net/\(id)/addresses", #"{"ip":"10.0.9.1"}"#) == 200)
+            #expect(try await raw(transport, .net, .POST, "/net/\(id)/addresses", #"{"ip":"10.1.0.1"}"#) == 400)
+            // Nodes: outside the network 400; an address taken or the same node again is fine.
+            #expect(try await raw(transport, .net, .POST, "/net/\(id)/nodes", #"{"id":"0xabc","ip":"11.0.0.1"}"#) == 400)
+            try await y.net.addNode(id, nodeId: "0xabc", ip: "10.0.0.2")
+            try await y.net.addNode(id, nodeId: "0xabc", ip: "10.0.0.2")
+            try await y.net.addNode(id, nodeId: "0xdef", ip: "10.0.0.2")
+            #expect(try await raw(transport, .net, .POST, "/net/\(id)/nodes", #"{"ip":"10.0.0.3"}"#) == 400)
+            #expect(try await raw(transport, .net, .DELETE, "/net/\(id)/nodes/0xabc", nil) == 200)
+            #expect(try await raw(transport, .net, .DELETE, "/net/\(id)/nodes/0xabc", nil) == 200)
+            // Someone else's (or an unknown) network while the requestor has some: 403.
+            #expect(try await raw(transport, .net, .POST, "/net/nope/nodes", #"{"id":"0xabc","ip":"10.0.0.2"}"#) == 403)
+            #expect(try await raw(transport, .net, .GET, "/net/\(id)/tcp", nil) == 404)
+            try await y.net.removeNetwork(id)
+            #expect(await code { try await y.net.removeNetwork(id) } == .forbidden)
+            try await y.net.removeNetwork(odd.id!)
+            try await y.net.removeNetwork(cidr.id!)
+            #expect(await code { try await y.net.removeNetwork(id) } == .notFound)
         }
     }
 

@@ -116,6 +116,15 @@ public struct StartCommand: Codable, Sendable, Hashable {
     public var unknownFields = UnknownFields()
 
     public init(args: [String] = []) { self.args = args }
+
+    enum CodingKeys: String, CodingKey { case args, unknownFields }
+
+    /// `args` is optional on the wire (`{"start": {}}`), as the daemon accepts it.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        args = try c.decodeIfPresent([String].self, forKey: .args) ?? []
+        unknownFields = try c.decode(UnknownFields.self, forKey: .unknownFields)
+    }
 }
 
 /// `run`: an entry point, arguments and what to capture of its output.

@@ -20,9 +20,21 @@ public struct WireTimestamp: Sendable, Hashable, Codable, Comparable, CustomStri
         self.init(epochNanoseconds: nanos)
     }
 
+    /// A timestamp for a point in time with `fractionDigits` digits (yagna writes 9 for most
+    /// records, 6 for agreement and payment events, 3 for market events).
+    public init(_ date: Date, fractionDigits: Int) {
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        let nanos = Int64(seconds) * 1_000_000_000 + Int64(((date.timeIntervalSince1970 - seconds) * 1e9).rounded())
+        self.init(epochNanoseconds: nanos, fractionDigits: fractionDigits)
+    }
+
     public init(epochNanoseconds nanos: Int64, fractionDigits: Int = 6, zulu: Bool = true) {
-        self.epochNanoseconds = nanos
-        self.text = WireTimestamp.format(nanos, fractionDigits: fractionDigits, zulu: zulu)
+        // The instant is what the text says: digits beyond `fractionDigits` are dropped, so a
+        // client that echoes the text back (`afterTimestamp`) names exactly this instant.
+        let unit = Int64(pow(10.0, Double(9 - min(max(fractionDigits, 0), 9))))
+        let truncated = nanos - ((nanos % unit) + unit) % unit
+        self.epochNanoseconds = truncated
+        self.text = WireTimestamp.format(truncated, fractionDigits: fractionDigits, zulu: zulu)
     }
 
     public var date: Date? {

@@ -7,7 +7,7 @@ extension NodeCore {
         switch (request.method, p.count) {
         case (.POST, 1) where p[0] == "activity": return .respond(createActivity(request, now: now))
         case (.DELETE, 2) where p[0] == "activity":
-            guard var a = activities[p[1]] else { return .respond(NodeCore.message(404, "Activity [\(p[1])] not found")) }
+            guard var a = activities[p[1]] else { return .respond(NodeCore.unknownActivity(p[1])) }
             if a.destroyed == nil || a.state != .terminated {
                 a.on(.terminate)
                 if a.destroyed == nil { a.destroyed = now }
@@ -20,7 +20,7 @@ extension NodeCore {
             return .respond(NodeCore.okNull)
         case (.POST, 3) where p[2] == "exec": return .respond(exec(request, p[1], now: now))
         case (.GET, 4) where p[2] == "exec":
-            guard let a = activities[p[1]] else { return .respond(NodeCore.message(404, "Activity [\(p[1])] not found")) }
+            guard let a = activities[p[1]] else { return .respond(NodeCore.unknownActivity(p[1])) }
             guard a.batches[p[3]] != nil else { return .respond(NodeCore.message(404, "Batch [\(p[3])] not found")) }
             if request.header("Accept") == "text/event-stream" { return .stream(activityId: p[1], batchId: p[3]) }
             let timeout: Double
@@ -42,32 +42,41 @@ extension NodeCore {
             }
             return .wait(.execResults(activityId: p[1], batchId: p[3], commandIndex: index), until: now.addingTimeInterval(timeout))
         case (.GET, 3) where p[2] == "state":
-            guard let a = activities[p[1]] else { return .respond(NodeCore.message(404, "Activity [\(p[1])] not found")) }
+            guard let a = activities[p[1]] else { return .respond(NodeCore.unknownActivity(p[1])) }
             var reason: String?
             if a.state == .terminated, let ag = agreements[a.agreementId], ag.agreement.state == .terminated,
                 let r = ag.terminationEvent?.reason?.message
             {
                 reason = r
             }
-            return .respond(NodeCore.encode(200, ActivityStateResponse(current: a.state, reason: reason)))
+            var state: [String: JSONValue] = ["state": [.string(a.state.rawValue), nil]]
+            if let reason { state["reason"] = .string(reason) }
+            return .respond(.json(200, .object(state)))
         case (.GET, 3) where p[2] == "usage":
-            guard let a = activities[p[1]] else { return .respond(NodeCore.message(404, "Activity [\(p[1])] not found")) }
+            guard let a = activities[p[1]] else { return .respond(NodeCore.unknownActivity(p[1])) }
+            // Until the exe-unit has run something it has reported no usage: the daemon answers the time only.
+            guard !a.batches.isEmpty else { return .respond(.json(200, ["timestamp": .int(Int(now.timeIntervalSince1970))])) }
             let usage = usageVector(a, at: now)
             return .respond(NodeCore.encode(200, ActivityUsage(currentUsage: usage, timestamp: Int(now.timeIntervalSince1970))))
         default:
-            return .respond(NodeCore.message(404, "no such activity endpoint: \(request.method.rawValue) \(request.path)"))
+            return .respond(YagnaResponse(status: 404))
         }
     }
 
     mutating func createActivity(_ request: NodeRequest, now: Date) -> YagnaResponse {
         let body: CreateActivityRequest
-        switch self.body(CreateActivityRequest.self, request) {
-        case .failure(let e): return e.response
+        switch self.body(CreateActivityRequest.self, request, style: .text) {
+        case .failure(let e):
+            // The body is either a bare agreement id or an object: serde names the untagged enum.
+            if SerdeWording.syntaxError(request.body) == nil {
+                return NodeCore.deserializeError("Json deserialize error: data did not match any variant of untagged enum CreateActivityJson", .text)
+            }
+            return e.response
         case .success(let b): body = b
         }
-        guard var agreement = agreements[body.agreementId] else { return NodeCore.message(404, "Agreement [\(body.agreementId)] not found") }
+        guard var agreement = agreements[body.agreementId] else { return NodeCore.message(404, "Not found: \(body.agreementId)") }
         guard agreement.agreement.state == .approved else {
-            return NodeCore.message(400, "Agreement [\(body.agreementId)] is \(agreement.agreement.state.rawValue), not Approved; no activity can be created")
+            return NodeCore.message(400, "Bad request: Agreement \(body.agreementId) is not Approved. Current state: \(agreement.agreement.state.rawValue)")
         }
         if !agreement.multiActivity, !agreement.activities.isEmpty {
             return NodeCore.message(400, "Agreement [\(body.agreementId)] does not allow more than one activity (no multi-activity)")
@@ -117,13 +126,14 @@ extension NodeCore {
     }
 
     mutating func exec(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
-        guard var a = activities[id] else { return NodeCore.message(404, "Activity [\(id)] not found") }
-        guard a.state != .terminated else { return NodeCore.message(400, "Activity [\(id)] is Terminated; no more scripts can run") }
+        guard var a = activities[id] else { return NodeCore.unknownActivity(id) }
         let script: ExeScriptRequest
-        switch self.body(ExeScriptRequest.self, request) {
+        switch self.body(ExeScriptRequest.self, request, style: .text) {
         case .failure(let e): return e.response
         case .success(let s): script = s
         }
+        if let refusal = NodeCore.exeScriptRefusal(script.text) { return refusal }
+        guard a.state != .terminated else { return NodeCore.message(400, "Activity [\(id)] is Terminated; no more scripts can run") }
         let commands: [ExeScriptCommand]
         do { commands = try script.commands() } catch let e as DecodingError {
             return NodeCore.message(400, "invalid ExeScript: command \(e.fieldPath): \(e.reason)")
@@ -233,5 +243,42 @@ extension NodeCore {
         let next = batch.frames.first { $0.at > now }?.at
         let finished = next == nil && !batch.stalled
         return (visible, next, finished)
+    }
+}
+
+extension NodeCore {
+    /// An activity this node has no record of: the daemon's database lookup fails (500).
+    static func unknownActivity(_ id: String) -> YagnaResponse {
+        message(500, "DAO error: Not found: agreement id for activity: \(id)")
+    }
+
+    /// The commands an ExeScript may hold, in the daemon's order.
+    static let exeScriptCommands = ["sign", "deploy", "start", "run", "transfer", "terminate"]
+
+    /// The daemon's answer to an ExeScript text it cannot read, or `nil` when it reads.
+    static func exeScriptRefusal(_ text: String) -> YagnaResponse? {
+        let bytes = Array(text.utf8)
+        if let syntax = SerdeWording.syntaxError(bytes) {
+            return message(400, "Bad request: \(debugError(syntax))")
+        }
+        guard case .array(let commands) = (try? JSONParser.parse(bytes)) ?? .null else {
+            return message(400, "Bad request: Error(\"invalid type: expected a sequence\", line: 1, column: \(bytes.count))")
+        }
+        let expected = exeScriptCommands.map { "`\($0)`" }.joined(separator: ", ")
+        for command in commands {
+            guard case .object(let o) = command, let name = o.keys.sorted().first else { continue }
+            if !exeScriptCommands.contains(name) {
+                let column = (text.range(of: "\"\(name)\"").map { text.distance(from: text.startIndex, to: $0.upperBound) } ?? 0)
+                return message(400, "Bad request: Error(\"unknown variant `\(name)`, expected one of \(expected)\", line: 1, column: \(column))")
+            }
+        }
+        return nil
+    }
+
+    /// serde_json's `Debug` form of an error: `Error("message", line: L, column: C)`.
+    static func debugError(_ wording: String) -> String {
+        guard let at = wording.range(of: " at line ", options: .backwards) else { return "Error(\"\(wording)\", line: 1, column: 1)" }
+        let position = wording[at.upperBound...].components(separatedBy: " column ")
+        return "Error(\"\(wording[..<at.lowerBound])\", line: \(position.first ?? "1"), column: \(position.last ?? "1"))"
     }
 }

@@ -4,35 +4,44 @@ import YagnaAPI
 
 extension NodeCore {
     mutating func market(_ request: NodeRequest, _ p: [String], now: Date) -> NodeOutcome {
+        if let refusal = NodeCore.marketPathRefusal(p) { return .respond(refusal) }
+        if !request.body.isEmpty, let type = request.header("Content-Type"), !type.lowercased().contains("json") {
+            return .respond(NodeCore.message(400, "Content type error"))
+        }
         switch (request.method, p.count, p.first) {
         case (.POST, 1, "demands"): return .respond(subscribe(request, now: now))
+        // Offers of this node's requestor identity: it makes none.
+        case (.GET, 1, "offers"): return .respond(.json(200, .array([])))
         case (.GET, 1, "demands"):
             let list = demands.values.filter { !$0.removed }.map(\.demand).sorted { ($0.timestamp, $0.demandId) < ($1.timestamp, $1.demandId) }
             return .respond(NodeCore.encode(200, list))
         case (.DELETE, 2, "demands"):
-            guard var d = demands[p[1]], !d.removed else { return .respond(NodeCore.message(404, "Subscription [\(p[1])] \(demands[p[1]]?.expired == true ? "expired" : "not found")")) }
+            guard var d = demands[p[1]], !d.removed else { return .respond(NodeCore.message(404, "Demand [\(p[1])] not found.")) }
             d.removed = true
             demands[p[1]] = d
             return .respond(NodeCore.noContent)
         case (.GET, 3, "demands") where p[2] == "events":
-            guard demands[p[1]]?.removed == false else { return .respond(NodeCore.message(404, "Subscription [\(p[1])] \(demands[p[1]]?.expired == true ? "expired" : "not found")")) }
-            guard case .success(let timeout) = seconds(request, "timeout", default: 5) else {
-                return .respond(NodeCore.message(400, "invalid timeout"))
+            guard demands[p[1]]?.removed == false else { return .respond(NodeCore.subscriptionNotFound(p[1], expired: demands[p[1]]?.expired == true)) }
+            let timeout: Double
+            switch seconds(request, "timeout", default: 5) {
+            case .failure(let e): return .respond(e.response)
+            case .success(let t): timeout = t
             }
             let maxEvents: Int
             switch integer(request, "maxEvents") {
             case .failure(let e): return .respond(e.response)
             case .success(let m):
                 maxEvents = m ?? 20
-                guard (1...100).contains(maxEvents) else { return .respond(NodeCore.message(400, "maxEvents must be between 1 and 100")) }
+                guard (1...100).contains(maxEvents) else { return .respond(NodeCore.message(400, "Invalid maxEvents '\(maxEvents)', should be between 1 and 100.")) }
             }
             return .wait(.demandEvents(subscriptionId: p[1], maxEvents: maxEvents), until: now.addingTimeInterval(timeout))
         case (.POST, 4, "demands") where p[2] == "proposals": return .respond(counter(request, sub: p[1], proposalId: p[3], now: now))
         case (.GET, 4, "demands") where p[2] == "proposals":
-            guard let r = proposals[p[3]], r.subscriptionId == p[1] else { return .respond(NodeCore.message(404, "Proposal [\(p[3])] not found")) }
+            guard let r = proposals[p[3]], r.subscriptionId == p[1] else { return .respond(NodeCore.proposalNotFound(p[3], subscription: p[1])) }
             return .respond(NodeCore.encode(200, r.proposal))
         case (.POST, 5, "demands") where p[2] == "proposals" && p[4] == "reject":
-            guard var r = proposals[p[3]], r.subscriptionId == p[1] else { return .respond(NodeCore.message(404, "Proposal [\(p[3])] not found")) }
+            if case .failure(let e) = body(Reason?.self, request, style: .json) { return .respond(e.response) }
+            guard var r = proposals[p[3]], r.subscriptionId == p[1] else { return .respond(NodeCore.proposalNotFound(p[3], subscription: p[1], status: 500)) }
             r.proposal.state = .rejected
             proposals[p[3]] = r
             return .respond(NodeCore.noContent)
@@ -43,12 +52,16 @@ extension NodeCore {
                 .map { AgreementListEntry(id: $0.agreement.agreementId, timestamp: $0.agreement.timestamp, approvedDate: $0.agreement.approvedDate, role: "Requestor") }
             return .respond(NodeCore.encode(200, list))
         case (.GET, 2, "agreements"):
-            guard let a = agreements[p[1]] else { return .respond(NodeCore.message(404, "Agreement [\(p[1])] not found")) }
+            guard let a = agreements[p[1]] else { return .respond(NodeCore.agreementNotFound(p[1])) }
             return .respond(NodeCore.encode(200, a.agreement))
         case (.POST, 3, "agreements") where p[2] == "confirm": return .respond(confirm(p[1], now: now))
         case (.POST, 3, "agreements") where p[2] == "wait":
-            guard agreements[p[1]] != nil else { return .respond(NodeCore.message(404, "Agreement [\(p[1])] not found")) }
-            guard case .success(let timeout) = seconds(request, "timeout", default: 5) else { return .respond(NodeCore.message(400, "invalid timeout")) }
+            guard agreements[p[1]] != nil else { return .respond(NodeCore.agreementNotFound("R-" + p[1])) }
+            let timeout: Double
+            switch seconds(request, "timeout", default: 5) {
+            case .failure(let e): return .respond(e.response)
+            case .success(let t): timeout = t
+            }
             return .wait(.agreementApproval(agreementId: p[1]), until: now.addingTimeInterval(timeout))
         case (.POST, 3, "agreements") where p[2] == "cancel":
             guard var a = agreements[p[1]] else { return .respond(NodeCore.message(404, "Agreement [\(p[1])] not found")) }
@@ -56,7 +69,7 @@ extension NodeCore {
                 return .respond(NodeCore.message(status, "Agreement [\(p[1])] \(message)"))
             }
             agreements[p[1]] = a
-            agreementEvents.append(AgreementEvent(eventType: .cancelled, eventDate: WireTimestamp(now), agreementId: p[1], reason: (try? WireDecoder().decode(Reason?.self, from: request.body)) ?? nil))
+            agreementEvents.append(AgreementEvent(eventType: .cancelled, eventDate: WireTimestamp(now, fractionDigits: 6), agreementId: p[1], reason: (try? WireDecoder().decode(Reason?.self, from: request.body)) ?? nil))
             return .respond(YagnaResponse(status: 200))
         case (.POST, 3, "agreements") where p[2] == "terminate": return .respond(requestorTerminates(request, p[1], now: now))
         case (.GET, 4, "agreements") where p[2] == "terminate" && p[3] == "reason":
@@ -64,7 +77,11 @@ extension NodeCore {
             guard let event = a.terminationEvent else { return .respond(NodeCore.message(404, "Agreement [\(p[1])] is not terminated")) }
             return .respond(NodeCore.encode(200, event))
         case (.GET, 1, "agreementEvents"):
-            guard case .success(let timeout) = seconds(request, "timeout", default: 5) else { return .respond(NodeCore.message(400, "invalid timeout")) }
+            let timeout: Double
+            switch seconds(request, "timeout", default: 5) {
+            case .failure(let e): return .respond(e.response)
+            case .success(let t): timeout = t
+            }
             let after: WireTimestamp?
             switch timestamp(request, "afterTimestamp") {
             case .failure(let e): return .respond(e.response)
@@ -77,13 +94,13 @@ extension NodeCore {
             }
             return .wait(.agreementEvents(after: after, maxEvents: max), until: now.addingTimeInterval(timeout))
         default:
-            return .respond(NodeCore.message(404, "no such market endpoint: \(request.method.rawValue) \(request.path)"))
+            return .respond(YagnaResponse(status: 404))
         }
     }
 
     mutating func subscribe(_ request: NodeRequest, now: Date) -> YagnaResponse {
         let body: DemandBody
-        switch self.body(DemandBody.self, request) {
+        switch self.body(DemandBody.self, request, style: .json) {
         case .failure(let e): return e.response
         case .success(let b): body = b
         }
@@ -92,7 +109,7 @@ extension NodeCore {
             return NodeCore.message(400, "invalid demand constraints: \(error)")
         }
         let id = hexId(32) + "-" + hexId(64)
-        let demand = Demand(properties: NodeCore.flatten(body.properties), constraints: body.constraints, demandId: id, requestorId: requestorId, timestamp: WireTimestamp(now))
+        let demand = Demand(properties: NodeCore.flatten(body.properties), constraints: body.constraints, demandId: id, requestorId: requestorId, timestamp: WireTimestamp(now, fractionDigits: 9))
         demands[id] = DemandRecord(demand: demand, constraint: constraint)
         if let ms = demand.properties["golem.srv.comp.expiration"]?.doubleValue {
             schedule(.expireDemand(subscriptionId: id), at: max(now, Date(timeIntervalSince1970: ms / 1000)))
@@ -121,30 +138,31 @@ extension NodeCore {
         guard var d = demands[sub], !d.removed else { return }
         let p = providers[provider]
         let proposal = Proposal(
-            properties: p.offer, constraints: "(&(golem.srv.comp.expiration>0))", proposalId: hexId(64), issuerId: p.id,
-            state: .initial, timestamp: WireTimestamp(time))
+            properties: p.offer, constraints: "(&(golem.srv.comp.expiration>0))", proposalId: "R-" + hexId(64), issuerId: p.id,
+            state: .initial, timestamp: WireTimestamp(time, fractionDigits: 9))
         proposals[proposal.proposalId] = ProposalRecord(proposal: proposal, subscriptionId: sub, provider: provider, fromProvider: true)
-        d.events.append(.proposal(eventDate: WireTimestamp(time), proposal: proposal))
+        d.events.append(.proposal(eventDate: WireTimestamp(time, fractionDigits: 3), proposal: proposal))
         demands[sub] = d
     }
 
     mutating func counter(_ request: NodeRequest, sub: String, proposalId: String, now: Date) -> YagnaResponse {
-        guard let d = demands[sub], !d.removed else { return NodeCore.message(404, "Subscription [\(sub)] not found") }
-        guard var original = proposals[proposalId], original.subscriptionId == sub else {
-            return NodeCore.message(404, "Proposal [\(proposalId)] not found")
-        }
-        guard original.fromProvider else { return NodeCore.message(400, "Proposal [\(proposalId)] is your own; counter the provider's proposal") }
-        guard !original.countered else { return NodeCore.message(410, "Proposal [\(proposalId)] was already countered") }
         let body: DemandBody
-        switch self.body(DemandBody.self, request) {
+        switch self.body(DemandBody.self, request, style: .json) {
         case .failure(let e): return e.response
         case .success(let b): body = b
         }
+        guard let d = demands[sub], !d.removed else { return NodeCore.subscriptionNotFound(sub, expired: demands[sub]?.expired == true) }
+        guard var original = proposals[proposalId], original.subscriptionId == sub else {
+            return NodeCore.proposalNotFound(proposalId, subscription: sub)
+        }
+        guard original.fromProvider else { return NodeCore.message(400, "Proposal [\(proposalId)] is your own; counter the provider's proposal") }
+        guard !original.countered else { return NodeCore.message(410, "Proposal [\(proposalId)] was already countered") }
+        _ = d
         original.countered = true
         proposals[proposalId] = original
         let counter = Proposal(
-            properties: NodeCore.flatten(body.properties), constraints: body.constraints, proposalId: hexId(64), issuerId: requestorId,
-            state: .draft, timestamp: WireTimestamp(now), prevProposalId: proposalId)
+            properties: NodeCore.flatten(body.properties), constraints: body.constraints, proposalId: "R-" + hexId(64), issuerId: requestorId,
+            state: .draft, timestamp: WireTimestamp(now, fractionDigits: 9), prevProposalId: proposalId)
         proposals[counter.proposalId] = ProposalRecord(proposal: counter, subscriptionId: sub, provider: original.provider, fromProvider: false)
         let provider = original.provider
         let reply = now.adding(providers[provider].spec.responseDelay)
@@ -162,16 +180,16 @@ extension NodeCore {
         // The provider echoes what it agreed to: the negotiated keys of the requestor's counter.
         for (k, v) in counter.proposal.properties where k.hasSuffix("?") || k == "golem.com.payment.chosen-platform" { properties[k] = v }
         let draft = Proposal(
-            properties: properties, constraints: "(&(golem.srv.comp.expiration>0))", proposalId: hexId(64),
-            issuerId: providers[provider].id, state: .draft, timestamp: WireTimestamp(time), prevProposalId: counterId)
+            properties: properties, constraints: "(&(golem.srv.comp.expiration>0))", proposalId: "R-" + hexId(64),
+            issuerId: providers[provider].id, state: .draft, timestamp: WireTimestamp(time, fractionDigits: 9), prevProposalId: counterId)
         proposals[draft.proposalId] = ProposalRecord(proposal: draft, subscriptionId: sub, provider: provider, fromProvider: true)
-        d.events.append(.proposal(eventDate: WireTimestamp(time), proposal: draft))
+        d.events.append(.proposal(eventDate: WireTimestamp(time, fractionDigits: 3), proposal: draft))
         demands[sub] = d
     }
 
     mutating func collectDemandEvents(_ sub: String, maxEvents: Int, final: Bool) -> YagnaResponse? {
-        if demands[sub]?.expired == true { return NodeCore.message(404, "Subscription [\(sub)] expired") }
-        guard var d = demands[sub], !d.removed else { return NodeCore.message(404, "Subscription [\(sub)] not found") }
+        if demands[sub]?.expired == true { return NodeCore.subscriptionNotFound(sub, expired: true) }
+        guard var d = demands[sub], !d.removed else { return NodeCore.subscriptionNotFound(sub, expired: false) }
         guard !d.events.isEmpty else { return final ? .json(200, .array([])) : nil }
         let taken = Array(d.events.prefix(maxEvents))
         d.events.removeFirst(taken.count)
@@ -181,11 +199,16 @@ extension NodeCore {
 
     mutating func createAgreement(_ request: NodeRequest, now: Date) -> YagnaResponse {
         let body: AgreementProposal
-        switch self.body(AgreementProposal.self, request) {
+        switch self.body(AgreementProposal.self, request, style: .json) {
         case .failure(let e): return e.response
         case .success(let b): body = b
         }
-        guard let record = proposals[body.proposalId] else { return NodeCore.message(404, "Proposal [\(body.proposalId)] not found") }
+        let pid = body.proposalId
+        guard NodeCore.isProposalId(pid) else { return NodeCore.message(400, "Invalid Agreement id. Id [\(pid)] has invalid format.") }
+        guard let record = proposals[pid] else { return NodeCore.message(400, "Can't create Agreement for Proposal [\(pid)]. Proposal [\(pid)] not found.") }
+        guard record.fromProvider else {
+            return NodeCore.message(400, "Can't create Agreement for an own Proposal [\(pid)]. You can promote only provider's Proposals to Agreement.")
+        }
         guard record.fromProvider, record.proposal.state == .draft, let counterId = record.proposal.prevProposalId,
             let counter = proposals[counterId], let demand = demands[record.subscriptionId]
         else {
@@ -199,9 +222,9 @@ extension NodeCore {
         let id = hexId(64)
         let agreement = Agreement(
             agreementId: id,
-            demand: Demand(properties: counter.proposal.properties, constraints: counter.proposal.constraints, demandId: counterId, requestorId: requestorId, timestamp: demand.demand.timestamp),
-            offer: Offer(properties: record.proposal.properties, constraints: record.proposal.constraints, offerId: record.proposal.proposalId, providerId: provider.id, timestamp: record.proposal.timestamp),
-            validTo: body.validTo, state: .proposal, timestamp: WireTimestamp(now))
+            demand: Demand(properties: counter.proposal.properties, constraints: counter.proposal.constraints, demandId: demand.demand.demandId, requestorId: requestorId, timestamp: WireTimestamp(now, fractionDigits: 9)),
+            offer: Offer(properties: record.proposal.properties, constraints: record.proposal.constraints, offerId: NodeCore.offerSubscription(provider.id), providerId: provider.id, timestamp: WireTimestamp(now, fractionDigits: 9)),
+            validTo: body.validTo, state: .proposal, timestamp: WireTimestamp(now, fractionDigits: 9))
         let multi = counter.proposal.properties["golem.srv.caps.multi-activity"]?.boolValue == true && provider.spec.multiActivity
         agreements[id] = AgreementRecord(agreement: agreement, provider: record.provider, multiActivity: multi)
         agreementOrder.append(id)
@@ -212,8 +235,8 @@ extension NodeCore {
     }
 
     mutating func confirm(_ id: String, now: Date) -> YagnaResponse {
-        guard var a = agreements[id] else { return NodeCore.message(404, "Agreement [\(id)] not found") }
-        if case .refused(let status, let message) = a.on(.confirm) { return NodeCore.message(status, "Agreement [\(id)] \(message)") }
+        guard var a = agreements[id] else { return NodeCore.agreementNotFound("R-" + id) }
+        if case .refused = a.on(.confirm) { return NodeCore.message(410, "Can't update Agreement state from \(a.agreement.state.rawValue) to Pending.") }
         agreements[id] = a
         let provider = a.provider
         let at = now.adding(providers[provider].spec.responseDelay)
@@ -228,9 +251,12 @@ extension NodeCore {
     mutating func decideAgreement(_ id: String, approve: Bool, reason: String, at time: Date) {
         guard var a = agreements[id], case .moved = a.on(approve ? .approve : .reject) else { return }
         if approve {
-            a.agreement.approvedDate = WireTimestamp(time)
+            a.agreement.approvedDate = WireTimestamp(time, fractionDigits: 9)
+            a.agreement.proposedSignature = "NoSignature"
+            a.agreement.approvedSignature = "NoSignature"
+            a.agreement.committedSignature = "NoSignature"
             a.approvedAt = time
-            agreementEvents.append(AgreementEvent(eventType: .approved, eventDate: WireTimestamp(time), agreementId: id))
+            agreementEvents.append(AgreementEvent(eventType: .approved, eventDate: WireTimestamp(time, fractionDigits: 6), agreementId: id))
             for case .terminateAgreement(let reason, let trigger) in faults(a.provider) {
                 if let at = trigger.at, strikes(trigger, provider: a.provider) {
                     schedule(.terminateAgreement(agreementId: id, reason: reason), at: time.adding(at))
@@ -238,7 +264,7 @@ extension NodeCore {
             }
         } else {
             a.endedAt = time
-            agreementEvents.append(AgreementEvent(eventType: .rejected, eventDate: WireTimestamp(time), agreementId: id, reason: Reason(message: reason)))
+            agreementEvents.append(AgreementEvent(eventType: .rejected, eventDate: WireTimestamp(time, fractionDigits: 6), agreementId: id, reason: Reason(message: reason)))
         }
         agreements[id] = a
     }
@@ -250,21 +276,22 @@ extension NodeCore {
         case .rejected: return NodeCore.message(410, "Rejected")
         case .cancelled: return NodeCore.message(410, "Cancelled")
         case .expired: return NodeCore.message(410, "Expired")
-        case .proposal: return NodeCore.message(400, "Agreement [\(id)] is not confirmed; confirm it before waiting")
+        case .proposal: return NodeCore.message(400, "Agreement [R-\(id)] should be confirmed, before waiting for approval.")
         case .terminated: return NodeCore.message(400, "Agreement [\(id)] is already Terminated")
-        case .pending: return final ? NodeCore.message(408, "Timeout waiting for Agreement [\(id)] approval") : nil
+        case .pending: return final ? NodeCore.message(408, "Timeout waiting for Agreement [R-\(id)] approval") : nil
         }
     }
 
     mutating func requestorTerminates(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
-        guard let a = agreements[id] else { return NodeCore.message(404, "Agreement [\(id)] not found") }
-        if case .refused(let status, let message) = AgreementStateMachine.transition(from: a.agreement.state, on: .terminate) {
-            return NodeCore.message(status, "Agreement [\(id)] \(message)")
-        }
         let reason: Reason?
-        switch self.body(Reason?.self, request) {
+        switch self.body(Reason?.self, request, style: .json) {
         case .failure(let e): return e.response
         case .success(let r): reason = r
+        }
+        guard let a = agreements[id] else { return NodeCore.agreementNotFound(id) }
+        if case .refused(let status, let message) = AgreementStateMachine.transition(from: a.agreement.state, on: .terminate) {
+            if a.agreement.state == .terminated { return NodeCore.message(410, "Can't update Agreement state from Terminated to Terminated.") }
+            return NodeCore.message(status, "Agreement [\(id)] \(message)")
         }
         terminate(id, by: .requestor, reason: reason, at: now)
         return YagnaResponse(status: 200)
@@ -279,7 +306,7 @@ extension NodeCore {
     mutating func terminate(_ id: String, by terminator: Terminator, reason: Reason?, at time: Date) {
         guard var a = agreements[id] else { return }
         guard case .moved = a.on(.terminate) else { return }
-        let event = AgreementEvent(eventType: .terminated, eventDate: WireTimestamp(time), agreementId: id, reason: reason, terminator: terminator, signature: "")
+        let event = AgreementEvent(eventType: .terminated, eventDate: WireTimestamp(time, fractionDigits: 6), agreementId: id, reason: reason, terminator: terminator, signature: "")
         a.endedAt = time
         a.terminationEvent = event
         agreements[id] = a
@@ -307,5 +334,62 @@ extension NodeCore {
         let list = agreementEvents.filter { after == nil || ($0.eventDate.epochNanoseconds ?? 0) > (after!.epochNanoseconds ?? 0) }.prefix(maxEvents)
         if list.isEmpty && !final { return nil }
         return NodeCore.encode(200, Array(list))
+    }
+}
+
+extension NodeCore {
+    static func isHex(_ s: Substring, count: Int) -> Bool {
+        s.utf8.count == count && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+    }
+
+    /// `<hex32>-<hex64>`: a market subscription (demand or offer).
+    static func isSubscriptionId(_ s: String) -> Bool {
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 2 && isHex(parts[0], count: 32) && isHex(parts[1], count: 64)
+    }
+
+    /// `R-<hex64>` or `P-<hex64>`: a proposal as the requestor or the provider sees it.
+    static func isProposalId(_ s: String) -> Bool {
+        (s.hasPrefix("R-") || s.hasPrefix("P-")) && isHex(s.dropFirst(2), count: 64)
+    }
+
+    /// The daemon's answer to a malformed id in a market path, or `nil` when every id is well formed.
+    static func marketPathRefusal(_ p: [String]) -> YagnaResponse? {
+        if p.first == "demands", p.count >= 2, !isSubscriptionId(p[1]) {
+            return pathError("Subscription id [\(p[1])] has invalid format.")
+        }
+        if p.first == "demands", p.count >= 4, p[2] == "proposals", !isProposalId(p[3]) {
+            return pathError("Id [\(p[3])] has invalid format.")
+        }
+        if p.first == "agreements", p.count >= 2 {
+            let id = p[1].hasPrefix("R-") || p[1].hasPrefix("P-") ? Substring(p[1].dropFirst(2)) : Substring(p[1])
+            if !id.allSatisfy(\.isHexDigit) {
+                return message(400, "Invalid Agreement id. Id [\(p[1])] contains non hexadecimal characters.")
+            }
+            if id.count != 64 { return message(400, "Invalid Agreement id. Id [\(p[1])] has invalid format.") }
+        }
+        return nil
+    }
+
+    static func subscriptionNotFound(_ id: String, expired: Bool) -> YagnaResponse {
+        message(404, expired ? "Subscription [\(id)] expired." : "Subscription [\(id)] not found. Could be unsubscribed.")
+    }
+
+    /// The daemon names the subscription with Rust's debug format of its id.
+    static func proposalNotFound(_ id: String, subscription: String, status: Int = 404) -> YagnaResponse {
+        let parts = subscription.split(separator: "-", maxSplits: 1).map(String.init)
+        let random = parts.first ?? subscription, hash = parts.count > 1 ? parts[1] : ""
+        return message(status, "Proposal [\(id)] not found (subscription [Some(SubscriptionId { random_id: \"\(random)\", hash: \"\(hash)\" })]).")
+    }
+
+    static func agreementNotFound(_ shownId: String) -> YagnaResponse {
+        message(404, "Agreement [\(shownId)] not found.")
+    }
+
+    /// The subscription id of a simulated provider's offer: derived from its node id, so stable.
+    static func offerSubscription(_ providerId: String) -> String {
+        let hex = String(providerId.dropFirst(2).lowercased())
+        let long = hex + hex
+        return String(long.prefix(32)) + "-" + String(long.prefix(64))
     }
 }

@@ -19,10 +19,16 @@ extension NodeCore {
         if parts.first == "images" { return .respond(YagnaResponse(status: 200, headers: [Header("Content-Type", "application/octet-stream")])) }
         guard authorized(request) else {
             let text = request.header("Authorization") == nil ? "Missing application key" : "Invalid application key"
-            return .respond(YagnaResponse(status: 401, headers: [Header("Content-Type", "text/plain")], body: Array(text.utf8)))
+            return .respond(YagnaResponse(status: 401, headers: [Header("Content-Type", NodeCore.plainText)], body: Array(text.utf8)))
         }
         if request.path == "/me" {
             return .respond(NodeCore.encode(200, Identity(identity: requestorId, name: scenario.requestor.name, role: "manager")))
+        }
+        if parts.first == "net-api" {
+            // The net API answers alike on `/net-api/v1` and `/net-api/v2/vpn`; elsewhere nothing is routed.
+            if parts.count >= 2, parts[1] == "v1" { return .respond(net(request, Array(parts.dropFirst(2)))) }
+            if parts.count >= 3, parts[1] == "v2", parts[2] == "vpn" { return .respond(net(request, Array(parts.dropFirst(3)))) }
+            return .respond(YagnaResponse(status: 404))
         }
         guard parts.count >= 2, parts[1] == "v1" else {
             return .respond(NodeCore.message(404, "no such endpoint: \(request.method.rawValue) \(request.path)"))
@@ -36,7 +42,6 @@ extension NodeCore {
                 return paymentEventsOutcome(request, invoices: rest[0] == "invoiceEvents", now: now)
             }
             return .respond(payment(request, rest, now: now))
-        case "net-api": return .respond(net(request, rest))
         default: return .respond(NodeCore.message(404, "no such endpoint: \(request.method.rawValue) \(request.path)"))
         }
     }
@@ -55,26 +60,23 @@ extension NodeCore {
 
     /// Decodes a JSON body, or answers 400 naming the field at fault.
     func body<T: Decodable>(_ type: T.Type, _ request: NodeRequest) -> Result<T, BadRequest> {
-        do { return .success(try WireDecoder().decode(type, from: request.body)) } catch let e as DecodingError {
-            return .failure(BadRequest(response: NodeCore.message(400, "invalid request body: field '\(e.fieldPath)': \(e.reason)")))
-        } catch {
-            return .failure(BadRequest(response: NodeCore.message(400, "invalid request body: \(error)")))
-        }
+        body(type, request, style: .json)
     }
 
-    /// A float query parameter (`timeout`), or a 400.
+    /// A float query parameter (`timeout`, seconds), or the daemon's 400. A negative timeout
+    /// means "do not wait", as the daemon reads it.
     func seconds(_ request: NodeRequest, _ name: String, default value: Double) -> Result<Double, BadRequest> {
         guard let text = request.query(name) else { return .success(value) }
-        guard let v = Double(text), v >= 0, v.isFinite else {
-            return .failure(BadRequest(response: NodeCore.message(400, "query parameter '\(name)' must be a non-negative number of seconds, got '\(text)'")))
+        guard let v = Double(text), v.isFinite, !text.hasPrefix("+"), !text.lowercased().contains("n") else {
+            return .failure(BadRequest(response: NodeCore.queryError("invalid float literal")))
         }
-        return .success(v)
+        return .success(max(0, v))
     }
 
     func integer(_ request: NodeRequest, _ name: String) -> Result<Int?, BadRequest> {
         guard let text = request.query(name) else { return .success(nil) }
         guard let v = Int(text) else {
-            return .failure(BadRequest(response: NodeCore.message(400, "query parameter '\(name)' must be an integer, got '\(text)'")))
+            return .failure(BadRequest(response: NodeCore.queryError(text.isEmpty ? "cannot parse integer from empty string" : "invalid digit found in string")))
         }
         return .success(v)
     }
@@ -83,13 +85,20 @@ extension NodeCore {
         guard let text = request.query(name) else { return .success(nil) }
         let t = WireTimestamp(text: text)
         guard t.epochNanoseconds != nil else {
-            return .failure(BadRequest(response: NodeCore.message(400, "query parameter '\(name)' must be an RFC 3339 timestamp, got '\(text)'")))
+            return .failure(BadRequest(response: NodeCore.queryError(text.count < 19 ? "input contains invalid characters" : "premature end of input")))
         }
         return .success(t)
     }
 
+    /// As yagna 0.17.6 answers: the running release, and no pending one.
     func versionInfo() -> YagnaResponse {
-        NodeCore.encode(200, VersionInfo(current: .init(version: "0.17.0", name: "v0.17.0 golem-sim", seen: true, releaseTs: "2026-01-01T00:00:00")))
+        .json(200, [
+            "current": [
+                "version": "0.17.6", "name": "(golem-sim)", "seen": true, "releaseTs": "2026-03-13T00:00:00",
+                "insertionTs": "2026-03-13T00:00:00", "updateTs": "2026-03-13T00:00:00",
+            ],
+            "pending": nil,
+        ])
     }
 
     /// `GET /v1/image/info?hash=…|tag=…`: answers for any image, as the registry stand-in.

@@ -178,7 +178,7 @@ public struct NodeCore: Sendable {
         case .counterReply(let sub, let provider, let counterId): emitDraft(sub, provider: provider, counterId: counterId, at: time)
         case .rejectProposal(let sub, let proposalId, let reason):
             guard var d = demands[sub], !d.removed else { return }
-            d.events.append(.proposalRejected(eventDate: WireTimestamp(time), proposalId: proposalId, reason: Reason(message: reason)))
+            d.events.append(.proposalRejected(eventDate: WireTimestamp(time, fractionDigits: 3), proposalId: proposalId, reason: Reason(message: reason)))
             demands[sub] = d
         case .decideAgreement(let id, let approve, let reason): decideAgreement(id, approve: approve, reason: reason, at: time)
         case .terminateAgreement(let id, let reason): providerTerminates(id, reason: reason, at: time)
