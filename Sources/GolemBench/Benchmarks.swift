@@ -181,6 +181,10 @@ public enum Benchmarks {
         let start = Measure.now()
         let results = await SimulatedNetwork.sweep(scenario: scenario, seeds: 1...UInt64(seeds), jobs: jobs)
         let wall = Measure.seconds(since: start)
+        // Every seed must have come back, or the figure measures nothing.
+        guard results.count == seeds else {
+            throw BenchError(description: "sweep throughput: \(results.count) of \(seeds) seeds reported a result")
+        }
         let failed = results.values.filter { if case .success(let r) = $0 { return !r.passed } else { return true } }.count
         let perMinute = Double(seeds) / wall * 60
         return [BenchFigure(

@@ -79,3 +79,8 @@ let rusageSelf = __rusage_who_t(RUSAGE_SELF.rawValue)
 #else
 let rusageSelf = RUSAGE_SELF
 #endif
+
+/// A benchmark that could not measure what it claims (a result missing, a run that failed).
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+}

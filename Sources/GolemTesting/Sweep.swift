@@ -6,25 +6,26 @@ extension SimulatedNetwork {
     public static func sweep(
         scenario: Scenario, seeds: ClosedRange<UInt64>, jobs: Int
     ) async -> [UInt64: Result<SimulationReport, any Error>] {
-        var out: [UInt64: Result<SimulationReport, any Error>] = [:]
-        await withTaskGroup(of: (UInt64, Result<SimulationReport, any Error>).self) { group in
-            var next = seeds.lowerBound
-            var exhausted = false
-            func launch() {
-                let seed = next
-                group.addTask {
-                    do { return (seed, .success(try await SimulatedNetwork.runExample(scenario: scenario, seed: seed))) } catch {
-                        return (seed, .failure(error))
-                    }
-                }
-                if next == seeds.upperBound { exhausted = true } else { next += 1 }
+        // No nested function capturing the group: the launch loop is written out, one seed per
+        // child task, a new child as each finishes.
+        await withTaskGroup(of: (UInt64, Result<SimulationReport, any Error>).self, returning: [UInt64: Result<SimulationReport, any Error>].self) { group in
+            var out: [UInt64: Result<SimulationReport, any Error>] = [:]
+            var pending = seeds.makeIterator()
+            for _ in 0..<max(1, jobs) {
+                guard let seed = pending.next() else { break }
+                group.addTask { await runSeed(scenario: scenario, seed: seed) }
             }
-            for _ in 0..<max(1, jobs) where !exhausted { launch() }
             while let (seed, result) = await group.next() {
                 out[seed] = result
-                if !exhausted { launch() }
+                if let seed = pending.next() { group.addTask { await runSeed(scenario: scenario, seed: seed) } }
             }
+            return out
         }
-        return out
+    }
+
+    static func runSeed(scenario: Scenario, seed: UInt64) async -> (UInt64, Result<SimulationReport, any Error>) {
+        do { return (seed, .success(try await SimulatedNetwork.runExample(scenario: scenario, seed: seed))) } catch {
+            return (seed, .failure(error))
+        }
     }
 }

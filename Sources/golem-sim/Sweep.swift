@@ -45,7 +45,7 @@ extension GolemSim {
             let wall = Date().timeIntervalSince(started)
             let shown = 10
             for seed in failing.prefix(shown) {
-                let reason = errors[seed] ?? reports[seed]?.failures.first ?? "unknown"
+                let reason = errors[seed] ?? reports[seed]?.failures.first ?? "no result came back for this seed (an internal error of the sweep; please report it)"
                 print("seed \(seed) failed: \(reason)")
                 print("  reproduce: golem-sim run \(scenarioFile) --seed \(seed)")
             }

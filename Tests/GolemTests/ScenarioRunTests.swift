@@ -55,6 +55,19 @@ func shipped(_ name: String) throws -> Scenario {
         #expect(a.traceHash != c.traceHash)
     }
 
+    /// Every seed of a sweep comes back with a report, more seeds than jobs, and the same seed
+    /// gives the same trace as a run of its own. (CI repeats this on the release build, where a
+    /// sweep once lost every result.)
+    @Test func aSweepReportsEverySeed() async throws {
+        let scenario = try shipped("hello-task")
+        let results = await SimulatedNetwork.sweep(scenario: scenario, seeds: 3...9, jobs: 2)
+        #expect(results.keys.sorted() == Array(3...9))
+        let reports = results.values.compactMap { try? $0.get() }
+        #expect(reports.count == 7 && reports.allSatisfy(\.passed))
+        let alone = try await SimulatedNetwork.runExample(scenario: scenario, seed: 5)
+        #expect(try results[5]?.get().traceHash == alone.traceHash)
+    }
+
     @Test func noOffersIsAClearErrorNotAHang() async throws {
         var scenario = try shipped("hello-task")
         scenario.providers[0].properties["golem.runtime.name"] = "wasmtime"
