@@ -148,6 +148,17 @@ func code(_ body: () async throws -> Void) async -> YagnaError.Code? {
         }
     }
 
+    /// The older registry lookup yapapi's `vm.repo` once used: the download URL as text.
+    @Test(arguments: FrontEnd.allCases)
+    func olderRegistryLookupAnswersTheImageURL(frontEnd: FrontEnd) async throws {
+        try await frontEnd.run(try fastScenario()) { t, _ in
+            let request = YagnaRequest(operation: "raw", service: .root, method: .GET, path: "/image.abc123.link")
+            let response = try await t.send(request)
+            #expect(response.status == 200)
+            #expect(String(decoding: response.body, as: UTF8.self).hasSuffix("/images/abc123.gvmi"))
+        }
+    }
+
     @Test(arguments: FrontEnd.allCases)
     func malformedRequestsGetYagnaShaped4xx(frontEnd: FrontEnd) async throws {
         try await frontEnd.run(try fastScenario()) { t, _ in

@@ -79,6 +79,21 @@ func shipped(_ name: String) throws -> Scenario {
         #expect(report.state.allocations.allSatisfy { $0.released })
     }
 
+    /// `echo -n` prints without the newline, as real images' shells do.
+    @Test func echoWithoutNewline() async throws {
+        let report = try await SimulatedNetwork.run(scenario: try shipped("hello-task")) { golem in
+            let results = try await golem.executeTasks(["x"], payload: Examples.image) { ctx, _ in
+                let script = ctx.newScript()
+                let plain = script.run("/bin/sh", "-c", "echo -n a b")
+                let newline = script.run("/bin/sh", "-c", "echo a b")
+                try await ctx.execute(script)
+                return [try await plain.value.stdout ?? "", try await newline.value.stdout ?? ""]
+            }
+            #expect(results.first?.value == ["a b", "a b\n"])
+        }
+        #expect(report.passed, "\(report.failures)")
+    }
+
     @Test func commandFailureSurfacesAsTypedError() async throws {
         let report = try await SimulatedNetwork.run(scenario: try shipped("hello-task")) { golem in
             let results = try await golem.executeTasks(["x"], payload: Examples.image, maxAttempts: 1) { ctx, _ in
@@ -123,6 +138,22 @@ func shipped(_ name: String) throws -> Scenario {
         #expect(try shipped("tasks-one-bad-provider").providers.map(\.name) == ["good-1", "good-2", "bad"])
     }
 
+    /// A provider's node id can be fixed in the scenario: its offers, proposals and documents carry it.
+    @Test func aProviderNodeIdCanBeSet() async throws {
+        let scenario = try Scenario.parse(yaml: """
+            name: fixed-id
+            app: hello-task
+            providers:
+              - name: p
+                node-id: 0x1234567890ABCDEF1234567890abcdef12345678
+            """)
+        #expect(scenario.providers.first?.nodeId == "0x1234567890abcdef1234567890abcdef12345678")
+        let report = try await SimulatedNetwork.runExample(scenario: scenario, seed: 1)
+        #expect(report.passed, "\(report.failures)")
+        #expect(!report.state.invoices.isEmpty)
+        #expect(report.state.invoices.allSatisfy { $0.issuerId == "0x1234567890abcdef1234567890abcdef12345678" })
+    }
+
     @Test func errorsNameTheLineAndKey() {
         let cases: [(String, Int?, String?)] = [
             ("name: x\nproviders:\n  - name: a\n    faults:\n      - fail-command: {exit-code: zero}\n", 5, "exit-code"),
@@ -131,6 +162,8 @@ func shipped(_ name: String) throws -> Scenario {
             ("name: x\nproviders:\n  - name: a\n    offer-delay: soon\n", 4, "offer-delay"),
             ("name: x\nproviders:\n  - name: a\n  - name: a\n", nil, "providers"),
             ("name: [unclosed\n", 2, nil),
+            ("name: x\nproviders:\n  - name: a\n    node-id: 0x12\n", 4, "node-id"),
+            ("name: x\nproviders:\n  - name: a\n    count: 2\n    node-id: 0x1234567890abcdef1234567890abcdef12345678\n", 5, "node-id"),
         ]
         for (yaml, line, key) in cases {
             do {

@@ -195,7 +195,9 @@ struct ExeUnit {
         let args = Array(words.dropFirst())
         var out = Outcome()
         switch name {
-        case "echo": out.stdout = args.joined(separator: " ") + "\n"
+        case "echo":
+            // `-n`: no trailing newline (as the shells of real images read it).
+            if args.first == "-n" { out.stdout = args.dropFirst().joined(separator: " ") } else { out.stdout = args.joined(separator: " ") + "\n" }
         case "date": out.stdout = Shell.dateText(clock) + "\n"
         case "hostname":
             // `hostname -I`: the activity's addresses in the requestor's networks.

@@ -16,6 +16,12 @@ extension NodeCore {
         // Unauthenticated: the version and the image registry stand-in.
         if request.path == "/version/get" { return .respond(versionInfo()) }
         if parts.first == "v1" && parts.dropFirst().first == "image" { return .respond(imageInfo(request)) }
+        // The older registry lookup (`GET /image.{hash}.link`): the image's download URL as text.
+        if parts.count == 1, parts[0].hasPrefix("image."), parts[0].hasSuffix(".link"), request.method == .GET {
+            let hash = parts[0].dropFirst("image.".count).dropLast(".link".count)
+            let base = request.header("Host").map { "http://\($0)" } ?? "http://127.0.0.1:7465"
+            return .respond(YagnaResponse(status: 200, headers: [Header("Content-Type", "text/plain")], body: Array("\(base)/images/\(hash).gvmi".utf8)))
+        }
         if parts.first == "images" { return .respond(YagnaResponse(status: 200, headers: [Header("Content-Type", "application/octet-stream")])) }
         guard authorized(request) else {
             let text = request.header("Authorization") == nil ? "Missing application key" : "Invalid application key"

@@ -204,7 +204,7 @@ struct YAMLReader {
 
     static let providerKeys = [
         "name", "count", "properties", "pricing", "multi-activity", "debit-note-interval", "offer-delay", "response-delay",
-        "command-duration", "deploy-duration", "commands", "faults", "invoice-delay",
+        "command-duration", "deploy-duration", "commands", "faults", "invoice-delay", "node-id",
     ]
 
     func providers(_ node: Node) throws(ScenarioError) -> [ProviderSpec] {
@@ -239,6 +239,13 @@ struct YAMLReader {
             case "command-duration": spec.commandDuration = try duration(value, key)
             case "deploy-duration": spec.deployDuration = try duration(value, key)
             case "invoice-delay": spec.invoiceDelay = try duration(value, key)
+            case "node-id":
+                let id = try string(value, key)
+                let hex = id.dropFirst(2)
+                guard id.hasPrefix("0x"), hex.count == 40, hex.allSatisfy(\.isHexDigit) else {
+                    throw fail(value, key, "must be a node id: 0x and 40 hex digits, e.g. 0x1234567890abcdef1234567890abcdef12345678")
+                }
+                spec.nodeId = id.lowercased()
             case "commands":
                 guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of command rules") }
                 for item in seq { spec.commands.append(try commandRule(item)) }
@@ -249,6 +256,9 @@ struct YAMLReader {
             }
         }
         guard count > 1 else { return [spec] }
+        if spec.nodeId != nil, let node = entries.first(where: { $0.0 == "node-id" })?.2 {
+            throw fail(node, "node-id", "a node id names one provider; it cannot be given with 'count'")
+        }
         return (1...count).map { i in
             var copy = spec
             copy.name = "\(spec.name)-\(i)"
