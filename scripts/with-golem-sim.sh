@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command (a yapapi app, say) against a fresh `golem-sim serve` on a free port:
 # starts the node with a scenario, points yapapi at it (YAGNA_API_URL, YAGNA_APPKEY,
-# GOLEM_REGISTRY_URL, the gftp stand-in first on PATH), runs the command, stops the node and
+# GOLEM_REGISTRY_URL, the gftp stand-in first on PATH, scripts/python first on PYTHONPATH so that
+# yapapi and golem-core look images up in the node's registry), runs the command, stops the node and
 # prints what its journal shows (activities destroyed, invoices and debit notes accepted,
 # allocation released).
 #
@@ -44,7 +45,9 @@ for _ in $(seq 1 100); do
 done
 if [ -z "$port" ]; then echo "with-golem-sim: the node did not start:" >&2; cat "$work/node.log" >&2; exit 2; fi
 echo "with-golem-sim: node on http://127.0.0.1:$port ($(basename "$scenario"), speed $speed)" >&2
-PATH="$bin:$PATH" YAGNA_API_URL="http://127.0.0.1:$port" YAGNA_APPKEY=golem-sim-dev-key GOLEM_REGISTRY_URL="http://127.0.0.1:$port" "$@"
+# scripts/python/sitecustomize.py points yapapi's and golem-core's image-registry lookups at the node.
+PATH="$bin:$PATH" YAGNA_API_URL="http://127.0.0.1:$port" YAGNA_APPKEY=golem-sim-dev-key GOLEM_REGISTRY_URL="http://127.0.0.1:$port" \
+  PYTHONPATH="$root/scripts/python${PYTHONPATH:+:$PYTHONPATH}" "$@"
 status=$?
 kill -INT $node 2>/dev/null; wait $node 2>/dev/null
 "$bin/golem-sim" inspect "$journal" --json >"$work/inspect.json" 2>/dev/null

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import YagnaAPI
 
 /// The real daemon's answers to the walk, committed so the simulator can be checked against

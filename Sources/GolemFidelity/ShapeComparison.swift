@@ -1,5 +1,5 @@
 import Foundation
-public import YagnaAPI
+import YagnaAPI
 
 /// How two answers to the same request differ, at the first place they do.
 public struct ShapeDifference: Sendable, Hashable, CustomStringConvertible {

@@ -1,5 +1,5 @@
 public import Foundation
-public import YagnaAPI
+import YagnaAPI
 
 /// What one compared request got.
 public struct WalkResult: Sendable {

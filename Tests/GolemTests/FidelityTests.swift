@@ -48,6 +48,23 @@ func walkSimulator() async throws -> [WalkResult] {
         #expect(report.compared >= 100)
     }
 
+    /// A fresh daemon lists no requestor account until the first allocation; a scenario can start
+    /// as a node whose payment account was set up (`yagna payment init`), as golem-core expects.
+    @Test func requestorAccountsFollowTheNodesPaymentSetUp() async throws {
+        for initialised in [false, true] {
+            var scenario = try Scenario.parse(yaml: "name: accounts\nproviders:\n  - name: p\n")
+            scenario.requestor.paymentInitialised = initialised
+            let configured = scenario
+            let accounts = try await Simulation().runDetached { clock in
+                let node = SimulatedNode(scenario: configured, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+                return try await InProcessFidelityTarget(node: node).send(FidelityRequest(method: "GET", target: "/payment-api/v1/requestorAccounts", authorization: "Bearer k"))
+            }
+            #expect(accounts.status == 200)
+            #expect(accounts.json?.arrayValue?.count == (initialised ? 1 : 0), "\(accounts.text)")
+        }
+        #expect(try Scenario.parse(yaml: "name: a\nrequestor: {payment-initialised: true}\nproviders:\n  - name: p\n").requestor.paymentInitialised)
+    }
+
     @Test func formatsOfIdsAndTimes() {
         #expect(TextFormat.classify(String(repeating: "a", count: 32) + "-" + String(repeating: "b", count: 64)) == .subscription)
         #expect(TextFormat.classify("R-" + String(repeating: "c", count: 64)) == .proposal("R"))

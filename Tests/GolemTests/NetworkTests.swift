@@ -110,6 +110,19 @@ import YagnaSimulator
 
 @Suite struct ExeUnitStateTests {
     /// The node refuses a command the activity's state does not allow, like the exe-unit.
+    /// An empty script is a batch like any other: its id comes back and its results are `[]` at
+    /// once (yapapi's service keep-alive sends one), as the daemon and exe-unit answer.
+    @Test func anEmptyScriptIsABatchWithNoResults() async throws {
+        try await FrontEnd.inProcess.run(try fastScenario()) { transport, clock in
+            let y = YagnaClient(transport: transport)
+            let activity = try await y.approvedActivity(clock: clock).activity
+            let batch = try await y.activity.exec(activity, commands: [])
+            let before = clock.now
+            #expect(try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)).isEmpty)
+            #expect(clock.now == before, "the answer did not wait for the poll's timeout")
+        }
+    }
+
     @Test func aRunBeforeStartFailsItsBatch() async throws {
         try await FrontEnd.inProcess.run(try fastScenario()) { transport, clock in
             let y = YagnaClient(transport: transport)

@@ -1,6 +1,8 @@
-"""One task running `date` with the unmodified yapapi library, against golem-sim serve."""
+"""One task running `date` with the unmodified yapapi library, against golem-sim serve.
+
+Written as yapapi's own examples are: `vm.repo` names no repository. The registry lookup reaches
+the node through scripts/python/sitecustomize.py (PYTHONPATH), as with-golem-sim.sh sets it up."""
 import asyncio
-import os
 
 from yapapi import Golem, Task, WorkContext
 from yapapi.payload import vm
@@ -17,7 +19,7 @@ async def worker(ctx: WorkContext, tasks):
 
 
 async def main():
-    package = await vm.repo(image_hash=IMAGE, repository_url=os.environ["GOLEM_REGISTRY_URL"])
+    package = await vm.repo(image_hash=IMAGE)
     async with Golem(budget=1.0, subnet_tag="public") as golem:
         async for completed in golem.execute_tasks(worker, [Task(data=None)], payload=package):
             print("output:", completed.result.stdout.strip())

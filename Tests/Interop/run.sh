@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Interop: apps on the unmodified yapapi 0.13.1 library run against `golem-sim serve`.
-# Creates a virtual environment, installs yapapi from PyPI, starts the node on a free port per
-# driver, runs the driver with the simulator's gftp first on PATH, and checks its exit status.
+# Interop: apps on the unmodified yapapi 0.13.1 library (and one on golem-core 0.7.8) run against
+# `golem-sim serve`. Creates a virtual environment per library, installs it from PyPI, starts the
+# node on a free port per driver, runs the driver with the simulator's gftp first on PATH, and
+# checks its exit status.
 # Usage: Tests/Interop/run.sh [--required]   (without --required, no Python/PyPI means skip)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -9,6 +10,7 @@ root=$PWD
 required=${1:-}
 bin=${GOLEM_SIM_BIN:-$(swift build --show-bin-path)}
 venv=${INTEROP_VENV:-$root/.build/interop-venv}
+core_venv=${INTEROP_CORE_VENV:-$root/.build/interop-core-venv}
 
 skip() { echo "interop: skipped: $1"; [ "$required" = "--required" ] && exit 1; exit 0; }
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -16,13 +18,21 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import yapapi" 2>/dev
   python3 -m venv "$venv" || skip "cannot create a virtual environment"
   "$venv/bin/pip" install -q "yapapi==0.13.1" || skip "cannot install yapapi 0.13.1 from PyPI"
 fi
+# golem-core gets its own environment; without it only its driver is skipped.
+core_python=$core_venv/bin/python
+if [ ! -x "$core_python" ] || ! "$core_python" -c "import golem.node" 2>/dev/null; then
+  { python3 -m venv "$core_venv" && "$core_venv/bin/pip" install -q "golem-core==0.7.8"; } || core_python=""
+fi
 [ -x "$bin/golem-sim" ] && [ -x "$bin/gftp" ] || { echo "interop: build golem-sim and gftp first (swift build)"; exit 1; }
 
 failures=0
+ran=0
 # Each driver's session is journalled by the node and checked there too (check_journal.py):
 # activities destroyed, agreements ended, invoices and debit notes accepted, allocation released.
+# The driver runs on yapapi's interpreter unless `python=…` is put before run_driver.
 run_driver() { # scenario driver "journal checks" [args…]
-  local scenario=$1 driver=$2 checks=$3; shift 3
+  local scenario=$1 driver=$2 checks=$3 interpreter=${python:-$venv/bin/python}; shift 3
+  ran=$((ran+1))
   local log gftpdir journal
   log=$(mktemp); gftpdir=$(mktemp -d); journal=$(mktemp -d)/session.sqlite
   GOLEM_SIM_GFTP_DIR=$gftpdir "$bin/golem-sim" serve --scenario "scenarios/$scenario.yaml" --port 0 --speed 4 --journal "$journal" >"$log" 2>&1 &
@@ -36,7 +46,7 @@ run_driver() { # scenario driver "journal checks" [args…]
   if [ -z "$port" ]; then echo "interop: $driver: the node did not start"; cat "$log"; kill $pid 2>/dev/null; failures=$((failures+1)); return; fi
   local out; out=$(mktemp)
   PATH="$bin:$PATH" GOLEM_SIM_GFTP_DIR=$gftpdir YAGNA_API_URL="http://127.0.0.1:$port" YAGNA_APPKEY=golem-sim-dev-key \
-    GOLEM_REGISTRY_URL="http://127.0.0.1:$port" timeout 300 "$venv/bin/python" "Tests/Interop/$driver" "$@" >"$out" 2>&1
+    GOLEM_REGISTRY_URL="http://127.0.0.1:$port" PYTHONPATH="$root/scripts/python" timeout 300 "$interpreter" "Tests/Interop/$driver" "$@" >"$out" 2>&1
   local app=$?
   kill -INT $pid 2>/dev/null; wait $pid 2>/dev/null
   local inspected checked
@@ -55,6 +65,7 @@ run_driver() { # scenario driver "journal checks" [args…]
 # yapapi replays a recording of the Swift hello-task strictly: the node must report no divergence.
 run_replay() { # recording driver
   local recording=$1 driver=$2
+  ran=$((ran+1))
   local log gftpdir journal
   log=$(mktemp); gftpdir=$(mktemp -d); journal=$(mktemp -d)/replay.sqlite
   GOLEM_SIM_GFTP_DIR=$gftpdir "$bin/golem-sim" serve --recording "recordings/$recording.sqlite" --port 0 --speed 4 --journal "$journal" >"$log" 2>&1 &
@@ -66,7 +77,7 @@ run_replay() { # recording driver
   done
   local out; out=$(mktemp)
   PATH="$bin:$PATH" GOLEM_SIM_GFTP_DIR=$gftpdir YAGNA_API_URL="http://127.0.0.1:$port" YAGNA_APPKEY=golem-sim-dev-key \
-    GOLEM_REGISTRY_URL="http://127.0.0.1:$port" timeout 300 "$venv/bin/python" "Tests/Interop/$driver" >"$out" 2>&1
+    GOLEM_REGISTRY_URL="http://127.0.0.1:$port" PYTHONPATH="$root/scripts/python" timeout 300 "$venv/bin/python" "Tests/Interop/$driver" >"$out" 2>&1
   local app=$?
   kill -INT $pid 2>/dev/null; wait $pid; local node=$?
   if [ $app -eq 0 ] && [ $node -eq 0 ] && ! grep -qiE "unpaid|Traceback" "$out" && "$bin/golem-sim" verify "$journal" >/dev/null; then
@@ -86,5 +97,11 @@ run_driver no-multi-activity hello.py "--no-terminate"
 # Long enough (12 s at --speed 4: 48 virtual s, debit notes every 20 s) to accept debit notes.
 run_driver simple-service service.py "--min-debit-notes 2" 12
 run_driver file-service vpn.py "--min-invoices 2"
-echo "interop: $((8-failures)) passed, $failures failed"
+if [ -n "$core_python" ]; then
+  python=$core_python run_driver hello-task core_hello.py ""
+else
+  echo "interop: core_hello.py: skipped: cannot install golem-core 0.7.8 from PyPI"
+  [ "$required" = "--required" ] && { ran=$((ran+1)); failures=$((failures+1)); }
+fi
+echo "interop: $((ran-failures)) passed, $failures failed"
 [ $failures -eq 0 ]

@@ -99,27 +99,22 @@ public enum OperationCatalog {
         op("payment.acceptInvoice", .POST, "/payment-api/v1/invoices/*/accept", [200, 204, 400, 404, 409, 410]),
         op("payment.rejectInvoice", .POST, "/payment-api/v1/invoices/*/reject", [200, 204, 400, 404, 409, 410]),
         op("payment.getInvoice", .GET, "/payment-api/v1/invoices/*", [200, 404], model(Invoice.self)),
-        // Net (requestor side)
-        op("net.createNetwork", .POST, "/net-api/v1/net", [201, 200, 400], model(JSONValue.self)),
-        op("net.getNetworks", .GET, "/net-api/v1/net", [200], model(JSONValue.self)),
-        op("net.getNetwork", .GET, "/net-api/v1/net/*", [200, 403, 404], model(JSONValue.self)),
-        op("net.removeNetwork", .DELETE, "/net-api/v1/net/*", [200, 204, 403, 404]),
-        op("net.getAddresses", .GET, "/net-api/v1/net/*/addresses", [200, 403, 404], model(JSONValue.self)),
-        op("net.addAddress", .POST, "/net-api/v1/net/*/addresses", [200, 201, 204, 400, 403, 404]),
-        op("net.getNodes", .GET, "/net-api/v1/net/*/nodes", [200, 403, 404], model(JSONValue.self)),
-        op("net.addNode", .POST, "/net-api/v1/net/*/nodes", [200, 201, 204, 400, 403, 404]),
-        op("net.removeNode", .DELETE, "/net-api/v1/net/*/nodes/*", [200, 403, 404]),
-        // Net v2: the same operations under /net-api/v2/vpn.
-        op("net.createNetwork", .POST, "/net-api/v2/vpn/net", [200, 201, 400], model(JSONValue.self)),
-        op("net.getNetworks", .GET, "/net-api/v2/vpn/net", [200], model(JSONValue.self)),
-        op("net.getNetwork", .GET, "/net-api/v2/vpn/net/*", [200, 403, 404], model(JSONValue.self)),
-        op("net.removeNetwork", .DELETE, "/net-api/v2/vpn/net/*", [200, 204, 403, 404]),
-        op("net.getAddresses", .GET, "/net-api/v2/vpn/net/*/addresses", [200, 403, 404], model(JSONValue.self)),
-        op("net.addAddress", .POST, "/net-api/v2/vpn/net/*/addresses", [200, 201, 204, 400, 403, 404]),
-        op("net.getNodes", .GET, "/net-api/v2/vpn/net/*/nodes", [200, 403, 404], model(JSONValue.self)),
-        op("net.addNode", .POST, "/net-api/v2/vpn/net/*/nodes", [200, 201, 204, 400, 403, 404]),
-        op("net.removeNode", .DELETE, "/net-api/v2/vpn/net/*/nodes/*", [200, 403, 404]),
-    ]
+    ] + netOperations("/net-api/v1") + netOperations("/net-api/v2/vpn")
+
+    /// The net API (requestor side), the same under v1 (`/net-api/v1`) and v2 (`/net-api/v2/vpn`).
+    static func netOperations(_ root: String) -> [Spec] {
+        [
+            op("net.createNetwork", .POST, "\(root)/net", [201, 200, 400], model(JSONValue.self)),
+            op("net.getNetworks", .GET, "\(root)/net", [200], model(JSONValue.self)),
+            op("net.getNetwork", .GET, "\(root)/net/*", [200, 403, 404], model(JSONValue.self)),
+            op("net.removeNetwork", .DELETE, "\(root)/net/*", [200, 204, 403, 404]),
+            op("net.getAddresses", .GET, "\(root)/net/*/addresses", [200, 403, 404], model(JSONValue.self)),
+            op("net.addAddress", .POST, "\(root)/net/*/addresses", [200, 201, 204, 400, 403, 404]),
+            op("net.getNodes", .GET, "\(root)/net/*/nodes", [200, 403, 404], model(JSONValue.self)),
+            op("net.addNode", .POST, "\(root)/net/*/nodes", [200, 201, 204, 400, 403, 404]),
+            op("net.removeNode", .DELETE, "\(root)/net/*/nodes/*", [200, 403, 404]),
+        ]
+    }
 
     /// The operation for `method` and `path` (without its query), or `nil` for one the client
     /// does not know.

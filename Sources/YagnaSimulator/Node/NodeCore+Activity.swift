@@ -140,7 +140,7 @@ extension NodeCore {
         } catch {
             return NodeCore.message(400, "invalid ExeScript: \(error)")
         }
-        guard !commands.isEmpty else { return NodeCore.message(400, "invalid ExeScript: the script has no commands") }
+        // An empty script is a batch too (yapapi's service keep-alive sends one): its results are `[]` at once.
         let batchId = hexId(32)
         var batch = BatchRecord(id: batchId, commands: commands)
         var agreement = agreements[a.agreementId]!
@@ -216,6 +216,7 @@ extension NodeCore {
     func execResultsAnswer(_ a: ActivityRecord, _ batch: BatchRecord, commandIndex: Int?, now: Date, final: Bool) -> YagnaResponse? {
         let id = a.id
         let batchId = batch.id
+        if batch.commands.isEmpty { return .json(200, .array([])) }
         var visible = batch.results.filter { $0.at <= now }.map(\.result)
         let target = commandIndex ?? batch.commands.count - 1
         if a.state == .terminated, batch.stalled, !visible.contains(where: { $0.index >= target || $0.result == .error }) {

@@ -1,5 +1,5 @@
 import Foundation
-public import YagnaAPI
+import YagnaAPI
 
 /// How the daemon words what it cannot deserialise: its REST layer (actix with serde) answers
 /// `Json deserialize error: …`, `Query deserialize error: …` and `Path deserialize error: …`,

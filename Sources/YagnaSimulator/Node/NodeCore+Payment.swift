@@ -87,7 +87,7 @@ extension NodeCore {
     /// The node's send accounts: its account on the platform exists once an allocation for its
     /// own address was made there (the daemon initialises it when creating the allocation).
     func requestorAccounts() -> YagnaResponse {
-        let registered = allocations.values.contains {
+        let registered = scenario.requestor.paymentInitialised || allocations.values.contains {
             $0.allocation.paymentPlatform == NodeCore.platform && ($0.allocation.address ?? requestorId) == requestorId
         }
         guard registered else { return .json(200, []) }
@@ -422,27 +422,25 @@ extension NodeCore {
     }
 
     func listDebitNotes(_ request: NodeRequest) -> YagnaResponse {
-        let query: PaymentQuery
-        switch paymentQuery(request, NodeCore.filterFields) {
-        case .failure(let e): return e.response
-        case .success(let q): query = q
-        }
-        var list = debitNotes.values.map(\.note)
-        if let after = query.after?.epochNanoseconds { list = list.filter { note in (note.timestamp.epochNanoseconds ?? .min) > after } }
-        list.sort { ($0.timestamp, $0.debitNoteId) < ($1.timestamp, $1.debitNoteId) }
-        if let max = query.count { list = Array(list.prefix(max)) }
-        return NodeCore.encode(200, list)
+        listDocuments(request, debitNotes.values.map(\.note), timestamp: \.timestamp, id: \.debitNoteId)
     }
 
     func listInvoices(_ request: NodeRequest) -> YagnaResponse {
+        listDocuments(request, invoices.values.map(\.invoice), timestamp: \.timestamp, id: \.invoiceId)
+    }
+
+    /// A list of documents as the daemon pages it: newer than `afterTimestamp`, oldest first, at most `maxItems`.
+    func listDocuments<D: Encodable>(
+        _ request: NodeRequest, _ documents: [D], timestamp: KeyPath<D, WireTimestamp>, id: KeyPath<D, String>
+    ) -> YagnaResponse {
         let query: PaymentQuery
         switch paymentQuery(request, NodeCore.filterFields) {
         case .failure(let e): return e.response
         case .success(let q): query = q
         }
-        var list = invoices.values.map(\.invoice)
-        if let after = query.after?.epochNanoseconds { list = list.filter { invoice in (invoice.timestamp.epochNanoseconds ?? .min) > after } }
-        list.sort { ($0.timestamp, $0.invoiceId) < ($1.timestamp, $1.invoiceId) }
+        var list = documents
+        if let after = query.after?.epochNanoseconds { list = list.filter { ($0[keyPath: timestamp].epochNanoseconds ?? .min) > after } }
+        list.sort { ($0[keyPath: timestamp], $0[keyPath: id]) < ($1[keyPath: timestamp], $1[keyPath: id]) }
         if let max = query.count { list = Array(list.prefix(max)) }
         return NodeCore.encode(200, list)
     }

@@ -41,6 +41,10 @@ public struct AppSpec: Sendable, Hashable {
 public struct RequestorSpec: Sendable, Hashable {
     public var identity = "0x" + String(repeating: "a1", count: 20)
     public var name = "sim-requestor"
+    /// Whether the node starts with its payment account set up (as after `yagna payment init
+    /// --sender` or `yagna payment fund`): `requestorAccounts` lists it before any allocation.
+    /// A fresh daemon, and the default, lists none until the first allocation.
+    public var paymentInitialised = false
     public init() {}
 }
 

@@ -146,8 +146,12 @@ struct YAMLReader {
                 guard case .scalar(let s) = value, let seed = UInt64(s.string) else { throw fail(value, key, "must be a non-negative integer") }
                 scenario.seed = seed
             case "requestor":
-                for (k, _, v) in try mapping(value, "requestor", known: ["identity", "name"]) {
-                    if k == "identity" { scenario.requestor.identity = try string(v, k) } else { scenario.requestor.name = try string(v, k) }
+                for (k, _, v) in try mapping(value, "requestor", known: ["identity", "name", "payment-initialised"]) {
+                    switch k {
+                    case "identity": scenario.requestor.identity = try string(v, k)
+                    case "payment-initialised": scenario.requestor.paymentInitialised = try bool(v, k)
+                    default: scenario.requestor.name = try string(v, k)
+                    }
                 }
             case "providers":
                 sawProviders = true
