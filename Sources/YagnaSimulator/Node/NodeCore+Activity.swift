@@ -259,10 +259,11 @@ extension NodeCore {
     /// The daemon's answer to an ExeScript text it cannot read, or `nil` when it reads.
     static func exeScriptRefusal(_ text: String) -> YagnaResponse? {
         let bytes = Array(text.utf8)
-        if let syntax = SerdeWording.syntaxError(bytes) {
-            return message(400, "Bad request: \(debugError(syntax))")
+        let script: JSONValue
+        do { script = try JSONParser.parse(bytes) } catch {
+            return message(400, "Bad request: \(debugError(SerdeWording.syntaxError(bytes) ?? "expected value at line 1 column 1"))")
         }
-        guard case .array(let commands) = (try? JSONParser.parse(bytes)) ?? .null else {
+        guard case .array(let commands) = script else {
             return message(400, "Bad request: Error(\"invalid type: expected a sequence\", line: 1, column: \(bytes.count))")
         }
         let expected = exeScriptCommands.map { "`\($0)`" }.joined(separator: ", ")
