@@ -30,7 +30,7 @@ struct NetStateMachine: Sendable {
         var nodes: [String: String] = [:]
         var removed = false
 
-        var mask: UInt32 { NetIPv4.mask(prefix: prefix) }
+        var mask: UInt32 { IPv4.mask(prefix: prefix) }
 
         /// Whether `ip` lies in the network (its network and broadcast addresses included).
         func contains(_ ip: UInt32) -> Bool { ip & mask == address & mask }
@@ -39,9 +39,9 @@ struct NetStateMachine: Sendable {
         var json: JSONValue {
             .object([
                 "id": .string(id),
-                "ip": .string("\(NetIPv4.format(address))/\(prefix)"),
-                "mask": .string(NetIPv4.format(mask)),
-                "gateway": .string(NetIPv4.format(gateway)),
+                "ip": .string("\(IPv4.format(address))/\(prefix)"),
+                "mask": .string(IPv4.format(mask)),
+                "gateway": .string(IPv4.format(gateway)),
             ])
         }
     }
@@ -64,9 +64,9 @@ struct NetStateMachine: Sendable {
         var response: YagnaResponse {
             switch self {
             case .invalidAddress: NodeCore.message(400, "Invalid IP address: invalid IP address syntax")
-            case .notAllowed(let ip): NodeCore.message(400, "IP address not allowed: \(NetIPv4.format(ip))")
+            case .notAllowed(let ip): NodeCore.message(400, "IP address not allowed: \(IPv4.format(ip))")
             case .invalidNetworkAddress(let text): NodeCore.message(400, "Invalid network IP address: \(text)")
-            case .noNetworkFor(let ip): NodeCore.message(400, "Network not found for IP address: \(NetIPv4.format(ip))")
+            case .noNetworkFor(let ip): NodeCore.message(400, "Network not found for IP address: \(IPv4.format(ip))")
             case .networkNotFound: NodeCore.message(404, "Network not found")
             case .forbidden: YagnaResponse(status: 403)
             }
@@ -112,7 +112,7 @@ struct NetStateMachine: Sendable {
             address = a
             prefix = (~m).leadingZeroBitCount
         }
-        let base = address & NetIPv4.mask(prefix: prefix)
+        let base = address & IPv4.mask(prefix: prefix)
         let firstHost = prefix < 31 ? base + 1 : base
         var gatewayAddress = firstHost
         if let gateway {
@@ -142,7 +142,7 @@ struct NetStateMachine: Sendable {
         switch owned(id) {
         case .failure(let failure): return failure.response
         case .success(let network):
-            return .json(200, .array(network.addresses.map { JSONValue.object(["ip": .string("\(NetIPv4.format($0))/\(network.prefix)")]) }))
+            return .json(200, .array(network.addresses.map { JSONValue.object(["ip": .string("\(IPv4.format($0))/\(network.prefix)")]) }))
         }
     }
 
@@ -184,8 +184,8 @@ struct NetStateMachine: Sendable {
         }
         guard let address = NetIPv4.parse(ip) else { return Failure.invalidAddress.response }
         guard NetIPv4.mayBeHost(address) else { return Failure.notAllowed(address).response }
-        guard network.contains(address) else { return Failure.invalidNetworkAddress(NetIPv4.format(address)).response }
-        let key = NetIPv4.format(address)
+        guard network.contains(address) else { return Failure.invalidNetworkAddress(IPv4.format(address)).response }
+        let key = IPv4.format(address)
         if network.nodes[key] == nil { network.nodes[key] = nodeId }
         networks[id] = network
         return NodeCore.okNull
@@ -226,7 +226,8 @@ struct NetStateMachine: Sendable {
     }
 }
 
-/// IPv4 addresses as the daemon reads them (Rust's `Ipv4Addr` and ipnet's `IpNet`).
+/// IPv4 addresses as the daemon reads them (Rust's `Ipv4Addr` and ipnet's `IpNet`): stricter
+/// than the requestor's `IPv4.parse` (no leading zeros outside CIDR); formatting and masks are `IPv4`'s.
 enum NetIPv4 {
     /// Rust's `Ipv4Addr` syntax: four decimal octets of one to three digits, no sign, no
     /// leading zeros; `nil` for anything else.
@@ -256,13 +257,6 @@ enum NetIPv4 {
         }
         return value
     }
-
-    static func format(_ value: UInt32) -> String {
-        [24, 16, 8, 0].map { String((value >> UInt32($0)) & 0xFF) }.joined(separator: ".")
-    }
-
-    /// The mask of a prefix length (`24` → `255.255.255.0` as a number).
-    static func mask(prefix: Int) -> UInt32 { prefix <= 0 ? 0 : ~UInt32(0) << UInt32(32 - min(prefix, 32)) }
 
     static func isMulticast(_ ip: UInt32) -> Bool { ip >> 28 == 0xE }
     static func isLoopback(_ ip: UInt32) -> Bool { ip >> 24 == 127 }
