@@ -11,6 +11,8 @@ public final class RealProviderRole: ProviderRole, @unchecked Sendable {
     let sleep: @Sendable (Duration) async throws -> Void
     /// The offer subscription, once made; guarded by `lock`.
     private var offerId: String?
+    /// The provider identity's node id, learnt when the offer is made; guarded by `lock`.
+    private var nodeId = ""
     private let lock = NSLock()
 
     /// The offer's properties: what the simulator's default provider offers.
@@ -69,7 +71,7 @@ public final class RealProviderRole: ProviderRole, @unchecked Sendable {
             let body: JSONValue = ["properties": .object(properties), "constraints": .string(Self.offerConstraints)]
             let answer = try expect(try await call("POST", "/market-api/v1/offers", body), "subscribe offer")
             guard let id = answer.json?.stringValue else { throw WalkError("provider role: offer id missing in \(answer.text)") }
-            lock.withLock { offerId = id }
+            lock.withLock { offerId = id; nodeId = me }
             return ["providerId": me]
         case .counter:
             guard let offer else { throw WalkError("provider role: counter before offer") }
@@ -79,7 +81,7 @@ public final class RealProviderRole: ProviderRole, @unchecked Sendable {
                 if let draft = drafts.last, let id = draft["proposal"]?["proposalId"]?.stringValue {
                     var properties = Self.offerProperties.objectValue ?? [:]
                     for (k, v) in draft["proposal"]?["properties"]?.objectValue ?? [:] where k.hasSuffix("?") && k.hasPrefix("golem.com.") { properties[k] = v }
-                    properties["golem.com.payment.platform.erc20-holesky-tglm.address"] = .string(try await me())
+                    properties["golem.com.payment.platform.erc20-holesky-tglm.address"] = .string(lock.withLock { nodeId })
                     let body: JSONValue = ["properties": .object(properties), "constraints": .string(Self.offerConstraints)]
                     _ = try expect(try await call("POST", "/market-api/v1/offers/\(offer)/proposals/\(id)", body), "counter \(id)")
                     return [:]
@@ -120,9 +122,6 @@ public final class RealProviderRole: ProviderRole, @unchecked Sendable {
         }
     }
 
-    func me() async throws -> String {
-        try expect(try await call("GET", "/me"), "GET /me").json?["identity"]?.stringValue ?? ""
-    }
 
     /// Answers activity events: `Initialized` on create (which releases the requestor's
     /// `POST /activity`), `Terminated` on destroy.

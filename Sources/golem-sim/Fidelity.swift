@@ -32,6 +32,9 @@ extension GolemSim {
             }
         }
 
+        /// The wall clock: both nodes run in real time.
+        var now: @Sendable () -> Date { { Date() } }
+
         func run() async throws {
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             do {
@@ -55,7 +58,6 @@ extension GolemSim {
             let version = try await realTarget.send(FidelityRequest(method: "GET", target: "/version/get"))
             let source = version.json?["current"].map { "yagna \($0["version"]?.stringValue ?? "?") \($0["name"]?.stringValue ?? "")" } ?? "yagna (unknown version)"
             print("real: \(source) at \(real)")
-            let now: @Sendable () -> Date = { Date() }
             let role = RealProviderRole(target: realTarget, key: providerKey, now: now, sleep: { try await Task.sleep(for: $0) })
             let started = Date()
             var realRunner = WalkRunner(target: realTarget, provider: role, requestorKey: realKey, now: now)
@@ -83,7 +85,6 @@ extension GolemSim {
         }
 
         func compareSimulator(_ client: HTTPClient, against realFixture: FidelityFixture) async throws -> Bool {
-            let now: @Sendable () -> Date = { Date() }
             var passed = true
             if let sim {
                 let simTarget = HTTPFidelityTarget(name: "golem-sim", baseURL: sim, client: client)

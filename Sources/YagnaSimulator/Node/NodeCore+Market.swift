@@ -151,13 +151,12 @@ extension NodeCore {
         case .failure(let e): return e.response
         case .success(let b): body = b
         }
-        guard let d = demands[sub], !d.removed else { return NodeCore.subscriptionNotFound(sub, expired: demands[sub]?.expired == true) }
+        guard demands[sub]?.removed == false else { return NodeCore.subscriptionNotFound(sub, expired: demands[sub]?.expired == true) }
         guard var original = proposals[proposalId], original.subscriptionId == sub else {
             return NodeCore.proposalNotFound(proposalId, subscription: sub)
         }
         guard original.fromProvider else { return NodeCore.message(400, "Proposal [\(proposalId)] is your own; counter the provider's proposal") }
         guard !original.countered else { return NodeCore.message(410, "Proposal [\(proposalId)] was already countered") }
-        _ = d
         original.countered = true
         proposals[proposalId] = original
         let counter = Proposal(

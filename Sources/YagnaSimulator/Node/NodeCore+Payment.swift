@@ -476,9 +476,8 @@ extension NodeCore {
     /// notes are answered OK and left as they are), then the allocation pays what the note adds
     /// to the activity's accepted amount. A note of nothing is settled at once.
     mutating func acceptDebitNote(_ request: NodeRequest, _ id: String) -> YagnaResponse {
-        if case .failure(let e) = paymentQuery(request, NodeCore.ackFields) { return e.response }
         let acceptance: Acceptance
-        switch body(Acceptance.self, request, style: .text) {
+        switch readAcceptance(request) {
         case .failure(let e): return e.response
         case .success(let a): acceptance = a
         }
@@ -516,12 +515,17 @@ extension NodeCore {
         }
     }
 
+    /// An accept request as the daemon reads it: its query (`timeout`), then its body.
+    func readAcceptance(_ request: NodeRequest) -> Result<Acceptance, BadRequest> {
+        if case .failure(let e) = paymentQuery(request, NodeCore.ackFields) { return .failure(e) }
+        return body(Acceptance.self, request, style: .text)
+    }
+
     /// `POST /invoices/{id}/accept`: as for a debit note, the allocation paying what the
     /// invoice adds to the agreement's accepted debit notes (an invoice below them is refused).
     mutating func acceptInvoice(_ request: NodeRequest, _ id: String) -> YagnaResponse {
-        if case .failure(let e) = paymentQuery(request, NodeCore.ackFields) { return e.response }
         let acceptance: Acceptance
-        switch body(Acceptance.self, request, style: .text) {
+        switch readAcceptance(request) {
         case .failure(let e): return e.response
         case .success(let a): acceptance = a
         }
