@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "GolemTesting", targets: ["GolemTesting"]),
         .library(name: "GolemExamples", targets: ["GolemExamples"]),
         .library(name: "GolemFidelity", targets: ["GolemFidelity"]),
+        .library(name: "GolemBus", targets: ["GolemBus"]),
+        .library(name: "GolemProvider", targets: ["GolemProvider"]),
         .executable(name: "golem-sim", targets: ["golem-sim"]),
         .executable(name: "gftp", targets: ["gftp"]),
         .executable(name: "hello-task", targets: ["hello-task"]),
@@ -36,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // Wire layer: models, JSON, the Transport protocol, typed clients. No NIO.
@@ -99,6 +103,34 @@ let package = Package(
             dependencies: ["YagnaAPI", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: upcoming
         ),
+        // zlib from the system (yagna compresses service-bus bodies).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // yagna's service bus: the router protocol (protobuf, generated once and committed),
+        // FlexBuffers bodies, zlib, and a connection an exe-unit holds.
+        .target(
+            name: "GolemBus",
+            dependencies: [
+                "YagnaAPI", "CZlib",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Proto/gsb_router.proto"],
+            swiftSettings: upcoming
+        ),
+        // `golem-sim provide`: the scenario's providers on a real yagna node.
+        .target(
+            name: "GolemProvider",
+            dependencies: [
+                "GolemBus", "YagnaAPI", "YagnaSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         // The benchmark suite behind `golem-sim bench`.
         .target(
             name: "GolemBench",
@@ -114,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "golem-sim",
             dependencies: [
-                "GolemBench", "GolemFidelity",
+                "GolemBench", "GolemFidelity", "GolemProvider", "GolemBus",
                 "YagnaAPI", "YagnaSimulator", "SimulatorServer", "GolemRecording", "GolemTesting",
                 "GolemExamples", "GolemTime", "GolemRequestor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -142,7 +174,7 @@ let package = Package(
             name: "GolemTests",
             dependencies: [
                 "YagnaAPI", "YagnaHTTP", "GolemTime", "GolemRequestor", "YagnaSimulator", "SimulatorServer",
-                "GolemRecording", "GolemTesting", "GolemExamples", "GolemFidelity",
+                "GolemRecording", "GolemTesting", "GolemExamples", "GolemFidelity", "GolemBus", "GolemProvider",
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],

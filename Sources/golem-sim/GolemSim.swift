@@ -11,7 +11,7 @@ struct GolemSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "golem-sim",
         abstract: "A simulated yagna node for developing and testing Golem requestor apps offline.",
-        subcommands: [Serve.self, Record.self, Run.self, Sweep.self, Inspect.self, Verify.self, Diff.self, Validate.self, Bench.self, Fidelity.self])
+        subcommands: [Serve.self, Record.self, Run.self, Sweep.self, Inspect.self, Verify.self, Diff.self, Validate.self, Bench.self, Fidelity.self, Provide.self])
 }
 
 /// Exit statuses of the CLI contract.

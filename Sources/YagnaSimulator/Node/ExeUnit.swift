@@ -90,7 +90,7 @@ struct ExeUnit {
         case .deploy(let deploy):
             if let refused = lifecycle(.deploy, apply: false) { return refused }
             let nodeId = core.providers[activity.provider].id
-            for net in deploy.net ?? [] {
+            for net in deploy.net ?? [] where !core.networksFromDaemon {
                 if let refusal = core.netState.refusal(net, nodeId: nodeId) {
                     return Outcome(ok: false, exitCode: 1, message: refusal, duration: .milliseconds(100))
                 }

@@ -7,16 +7,8 @@ extension NodeCore {
         switch (request.method, p.count) {
         case (.POST, 1) where p[0] == "activity": return .respond(createActivity(request, now: now))
         case (.DELETE, 2) where p[0] == "activity":
-            guard var a = activities[p[1]] else { return .respond(NodeCore.unknownActivity(p[1])) }
-            if a.destroyed == nil || a.state != .terminated {
-                a.on(.terminate)
-                if a.destroyed == nil { a.destroyed = now }
-                activities[p[1]] = a
-                if let agreement = agreements[a.agreementId], !agreement.multiActivity, agreement.agreement.state == .approved {
-                    // Without multi-activity no terminate follows: the provider ends the agreement and invoices.
-                    terminate(a.agreementId, by: .provider, reason: Reason(message: "Activity destroyed"), at: now)
-                }
-            }
+            guard activities[p[1]] != nil else { return .respond(NodeCore.unknownActivity(p[1])) }
+            destroyActivity(p[1], at: now)
             return .respond(NodeCore.okNull)
         case (.POST, 3) where p[2] == "exec": return .respond(exec(request, p[1], now: now))
         case (.GET, 4) where p[2] == "exec":
@@ -74,7 +66,7 @@ extension NodeCore {
             return e.response
         case .success(let b): body = b
         }
-        guard var agreement = agreements[body.agreementId] else { return NodeCore.message(404, "Not found: \(body.agreementId)") }
+        guard let agreement = agreements[body.agreementId] else { return NodeCore.message(404, "Not found: \(body.agreementId)") }
         guard agreement.agreement.state == .approved else {
             return NodeCore.message(400, "Bad request: Agreement \(body.agreementId) is not Approved. Current state: \(agreement.agreement.state.rawValue)")
         }
@@ -86,15 +78,7 @@ extension NodeCore {
             return NodeCore.message(500, message)
         }
         let id = hexId(32)
-        activities[id] = ActivityRecord(id: id, agreementId: body.agreementId, provider: provider, created: now, busyUntil: now)
-        agreement.activities.append(id)
-        agreements[body.agreementId] = agreement
-        for case .unresponsive(let duration, let trigger) in faults(provider) {
-            if let at = trigger.at, trigger.afterBatches == nil, strikes(trigger, provider: provider) {
-                schedule(.activityUnresponsive(activityId: id, duration: duration), at: now.adding(at))
-            }
-        }
-        if let interval = debitNoteInterval(provider) { schedule(.debitNote(activityId: id), at: now.adding(interval)) }
+        openActivity(id, agreementId: body.agreementId, at: now)
         switch body {
         case .legacy: return .json(200, .string(id))
         case .object: return NodeCore.encode(200, CreateActivityResponse.object(activityId: id, credentials: nil, unknownFields: UnknownFields()))
@@ -126,7 +110,7 @@ extension NodeCore {
     }
 
     mutating func exec(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
-        guard var a = activities[id] else { return NodeCore.unknownActivity(id) }
+        guard let a = activities[id] else { return NodeCore.unknownActivity(id) }
         let script: ExeScriptRequest
         switch self.body(ExeScriptRequest.self, request, style: .text) {
         case .failure(let e): return e.response
@@ -142,6 +126,15 @@ extension NodeCore {
         }
         // An empty script is a batch too (yapapi's service keep-alive sends one): its results are `[]` at once.
         let batchId = hexId(32)
+        runBatch(batchId, commands, on: id, at: now)
+        return .json(200, .string(batchId))
+    }
+
+    /// Runs a batch on an activity: its results and stream frames, each at its time, from the
+    /// provider's rules and faults; faults that count batches are scheduled. Both edges use it:
+    /// the simulated node's `exec` and `provide`'s exe-unit.
+    mutating func runBatch(_ batchId: String, _ commands: [ExeScriptCommand], on id: String, at now: Date) {
+        guard var a = activities[id] else { return }
         var batch = BatchRecord(id: batchId, commands: commands)
         var agreement = agreements[a.agreementId]!
         agreement.batches += 1
@@ -181,7 +174,33 @@ extension NodeCore {
             default: break
             }
         }
-        return .json(200, .string(batchId))
+    }
+
+    /// An approved agreement's new activity: its record, and the faults and debit notes it schedules.
+    mutating func openActivity(_ id: String, agreementId: String, at now: Date) {
+        guard var agreement = agreements[agreementId] else { return }
+        let provider = agreement.provider
+        activities[id] = ActivityRecord(id: id, agreementId: agreementId, provider: provider, created: now, busyUntil: now)
+        agreement.activities.append(id)
+        agreements[agreementId] = agreement
+        for case .unresponsive(let duration, let trigger) in faults(provider) {
+            if let at = trigger.at, trigger.afterBatches == nil, strikes(trigger, provider: provider) {
+                schedule(.activityUnresponsive(activityId: id, duration: duration), at: now.adding(at))
+            }
+        }
+        if let interval = debitNoteInterval(provider) { schedule(.debitNote(activityId: id), at: now.adding(interval)) }
+    }
+
+    /// The requestor destroyed an activity: it ends; without multi-activity the provider then
+    /// ends the agreement and invoices (no terminate follows).
+    mutating func destroyActivity(_ id: String, at now: Date) {
+        guard var a = activities[id], a.destroyed == nil || a.state != .terminated else { return }
+        a.on(.terminate)
+        if a.destroyed == nil { a.destroyed = now }
+        activities[id] = a
+        if let agreement = agreements[a.agreementId], !agreement.multiActivity, agreement.agreement.state == .approved {
+            terminate(a.agreementId, by: .provider, reason: Reason(message: "Activity destroyed"), at: now)
+        }
     }
 
     /// Marks the activity unresponsive from `time`: its state says so and later results stall.

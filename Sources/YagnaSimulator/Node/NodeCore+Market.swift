@@ -256,16 +256,21 @@ extension NodeCore {
             a.agreement.committedSignature = "NoSignature"
             a.approvedAt = time
             agreementEvents.append(AgreementEvent(eventType: .approved, eventDate: WireTimestamp(time, fractionDigits: 6), agreementId: id))
-            for case .terminateAgreement(let reason, let trigger) in faults(a.provider) {
-                if let at = trigger.at, strikes(trigger, provider: a.provider) {
-                    schedule(.terminateAgreement(agreementId: id, reason: reason), at: time.adding(at))
-                }
-            }
+            scheduleTerminations(id, provider: a.provider, approvedAt: time)
         } else {
             a.endedAt = time
             agreementEvents.append(AgreementEvent(eventType: .rejected, eventDate: WireTimestamp(time, fractionDigits: 6), agreementId: id, reason: Reason(message: reason)))
         }
         agreements[id] = a
+    }
+
+    /// A provider's faults that end an agreement at a time after its approval.
+    mutating func scheduleTerminations(_ id: String, provider: Int, approvedAt time: Date) {
+        for case .terminateAgreement(let reason, let trigger) in faults(provider) {
+            if let at = trigger.at, strikes(trigger, provider: provider) {
+                schedule(.terminateAgreement(agreementId: id, reason: reason), at: time.adding(at))
+            }
+        }
     }
 
     func waitResult(_ id: String, final: Bool) -> YagnaResponse? {

@@ -88,6 +88,8 @@ public struct NodeCore: Sendable {
     var finishedResults: [ResultsKey: YagnaResponse] = [:]
     /// Files shared with the requestor through gftp URLs.
     let files: any FileExchange
+    /// Whether a real daemon owns the networks (`provide`): `deploy` trusts the networks it names.
+    var networksFromDaemon = false
 
     public init(scenario: Scenario, seed: UInt64, appKey: String, files: any FileExchange) {
         self.scenario = scenario
