@@ -146,8 +146,12 @@ public actor ProvideSession {
         }
     }
 
+    /// Proposal chains this side has countered (by the requestor's first counter's predecessor).
+    var negotiations: Set<String> = []
+
     func answerProposal(_ agent: Agent, id: String, proposal: JSONValue) async throws {
-        try await Task.sleep(for: engine.responseDelay(agent.index))
+        let first = negotiations.insert(proposal["prevProposalId"]?.stringValue ?? id).inserted
+        try await Task.sleep(for: first ? engine.firstCounterDelay(agent.index) : engine.responseDelay(agent.index))
         if let reason = engine.proposalRefusal(agent.index) {
             try await agent.rest.expect(.POST, "/market-api/v1/offers/\(agent.offerId)/proposals/\(id)/reject", ["message": .string(reason)], "reject proposal \(id)")
             count("proposals rejected")

@@ -2,7 +2,8 @@
 `golem-sim inspect FILE --json` reports it: every activity destroyed, every approved agreement
 ended, every invoice accepted, every debit note accepted, the allocation released.
 
-Usage: check_journal.py INSPECT_JSON [--no-terminate] [--min-debit-notes N] [--min-invoices N] [--journal FILE]
+Usage: check_journal.py INSPECT_JSON [--no-terminate] [--invoices-withheld] [--min-debit-notes N] [--min-invoices N] [--journal FILE]
+  --invoices-withheld the providers withhold their invoices (a fault): none may come
   --journal FILE      the recording itself: every network created through the net API must
                       have been removed
   --no-terminate      the provider has no multi-activity: no terminate call may come, and the
@@ -50,7 +51,10 @@ def main():
         invoices = seen.get("invoice", set())
         for invoice in invoices - seen.get("invoiceAccepted", set()):
             problems.append(f"{name}: invoice {invoice} was never accepted")
-        if approved and not invoices:
+        if "--invoices-withheld" in args:
+            if invoices:
+                problems.append(f"{name}: {len(invoices)} invoice(s), though its invoices are withheld")
+        elif approved and not invoices:
             problems.append(f"{name}: {len(approved)} agreement(s) but no invoice")
         totals["invoices accepted"] += len(invoices & seen.get("invoiceAccepted", set()))
         notes = seen.get("debitNote", set())

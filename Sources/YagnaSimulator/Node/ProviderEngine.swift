@@ -59,6 +59,14 @@ public struct ProviderEngine: Sendable {
     /// How long the provider takes to answer a proposal or an agreement.
     public func responseDelay(_ provider: Int) -> Duration { core.providers[provider].spec.responseDelay }
 
+    /// How long the provider takes to counter the requestor's first proposal: on a real node
+    /// every offer matches the moment the demand is subscribed, so the scenario's `offer-delay`
+    /// (when its offer appears in the simulated market) is spent here, keeping the order in
+    /// which providers answer the same in both places.
+    public func firstCounterDelay(_ provider: Int) -> Duration {
+        core.providers[provider].spec.offerDelay + core.providers[provider].spec.responseDelay
+    }
+
     /// The real node approved an agreement with this provider.
     public mutating func agreementApproved(_ agreement: Agreement, provider: Int, at now: Date) {
         let id = agreement.agreementId
