@@ -157,9 +157,7 @@ public actor ProvideSession {
             count("proposals rejected")
             return
         }
-        var properties = engine.offerProperties(agent.index, nodeId: agent.nodeId)
-        // The provider echoes what it agrees to: the negotiated keys of the requestor's counter.
-        for (k, v) in proposal["properties"]?.objectValue ?? [:] where k.hasSuffix("?") || k == "golem.com.payment.chosen-platform" { properties[k] = v }
+        let properties = engine.counterProperties(agent.index, nodeId: agent.nodeId, requestor: proposal["properties"]?.objectValue ?? [:])
         let body: JSONValue = ["properties": .object(properties), "constraints": .string(Self.constraints)]
         try await agent.rest.expect(.POST, "/market-api/v1/offers/\(agent.offerId)/proposals/\(id)", body, "counter proposal \(id)")
         count("proposals countered")

@@ -81,19 +81,25 @@ func code(_ body: () async throws -> Void) async -> YagnaError.Code? {
             #expect(sub.count == 32 + 1 + 64)
             // The offer, then our counter and the provider's Draft.
             var offer: Proposal?
-            while offer == nil {
+            for _ in 0..<30 where offer == nil {
                 for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { offer = p }
             }
+            try #require(offer != nil, "no offer within 30 polls")
             #expect(offer?.state == .initial && offer?.prevProposalId == nil)
             #expect(offer?.properties["golem.com.pricing.model.linear.coeffs"]?.arrayValue?.allSatisfy { $0 != .null } == true)
             // Creating an agreement from an Initial offer is refused: counter first.
             #expect(await code { _ = try await y.market.createAgreement(AgreementProposal(proposalId: offer!.proposalId, validTo: WireTimestamp(clock.now.addingTimeInterval(3600)))) } == .badRequest)
-            let counterId = try await y.market.counter(sub, proposalId: offer!.proposalId, with: demand)
-            #expect(await code { _ = try await y.market.counter(sub, proposalId: offer!.proposalId, with: demand) } == .gone)
+            // The counter names the payment platform, as real requestors do (without it the
+            // provider could not invoice).
+            var counter = demand
+            counter.properties["golem.com.payment.chosen-platform"] = "erc20-holesky-tglm"
+            let counterId = try await y.market.counter(sub, proposalId: offer!.proposalId, with: counter)
+            #expect(await code { _ = try await y.market.counter(sub, proposalId: offer!.proposalId, with: counter) } == .gone)
             var draft: Proposal?
-            while draft == nil {
+            for _ in 0..<30 where draft == nil {
                 for case .proposal(_, let p) in try await y.market.events(sub, timeout: .seconds(1)) { draft = p }
             }
+            try #require(draft != nil, "no draft within 30 polls")
             #expect(draft?.state == .draft && draft?.prevProposalId == counterId)
             let agreementId = try await y.market.createAgreement(AgreementProposal(proposalId: draft!.proposalId, validTo: WireTimestamp(clock.now.addingTimeInterval(3600))))
             #expect(await code { try await y.market.waitForApproval(agreementId, timeout: .seconds(1)) } == .badRequest)
@@ -106,7 +112,7 @@ func code(_ body: () async throws -> Void) async -> YagnaError.Code? {
             #expect(activityId.count == 32 && second.count == 32 && activityId != second)
             let setup = try await y.activity.exec(activityId, commands: [.deploy(DeployCommand()), .start(StartCommand())])
             var results: [ExeScriptCommandResult] = []
-            while results.last?.isBatchFinished != true { results = try await y.activity.results(activityId, batchId: setup, timeout: .seconds(5)) }
+            for _ in 0..<30 where results.last?.isBatchFinished != true { results = try await y.activity.results(activityId, batchId: setup, timeout: .seconds(5)) }
             #expect(results.map(\.result) == [.ok, .ok])
             #expect(try await y.activity.state(activityId).current == .ready)
             // commandIndex: waits for that command; output only for it; 408 if it does not finish in time.
@@ -134,7 +140,8 @@ func code(_ body: () async throws -> Void) async -> YagnaError.Code? {
             #expect(try await y.market.agreementEvents(timeout: .seconds(1)).map(\.eventType) == [.approved, .terminated])
             // The invoice: a wrong amount is refused, the exact one accepted.
             var invoiceId: String?
-            while invoiceId == nil { invoiceId = try await y.payment.invoiceEvents(timeout: .seconds(1)).first?.invoiceId }
+            for _ in 0..<30 where invoiceId == nil { invoiceId = try await y.payment.invoiceEvents(timeout: .seconds(1)).first?.invoiceId }
+            try #require(invoiceId != nil, "no invoice within 30 s of virtual time")
             let invoice = try await y.payment.invoice(invoiceId!)
             #expect(invoice.agreementId == agreementId && invoice.amount > 0)
             #expect(await code { try await y.payment.acceptInvoice(invoiceId!, Acceptance(totalAmountAccepted: invoice.amount + 1, allocationId: allocation.allocationId)) } == .badRequest)

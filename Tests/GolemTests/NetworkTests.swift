@@ -79,13 +79,13 @@ import YagnaSimulator
                 .start(StartCommand()),
             ])
             var results: [ExeScriptCommandResult] = []
-            while results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)) }
+            for _ in 0..<30 where results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)) }
             #expect(results.count == 1 && results[0].result == .error)
             #expect(results[0].message?.contains("network missing does not exist") == true, "\(results)")
             // The refused deploy left the activity Initialized: a deploy without the network works.
             let retry = try await y.activity.exec(activity, commands: [.deploy(DeployCommand()), .start(StartCommand())])
             results = []
-            while results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: retry, timeout: .seconds(5)) }
+            for _ in 0..<30 where results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: retry, timeout: .seconds(5)) }
             #expect(results.map(\.result) == [.ok, .ok])
         }
     }
@@ -129,7 +129,7 @@ import YagnaSimulator
             let activity = try await y.approvedActivity(clock: clock).activity
             let batch = try await y.activity.exec(activity, commands: [.run(RunCommand(entryPoint: "/bin/echo", args: ["early"], capture: .atEnd))])
             var results: [ExeScriptCommandResult] = []
-            while results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)) }
+            for _ in 0..<30 where results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)) }
             #expect(results.count == 1 && results[0].result == .error)
             #expect(results[0].message?.contains("Initialized, not Ready") == true, "\(results)")
             #expect(try await y.activity.state(activity).current == .initialized)

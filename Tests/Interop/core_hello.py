@@ -14,6 +14,7 @@ from golem.resources import Allocation, Deploy, NewDebitNote, NewInvoice, NoMatc
 from ya_payment import models
 
 IMAGE = "d646d7b93083d817846c2ae5c62c72ca0507782385a2e29291a3d376"
+PLATFORM = f"{defaults.DEFAULT_PAYMENT_DRIVER}-{defaults.DEFAULT_PAYMENT_NETWORK}-tglm"
 
 
 async def allocate(golem, amount):
@@ -32,10 +33,25 @@ async def allocate(golem, amount):
         return allocation
 
 
+class Raw:
+    """Properties or constraints as the API takes them (what golem.payload's classes serialize to)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def serialize(self):
+        return self.value
+
+
 async def negotiate(demand):
-    """The first provider that approves: respond to its offer, sign its counter-proposal."""
+    """The first provider that approves: respond to its offer, sign its counter-proposal.
+    The response names the payment platform, as golem-core's PaymentPlatformNegotiator plugin
+    would: without it a real daemon refuses the provider's invoice."""
+    demand_data = await demand.get_data()
+    properties = dict(demand_data.properties)
+    properties["golem.com.payment.chosen-platform"] = PLATFORM
     async for proposal in demand.initial_proposals():
-        our_response = await proposal.respond()
+        our_response = await proposal.respond(Raw(properties), Raw(demand_data.constraints))
         async for their_response in our_response.responses():
             agreement = await their_response.create_agreement()
             await agreement.confirm()

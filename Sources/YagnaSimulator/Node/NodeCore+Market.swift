@@ -175,15 +175,21 @@ extension NodeCore {
 
     mutating func emitDraft(_ sub: String, provider: Int, counterId: String, at time: Date) {
         guard var d = demands[sub], !d.removed, let counter = proposals[counterId] else { return }
-        var properties = providers[provider].offer
-        // The provider echoes what it agreed to: the negotiated keys of the requestor's counter.
-        for (k, v) in counter.proposal.properties where k.hasSuffix("?") || k == "golem.com.payment.chosen-platform" { properties[k] = v }
+        let properties = NodeCore.counterProperties(offer: providers[provider].offer, requestor: counter.proposal.properties)
         let draft = Proposal(
             properties: properties, constraints: "(&(golem.srv.comp.expiration>0))", proposalId: "R-" + hexId(64),
             issuerId: providers[provider].id, state: .draft, timestamp: WireTimestamp(time, fractionDigits: 9), prevProposalId: counterId)
         proposals[draft.proposalId] = ProposalRecord(proposal: draft, subscriptionId: sub, provider: provider, fromProvider: true)
         d.events.append(.proposal(eventDate: WireTimestamp(time, fractionDigits: 3), proposal: draft))
         demands[sub] = d
+    }
+
+    /// A provider's counter-proposal: its offer, echoing what it agreed to (the negotiated `…?`
+    /// keys and the payment platform of the requestor's proposal).
+    static func counterProperties(offer: Properties, requestor: Properties) -> Properties {
+        var properties = offer
+        for (k, v) in requestor where k.hasSuffix("?") || k == "golem.com.payment.chosen-platform" { properties[k] = v }
+        return properties
     }
 
     mutating func collectDemandEvents(_ sub: String, maxEvents: Int, final: Bool) -> YagnaResponse? {

@@ -372,9 +372,16 @@ extension NodeCore {
 
     // MARK: - Debit notes and invoices
 
+    /// Whether the provider can bill the agreement: the daemon refuses a provider's debit notes
+    /// and invoices ("Missing golem.com.payment.chosen-platform") unless the requestor's side of
+    /// the agreement names the payment platform, as yapapi and golem-core's negotiators do.
+    func billable(_ agreement: AgreementRecord) -> Bool {
+        agreement.agreement.demand.properties["golem.com.payment.chosen-platform"] != nil
+    }
+
     mutating func issueDebitNote(_ activityId: String, at time: Date) {
         guard let a = activities[activityId], a.destroyed == nil, a.state != .terminated,
-            let agreement = agreements[a.agreementId], agreement.agreement.state == .approved
+            let agreement = agreements[a.agreementId], agreement.agreement.state == .approved, billable(agreement)
         else { return }
         let id = uuid()
         // A note names the activity's previous note (none for the first). On a single daemon that
@@ -407,7 +414,7 @@ extension NodeCore {
     }
 
     mutating func issueInvoice(_ agreementId: String, at time: Date) {
-        guard var a = agreements[agreementId], a.invoiceId == nil else { return }
+        guard var a = agreements[agreementId], a.invoiceId == nil, billable(a) else { return }
         let end = a.endedAt ?? time
         let total = a.activities.compactMap { activities[$0] }.reduce(Decimal(0)) { $0 + cost($1, at: end) }
         let id = uuid()

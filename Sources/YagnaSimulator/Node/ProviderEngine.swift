@@ -39,6 +39,11 @@ public struct ProviderEngine: Sendable {
         NodeCore.offerProperties(core.providers[provider].spec, id: nodeId)
     }
 
+    /// The provider's counter to a requestor's proposal (its properties), as the simulated node makes it.
+    public func counterProperties(_ provider: Int, nodeId: String, requestor: Properties) -> Properties {
+        NodeCore.counterProperties(offer: offerProperties(provider, nodeId: nodeId), requestor: requestor)
+    }
+
     /// The provider's answer to the requestor's counter-proposal: `nil` to counter, or the
     /// reason it rejects with (the scenario's `reject-proposal`).
     public mutating func proposalRefusal(_ provider: Int) -> String? {
