@@ -6,7 +6,9 @@
 # prints what its journal shows (activities destroyed, invoices and debit notes accepted,
 # allocation released).
 #
-#   scripts/with-golem-sim.sh [--scenario FILE] [--speed N] [--journal FILE] -- python3 my_app.py
+#   scripts/with-golem-sim.sh [--scenario FILE] [--speed N] [--journal FILE] [--checks "CHECKS"] -- python3 my_app.py
+#
+# --checks "…" options for the journal check (Tests/Interop/check_journal.py), e.g. "--invoices-withheld"
 #
 # Exit status: the command's, or 1 if it passed but the journal check failed.
 set -uo pipefail
@@ -14,13 +16,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 scenario=$root/scenarios/hello-task.yaml
 speed=1
 journal=""
+checks=""
 while [ $# -gt 0 ]; do
   case $1 in
     --scenario) scenario=$2; shift 2 ;;
     --speed) speed=$2; shift 2 ;;
     --journal) journal=$2; shift 2 ;;
+    --checks) checks=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "with-golem-sim: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,7 +55,8 @@ PATH="$bin:$PATH" YAGNA_API_URL="http://127.0.0.1:$port" YAGNA_APPKEY=golem-sim-
 status=$?
 kill -INT $node 2>/dev/null; wait $node 2>/dev/null
 "$bin/golem-sim" inspect "$journal" --json >"$work/inspect.json" 2>/dev/null
-python3 "$root/Tests/Interop/check_journal.py" "$work/inspect.json" --journal "$journal" >&2
+# shellcheck disable=SC2086
+python3 "$root/Tests/Interop/check_journal.py" "$work/inspect.json" $checks --journal "$journal" >&2
 checked=$?
 [ "$journal" != "$work/session.sqlite" ] && echo "with-golem-sim: the session is in $journal (golem-sim inspect $journal)" >&2
 [ $status -eq 0 ] && [ $checked -ne 0 ] && status=1

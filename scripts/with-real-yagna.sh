@@ -10,10 +10,14 @@
 #     GOLEM_REGISTRY_URL, the gftp stand-in first on PATH and scripts/python on PYTHONPATH,
 #   - stops everything and prints what the recorded session shows (check_journal.py).
 #
-#   scripts/with-real-yagna.sh --scenario FILE [--journal FILE] [--seed N] [--keep DIR] -- COMMAND…
+#   scripts/with-real-yagna.sh --scenario FILE [--journal FILE] [--seed N] [--keep DIR]
+#                              [--checks "CHECKS"] [--pseudonymize] -- COMMAND…
 #
 # --journal FILE   keep the recorded session there (default: a temporary file)
 # --keep DIR       keep the node's data directory and logs there (default: removed)
+# --checks "…"     options for the journal check (Tests/Interop/check_journal.py), e.g.
+#                  "--min-debit-notes 1" or "--invoices-withheld"
+# --pseudonymize   record node ids and wallet addresses as consistent pseudonyms
 # Exit status: the command's, 1 if it passed but the journal check failed, 2 on a set-up failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +26,7 @@ journal=""
 seed=""
 keep=""
 checks=""
+pseudonymize=""
 while [ $# -gt 0 ]; do
   case $1 in
     --scenario) scenario=$2; shift 2 ;;
@@ -29,8 +34,9 @@ while [ $# -gt 0 ]; do
     --seed) seed=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
     --checks) checks=$2; shift 2 ;;
+    --pseudonymize) pseudonymize=--pseudonymize; shift ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "with-real-yagna: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -57,7 +63,8 @@ cleanup() {
 }
 trap cleanup EXIT
 # Three consecutive free ports: the REST API, a relay address nobody answers, the net module's UDP bind.
-port=$(python3 -c '
+free_ports() {
+  python3 -c '
 import random, socket
 for _ in range(200):
     p = random.randrange(20000, 40000)
@@ -67,8 +74,19 @@ for _ in range(200):
                 s = socket.socket(socket.AF_INET, kind); s.bind(("127.0.0.1", q)); s.close()
         print(p); break
     except OSError:
-        continue')
-"$root/scripts/real-yagna.sh" start "$work/yagna" "$port" "$providers" >&2 || exit 2
+        continue'
+}
+# A start that fails (yagna has been seen to panic while its identities are being made) is retried
+# once on other ports, in a fresh data directory.
+if ! "$root/scripts/real-yagna.sh" start "$work/yagna" "$(free_ports)" "$providers" >"$work/start.log" 2>&1; then
+  echo "with-real-yagna: the node did not start; retrying once (first attempt: $work/start.log)" >&2
+  tail -5 "$work/start.log" >&2
+  "$root/scripts/real-yagna.sh" stop "$work/yagna" >/dev/null 2>&1
+  mv "$work/yagna" "$work/yagna-failed-start"
+  "$root/scripts/real-yagna.sh" start "$work/yagna" "$(free_ports)" "$providers" >&2 || exit 2
+else
+  cat "$work/start.log" >&2
+fi
 set -a; . "$work/yagna/env"; set +a
 export GOLEM_SIM_GFTP_DIR=$work/gftp
 
@@ -90,7 +108,9 @@ wait_line "$work/provide.log" "providing $providers providers" $! "golem-sim pro
 pids+=($!)
 wait_line "$work/registry.log" "listening on" $! "the registry stand-in"
 registry=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/registry.log" | head -1)
-"$bin/golem-sim" record --upstream "$YAGNA_API_URL" --out "$journal" --port 0 >"$work/record.log" 2>&1 &
+"$bin/golem-sim" record --upstream "$YAGNA_API_URL" --out "$journal" --port 0 $pseudonymize \
+  --notes "real yagna $(sed -n 's/^YAGNA_VERSION="\(.*\)"$/\1/p' "$work/yagna/env") with golem-sim provide, scenario $(basename "$scenario" .yaml): $(basename "$1") ${*:2}" \
+  >"$work/record.log" 2>&1 &
 recorder=$!
 wait_line "$work/record.log" "listening on" $recorder "the recorder"
 api=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/record.log" | head -1)
