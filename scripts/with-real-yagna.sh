@@ -109,7 +109,7 @@ pids+=($!)
 wait_line "$work/registry.log" "listening on" $! "the registry stand-in"
 registry=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/registry.log" | head -1)
 "$bin/golem-sim" record --upstream "$YAGNA_API_URL" --out "$journal" --port 0 $pseudonymize \
-  --notes "real yagna $(sed -n 's/^YAGNA_VERSION="\(.*\)"$/\1/p' "$work/yagna/env") with golem-sim provide, scenario $(basename "$scenario" .yaml): $(basename "$1") ${*:2}" \
+  --notes "real $(sed -n 's/^YAGNA_VERSION="\(.*\)"$/\1/p' "$work/yagna/env") with golem-sim provide, scenario $(basename "$scenario" .yaml): $(basename "$1") ${*:2}" \
   >"$work/record.log" 2>&1 &
 recorder=$!
 wait_line "$work/record.log" "listening on" $recorder "the recorder"

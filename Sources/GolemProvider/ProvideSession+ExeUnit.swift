@@ -19,6 +19,7 @@ extension ProvideSession {
         let parts = call.address.split(separator: "/").map(String.init)
         let component = parts.last ?? ""
         let activityId = parts.count >= 2 ? parts[parts.count - 2] : ""
+        if let dump = busDump { dumpCall(call, component: component, into: dump) }
         let reply: [UInt8]
         do {
             let payload: JSONValue
@@ -38,6 +39,16 @@ extension ProvideSession {
         guard !call.noReply else { return }
         do { try await bus.reply(call.requestId, data: reply) } catch {
             logger.warning("exe-unit \(activityId): cannot answer \(component): \(error)")
+        }
+    }
+
+    /// Keeps a call's body as the daemon sent it (`--dump-bus DIR`): `N-Component.bin`, for
+    /// debugging and for the codec's tests.
+    func dumpCall(_ call: BusCall, component: String, into directory: String) {
+        dumped += 1
+        let name = "\(directory)/\(String(format: "%04d", dumped))-\(component).bin"
+        if !FileManager.default.createFile(atPath: name, contents: Data(call.data)) {
+            logger.warning("--dump-bus: cannot write \(name)")
         }
     }
 

@@ -32,6 +32,13 @@ public actor ProvideSession {
     /// Agreements whose invoice was sent.
     var invoiced: Set<String> = []
 
+    /// Where to keep the bodies of the calls the exe-unit serves (`nil`: nowhere).
+    var busDump: String?
+    var dumped = 0
+
+    /// Keeps every call's body in `directory` (see `golem-sim provide --dump-bus`).
+    public func dumpBus(into directory: String?) { busDump = directory }
+
     /// Counts for the final report.
     public private(set) var counts: [String: Int] = [:]
 
@@ -58,7 +65,10 @@ public actor ProvideSession {
     /// Checks the node and each identity, and subscribes every provider's offer.
     public func start(requestorKey: String?) async throws {
         guard let first = agents.first else { throw ProvideError("the scenario has no providers to play") }
-        let version = try await first.rest.call(.GET, "/version/get")
+        let version: RESTAnswer
+        do { version = try await first.rest.call(.GET, "/version/get") } catch {
+            throw ProvideError("no yagna answers at \(yagna) (\(error)); start one with scripts/real-yagna.sh start DIR PORT \(agents.count), or let scripts/with-real-yagna.sh do it all")
+        }
         guard version.status == 200, let current = version.json?["current"]?["version"]?.stringValue else {
             throw ProvideError("\(yagna) is not a yagna node answering this key (GET /version/get: \(version.status) \(version.text.prefix(200))); start one with scripts/real-yagna.sh")
         }
@@ -151,7 +161,10 @@ public actor ProvideSession {
 
     func answerProposal(_ agent: Agent, id: String, proposal: JSONValue) async throws {
         let first = negotiations.insert(proposal["prevProposalId"]?.stringValue ?? id).inserted
-        try await Task.sleep(for: first ? engine.firstCounterDelay(agent.index) : engine.responseDelay(agent.index))
+        // Providers with equal delays answer in the scenario's order, as the simulated market
+        // (which orders simultaneous offers by provider) shows them: 20 ms apart.
+        let stagger = Duration.milliseconds(20 * agent.index)
+        try await Task.sleep(for: first ? engine.firstCounterDelay(agent.index) + stagger : engine.responseDelay(agent.index))
         if let reason = engine.proposalRefusal(agent.index) {
             try await agent.rest.expect(.POST, "/market-api/v1/offers/\(agent.offerId)/proposals/\(id)/reject", ["message": .string(reason)], "reject proposal \(id)")
             count("proposals rejected")

@@ -24,6 +24,7 @@ extension GolemSim {
         @Option(help: "Seed of the providers' random choices (default: the scenario's).") var seed: UInt64?
         @Option(name: .customLong("provider-keys"), help: "The providers' app keys, space-separated (default: $PROVIDER_KEYS).") var providerKeys: String?
         @Flag(help: "Log every provider action.") var verbose = false
+        @Option(name: .customLong("dump-bus"), help: "Keep the body of every service-bus call the exe-unit serves in this directory (N-Message.bin, as yagna sent it).") var dumpBus: String?
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
@@ -51,6 +52,12 @@ extension GolemSim {
             do {
                 session = try ProvideSession(scenario: scenario, seed: seed ?? scenario.seed, yagna: yagna, keys: keys, files: files, logger: logger)
                 try await session.start(requestorKey: environment["YAGNA_APPKEY"])
+                if let dumpBus {
+                    do { try FileManager.default.createDirectory(atPath: dumpBus, withIntermediateDirectories: true) } catch {
+                        throw fail("--dump-bus \(dumpBus): \(error)")
+                    }
+                    await session.dumpBus(into: dumpBus)
+                }
             } catch let error as ProvideError {
                 throw fail(error.description)
             }

@@ -195,15 +195,46 @@ func sqlite(_ path: String, _ sql: String) throws {
         #expect(!replay.failures.contains { $0.hasPrefix("replay:") })
     }
 
+    /// Every shipped recording shows what its scenario is about (not just a session that
+    /// happened to avoid the fault).
+    @Test func shippedRecordingsShowTheirScenarios() throws {
+        func lanes(_ name: String) throws -> [SessionReport.Lane] { SessionReport(try shippedRecording(name)).lanes }
+        func lane(_ name: String, _ provider: String) throws -> SessionReport.Lane? { try lanes(name).first { $0.name == provider } }
+        func agreements(_ l: SessionReport.Lane?) -> Int { l?.events.filter { $0.kind == .agreementApproved }.count ?? 0 }
+        // service-provider-dies: the provider terminates under the running service, which is respawned elsewhere.
+        let doomed = try lane("service-provider-dies", "doomed")
+        #expect(doomed?.terminatedByProvider == true, "doomed never terminated its agreement")
+        #expect(agreements(try lane("service-provider-dies", "steady")) >= 1, "the instance was not respawned on steady")
+        // tasks-one-bad-provider: the bad provider's commands fail and the tasks run on the good ones.
+        #expect((try lane("tasks-one-bad-provider", "bad")?.failedCommands ?? 0) >= 1, "the bad provider never failed a command")
+        #expect(try lanes("tasks-one-bad-provider").filter { $0.name.hasPrefix("good") }.map(\.batches).reduce(0, +) >= 9)
+        // missing-invoice: no invoice ever comes.
+        #expect(try lanes("missing-invoice").allSatisfy { !$0.events.contains { $0.kind == .invoice } })
+        #expect(try lanes("missing-invoice").contains { agreements($0) == 1 })
+        // no-multi-activity: the requestor never terminates (the provider ends the agreement after the activity).
+        #expect(try lanes("no-multi-activity").allSatisfy { !$0.events.contains { $0.kind == .agreementTerminated && $0.details["terminator"]?.stringValue == "Requestor" } })
+        // simple-service: debit notes while the service runs, then the invoice.
+        let host = try lanes("simple-service").first { agreements($0) > 0 }
+        #expect(host?.events.contains { $0.kind == .debitNoteAccepted } == true)
+        #expect(host?.events.contains { $0.kind == .invoiceAccepted } == true)
+        for name in ["hello-task", "yapapi-hello"] {
+            #expect(try lanes(name).contains { $0.events.contains { $0.kind == .invoiceAccepted } }, "\(name): no accepted invoice")
+        }
+    }
+
     @Test func shippedRecordingsReplayStrictlyWithTheirApps() async throws {
         for (name, app) in [
             ("hello-task", AppSpec(name: "hello-task")), ("tasks-one-bad-provider", AppSpec(name: "many-tasks", arguments: ["tasks": "9"])),
             ("no-multi-activity", AppSpec(name: "hello-task")),
             ("simple-service", AppSpec(name: "simple-service", arguments: ["instances": "1", "running-time": "35"])),
             ("service-10min", AppSpec(name: "simple-service", arguments: ["instances": "1", "running-time": "600"])),
+            // Sessions of a real yagna 0.17.6 with golem-sim provide (recordings/record-real.sh).
+            ("real-hello-task", AppSpec(name: "hello-task")),
+            ("real-simple-service", AppSpec(name: "simple-service", arguments: ["instances": "1", "running-time": "35"])),
+            ("real-service-provider-dies", AppSpec(name: "simple-service", arguments: ["instances": "1", "running-time": "60"])),
         ] {
             let recording = try shippedRecording(name)
-            #expect(recording.info.source == .simulated)
+            #expect(recording.info.source == (name.hasPrefix("real-") ? .live : .simulated), "\(name)")
             #expect(!recording.exchanges.contains { e in e.requestHeaders.contains { $0.value.contains("golem-sim-dev-key") } })
             let replay = try await SimulatedNetwork.replay(recording.replayPlan, app: app)
             #expect(replay.replay.isEmpty, "\(name): \(replay.replay)")

@@ -4,6 +4,9 @@ ended, every invoice accepted, every debit note accepted, the allocation release
 
 Usage: check_journal.py INSPECT_JSON [--no-terminate] [--invoices-withheld] [--min-debit-notes N] [--min-invoices N] [--journal FILE]
   --invoices-withheld the providers withhold their invoices (a fault): none may come
+  --allow-unused-agreement  tolerate an approved agreement without activities that was never
+                      terminated (yapapi 0.13.1 leaves one behind when its approval arrives while
+                      the job is shutting down)
   --journal FILE      the recording itself: every network created through the net API must
                       have been removed
   --no-terminate      the provider has no multi-activity: no terminate call may come, and the
@@ -38,6 +41,8 @@ def main():
             problems.append(f"{name}: {activity} was never destroyed")
         if not no_terminate:
             for agreement in approved - seen.get("agreementTerminated", set()):
+                if "--allow-unused-agreement" in args and not seen.get("activityCreated"):
+                    continue
                 problems.append(f"{name}: {agreement} was approved but never terminated")
         else:
             # Without multi-activity there is no terminate call, and the invoice follows the
@@ -54,7 +59,7 @@ def main():
         if "--invoices-withheld" in args:
             if invoices:
                 problems.append(f"{name}: {len(invoices)} invoice(s), though its invoices are withheld")
-        elif approved and not invoices:
+        elif approved and not invoices and not ("--allow-unused-agreement" in args and not seen.get("activityCreated")):
             problems.append(f"{name}: {len(approved)} agreement(s) but no invoice")
         totals["invoices accepted"] += len(invoices & seen.get("invoiceAccepted", set()))
         notes = seen.get("debitNote", set())

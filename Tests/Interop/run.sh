@@ -90,6 +90,8 @@ run_replay() { # recording driver
 
 run_driver hello-task hello.py ""
 run_replay hello-task hello.py
+# …and a session of a real yagna with golem-sim provide, recorded with yapapi itself.
+run_replay real-yapapi-hello hello.py
 run_driver tasks-one-bad-provider many_tasks.py "--min-invoices 2" 6
 run_driver hello-task transfer.py ""
 run_driver hello-task stream.py ""

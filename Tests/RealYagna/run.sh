@@ -70,17 +70,24 @@ check() {
 
 # Swift apps.
 check hello-task hello-task "" "total cost" "" -- "$bin/hello-task"
-check tasks-one-bad-provider tasks-one-bad-provider "--min-invoices 2" "failures" "" -- "$bin/many-tasks" --tasks 9
+check tasks-one-bad-provider tasks-one-bad-provider "--min-invoices 2" "failures" \
+  "which worker takes which task is a race between the providers' activities" -- "$bin/many-tasks" --tasks 9
 check simple-service simple-service "--min-debit-notes 1" "running on" "" -- "$bin/simple-service" --instances 1 --running-time 35
-check service-provider-dies service-provider-dies "--min-invoices 2" "running on doomed → steady" "" -- "$bin/simple-service" --instances 1 --running-time 60
+check service-provider-dies service-provider-dies "--min-invoices 2" "running on doomed → steady" \
+  "the service polls its stats on a wall-clock timer: how many polls fit before the stop depends on how long the respawn took" \
+  -- "$bin/simple-service" --instances 1 --running-time 60
 check missing-invoice missing-invoice "--invoices-withheld --min-invoices 0" "left unpaid" "" -- "$bin/hello-task"
 # Unmodified yapapi 0.13.1 and golem-core 0.7.8. Not here: stream.py, which needs the SSE result
 # stream; on one node yagna never forwards StreamExecBatchResults to the exe-unit (a one-node limit).
 check yapapi-hello hello-task "" "^output: " "" -- "$venv/bin/python" Tests/Interop/hello.py
-check yapapi-many-tasks tasks-one-bad-provider "--min-invoices 2" "all 6 tasks done" "" -- "$venv/bin/python" Tests/Interop/many_tasks.py 6
+check yapapi-many-tasks tasks-one-bad-provider "--min-invoices 1 --allow-unused-agreement" "all 6 tasks done" \
+  "which worker takes which task, and whether a third agreement is made before the job ends, are races" \
+  -- "$venv/bin/python" Tests/Interop/many_tasks.py 6
 check yapapi-transfer hello-task "" "downloaded .* as expected" "" -- "$venv/bin/python" Tests/Interop/transfer.py
 check yapapi-no-multi-activity no-multi-activity "--no-terminate" "^output: " "" -- "$venv/bin/python" Tests/Interop/hello.py
-check yapapi-service simple-service "--min-debit-notes 1" "service answered" "" -- "$venv/bin/python" Tests/Interop/service.py 25
+check yapapi-service simple-service "--min-debit-notes 1" "service answered" \
+  "the service polls on a wall-clock timer: the number of polls in 25 s differs with the real exe-unit's latency" \
+  -- "$venv/bin/python" Tests/Interop/service.py 25
 check yapapi-vpn file-service "--min-invoices 2" "two instances in the network" "" -- "$venv/bin/python" Tests/Interop/vpn.py
 check golem-core-hello hello-task "" "hello from golem-core" "" -- "$core_venv/bin/python" Tests/Interop/core_hello.py
 

@@ -323,6 +323,17 @@ extension NodeCore {
         agreementEvents.append(event)
         endActivities(of: id, at: time)
         scheduleInvoice(id, at: time)
+        reoffer(a.provider, at: time)
+    }
+
+    /// The provider's offer is free again once an agreement ends: the daemon matches it anew
+    /// with every demand still subscribed, which sees a fresh Initial proposal at once (seen on
+    /// yagna 0.17.6 with both a requestor's and a provider's termination).
+    mutating func reoffer(_ provider: Int, at time: Date) {
+        for sub in demands.keys.sorted() {
+            guard let d = demands[sub], !d.removed, d.constraint.matches(providers[provider].offer) else { continue }
+            schedule(.offer(subscriptionId: sub, provider: provider), at: time)
+        }
     }
 
     /// The activities of an ended agreement stop: state Terminated, unfinished batches stall.
