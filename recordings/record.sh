@@ -28,7 +28,7 @@ record() { # name scenario speed command…
     --notes "scenario $scenario, speed $s: $(basename "$1") ${*:2}" >"$dir/record.log" 2>&1 &
   local rec=$!
   local rport; rport=$(wait_port "$dir/record.log")
-  PATH="$bin:$PATH" GOLEM_SIM_GFTP_DIR=$dir/gftp YAGNA_API_URL="http://127.0.0.1:$rport" YAGNA_APPKEY=golem-sim-dev-key \
+  PATH="$bin:$PATH" GOLEM_SIM_GFTP_DIR=$dir/gftp YAGNA_API_URL="http://127.0.0.1:$rport" YAGNA_APPKEY=golem-sim-dev-key PYTHONPATH="$PWD/scripts/python" \
     GOLEM_REGISTRY_URL="http://127.0.0.1:$rport" "$@" >"$dir/app.log" 2>&1 || { echo "$name: the app failed"; cat "$dir/app.log"; }
   kill -INT $rec; wait $rec || true
   kill -INT $serve; wait $serve || true

@@ -356,9 +356,17 @@ public actor ProvideSession {
 
     // MARK: - Stop
 
-    /// Leaves the node clean: activities terminated and their exe-units gone, invoices sent for
-    /// agreements that ended, offers unsubscribed.
+    /// Leaves the node clean, as a provider shutting down does: its agreements terminated (so
+    /// requestors learn at once and get their invoices), activities terminated and their
+    /// exe-units gone, invoices sent for every agreement that ended, offers unsubscribed.
     public func stop(bus: BusConnection) async {
+        for id in engine.openAgreements {
+            let reason = "golem-sim provide stopped"
+            do { try await perform(.terminateAgreement(agreementId: id, reason: reason), bus: bus) } catch {
+                logger.warning("stopping: terminate agreement \(id): \(error)")
+            }
+            engine.agreementEnded(id, reason: reason, byProvider: true, at: Date())
+        }
         for (id, _) in served.sorted(by: { $0.key < $1.key }) {
             engine.destroyActivity(id, at: Date())
             try? await setState(id, .terminated, bus: bus)

@@ -330,6 +330,7 @@ extension NodeCore {
     /// with every demand still subscribed, which sees a fresh Initial proposal at once (seen on
     /// yagna 0.17.6 with both a requestor's and a provider's termination).
     mutating func reoffer(_ provider: Int, at time: Date) {
+        guard scenario.daemon.reoffersAfterAgreements else { return }
         for sub in demands.keys.sorted() {
             guard let d = demands[sub], !d.removed, d.constraint.matches(providers[provider].offer) else { continue }
             schedule(.offer(subscriptionId: sub, provider: provider), at: time)

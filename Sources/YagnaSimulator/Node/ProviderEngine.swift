@@ -88,6 +88,9 @@ public struct ProviderEngine: Sendable {
     /// The provider of an agreement it knows.
     public func provider(ofAgreement id: String) -> Int? { core.agreements[id]?.provider }
 
+    /// Approved agreements that have not ended, in the order they were approved.
+    public var openAgreements: [String] { core.agreementOrder.filter { core.agreements[$0]?.agreement.state == .approved } }
+
     /// The agreement's activities, in the order they were opened.
     public func activities(ofAgreement id: String) -> [String] { core.agreements[id]?.activities ?? [] }
 

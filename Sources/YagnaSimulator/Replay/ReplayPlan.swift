@@ -34,6 +34,11 @@ public struct ReplayPlan: Sendable {
             quiet.offerDelay = .seconds(86_400 * 365)
             scenario.providers.append(quiet)
         }
+        // A recording made before providers were offered again after an agreement (or whose
+        // requestor never looked) shows each offer once: the replay offers no more than it saw.
+        var offers: [String: Int] = [:]
+        for event in analysis.events where event.kind == .offer { offers[event.lane, default: 0] += 1 }
+        scenario.daemon.reoffersAfterAgreements = offers.values.contains { $0 > 1 }
         self.scenario = scenario
     }
 

@@ -140,6 +140,9 @@ public struct DaemonSpec: Sendable, Hashable {
     /// Added to every answer.
     public var latency: Duration = .zero
     public var faults: [DaemonFault] = []
+    /// Whether a provider is offered again to the demands still subscribed when one of its
+    /// agreements ends, as yagna 0.17.6 does. Replays of sessions that never saw it turn it off.
+    public var reoffersAfterAgreements = true
     public init() {}
 }
 
