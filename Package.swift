@@ -176,6 +176,9 @@ let package = Package(
                 "YagnaAPI", "YagnaHTTP", "GolemTime", "GolemRequestor", "YagnaSimulator", "SimulatorServer",
                 "GolemRecording", "GolemTesting", "GolemExamples", "GolemFidelity", "GolemBus", "GolemProvider",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: upcoming
