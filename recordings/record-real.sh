@@ -8,15 +8,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(swift build --show-bin-path)
 venv=${INTEROP_VENV:-$PWD/.build/interop-venv}
+logs=$(mktemp -d)
 
 record() { # name scenario checks command…
   local name=$1 scenario=$2 checks=$3; shift 3
   rm -f "recordings/$name.sqlite"
   if scripts/with-real-yagna.sh --scenario "scenarios/$scenario.yaml" --journal "recordings/$name.sqlite" --pseudonymize \
-    --checks "$checks" -- "$@" >"/tmp/record-real-$name.log" 2>&1; then
-    echo "$name: $(grep '^journal' "/tmp/record-real-$name.log" | head -1)"
+    --checks "$checks" -- "$@" >"$logs/$name.log" 2>&1; then
+    echo "$name: $(grep '^journal' "$logs/$name.log" | head -1)"
   else
-    echo "$name: FAILED"; tail -20 "/tmp/record-real-$name.log"; return 1
+    echo "$name: FAILED"; tail -20 "$logs/$name.log"; return 1
   fi
 }
 
