@@ -30,7 +30,7 @@ extension ProvideSession {
                 await stream(call, payload, activityId: activityId, bus: bus)
                 return
             }
-            reply = BusBody.ok(try await answer(component, payload, activityId: activityId))
+            reply = BusBody.ok(try await answer(component, payload, activityId: activityId, bus: bus))
         } catch let error as RpcError {
             reply = BusBody.err(error.value)
         } catch {
@@ -58,7 +58,7 @@ extension ProvideSession {
         }
     }
 
-    func answer(_ component: String, _ payload: JSONValue, activityId: String) async throws -> JSONValue {
+    func answer(_ component: String, _ payload: JSONValue, activityId: String, bus: BusConnection) async throws -> JSONValue {
         switch component {
         case "Exec":
             try checkActivity(payload, activityId)
@@ -71,7 +71,7 @@ extension ProvideSession {
             let before = engine.state(activityId)
             engine.exec(batchId, commands, on: activityId, at: Date())
             count("batches")
-            if let after = engine.state(activityId), after != before, let bus = currentBus {
+            if let after = engine.state(activityId), after != before {
                 try? await setState(activityId, after, bus: bus)
             }
             return .string(batchId)

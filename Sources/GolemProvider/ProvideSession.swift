@@ -27,8 +27,6 @@ public actor ProvideSession {
     var served: [String: Int] = [:]
     /// Agreements this side terminated (a fault), so their end is not taken for the requestor's.
     var terminatedHere: Set<String> = []
-    /// The service-bus connection while serving.
-    var currentBus: BusConnection?
     /// Agreements whose invoice was sent.
     var invoiced: Set<String> = []
 
@@ -110,7 +108,6 @@ public actor ProvideSession {
 
     /// Serves the providers until cancelled, then leaves the node clean.
     public func serve(bus: BusConnection) async {
-        currentBus = bus
         await withTaskGroup(of: Void.self) { group in
             for agent in agents {
                 group.addTask { await self.loop("market", agent) { try await self.marketRound(agent) } }
