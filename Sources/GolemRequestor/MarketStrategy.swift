@@ -20,30 +20,38 @@ public struct MarketContext: Sendable {
 }
 
 /// yapapi's default: prefers the cheapest linear pricing, rejecting prices over the caps
-/// (fixed ≤ 1.0, per CPU-second ≤ 0.2, per second ≤ 0.1) and offers without linear pricing.
+/// (fixed ≤ 1.0, per CPU-second ≤ 0.2, per second ≤ 0.1, and any custom counter's cap in
+/// `maxPrices`) and offers without linear pricing. Works with usage vectors of any length.
 public struct LeastExpensiveLinear: MarketStrategy {
     public var maxFixedPrice: Double = 1.0
     public var maxPerCpuSecond: Double = 0.2
     public var maxPerDurationSecond: Double = 0.1
-    /// Expected usage used to compare offers.
+    /// Caps on other counters' prices, by counter name (yapapi's `max_price_for`).
+    public var maxPrices: [String: Double] = [:]
+    /// Expected usage used to compare offers: seconds of duration and CPU.
     public var expectedSeconds: Double = 60
+    /// Expected values of custom counters (a counter not listed is expected at 0).
+    public var expectedUsage: [String: Double] = [:]
 
     public init() {}
 
     public func score(_ offer: Proposal, context: MarketContext) -> Result<Double, OfferRejection> {
         let p = offer.properties
-        guard p["golem.com.pricing.model"]?.stringValue == "linear", p["golem.com.scheme"]?.stringValue == "payu",
-            let vector = p["golem.com.usage.vector"]?.arrayValue?.compactMap(\.stringValue),
-            let coeffs = p["golem.com.pricing.model.linear.coeffs"]?.arrayValue?.compactMap(\.doubleValue),
-            coeffs.count == vector.count + 1
-        else { return .failure(OfferRejection("Unknown error in score offer")) }
-        var cost = coeffs.last!
+        guard p["golem.com.scheme"]?.stringValue == "payu", let pricing = LinearPricing(p) else {
+            return .failure(OfferRejection("Unknown error in score offer"))
+        }
+        var cost = pricing.fixedPrice
         guard cost >= 0, cost <= maxFixedPrice else { return .failure(OfferRejection("Score too low")) }
-        for (name, price) in zip(vector, coeffs) {
+        for (name, price) in zip(pricing.usageVector, pricing.prices) {
             guard price >= 0 else { return .failure(OfferRejection("Score too low")) }
-            if name == "golem.usage.cpu_sec", price > maxPerCpuSecond { return .failure(OfferRejection("Score too low")) }
-            if name == "golem.usage.duration_sec", price > maxPerDurationSecond { return .failure(OfferRejection("Score too low")) }
-            cost += price * expectedSeconds
+            let cap: Double? = switch name {
+            case "golem.usage.cpu_sec": maxPerCpuSecond
+            case "golem.usage.duration_sec": maxPerDurationSecond
+            default: maxPrices[name]
+            }
+            if let cap, price > cap { return .failure(OfferRejection("Score too low")) }
+            let expected = ["golem.usage.cpu_sec", "golem.usage.duration_sec"].contains(name) ? expectedSeconds : expectedUsage[name] ?? 0
+            cost += price * expected
         }
         return .success(100 / (cost + 1.01))
     }

@@ -196,7 +196,7 @@ extension Golem {
                 let activityId = try await yagna.activity.create(.legacy(agreementId: agreementId))
                 track(activity: activityId)
                 emit(.activityCreated(provider: draft.name, activityId: activityId))
-                let ctx = WorkContext(activityId: activityId, agreementId: agreementId, provider: draft.name, providerId: draft.proposal.issuerId, golem: self)
+                let ctx = WorkContext(activityId: activityId, agreementId: agreementId, provider: draft.name, providerId: draft.proposal.issuerId, offer: draft.proposal.properties, golem: self)
                 failed = await runTasks(ctx, queue: queue, maxAttempts: maxAttempts, taskTimeout: taskTimeout, worker: worker, accepted: accepted)
                 try? await yagna.activity.destroy(activityId)
                 untrack(activity: activityId)

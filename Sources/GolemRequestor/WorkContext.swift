@@ -1,4 +1,4 @@
-import YagnaAPI
+public import YagnaAPI
 import GolemTime
 import Foundation
 
@@ -9,6 +9,8 @@ public struct WorkContext: Sendable {
     /// The provider's name (or id when it has none).
     public let provider: String
     public let providerId: String
+    /// The provider's offer as agreed (its properties: pricing, usage vector, capabilities).
+    public let offer: Properties
     let golem: Golem
     /// The instance's place in the service's network (`ServiceOptions.network`), if any.
     public internal(set) var network: NetworkMembership? = nil

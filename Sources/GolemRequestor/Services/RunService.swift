@@ -146,7 +146,7 @@ extension Golem {
         }
         track(activity: activityId)
         emit(.activityCreated(provider: draft.name, activityId: activityId))
-        var ctx = WorkContext(activityId: activityId, agreementId: agreementId, provider: draft.name, providerId: draft.proposal.issuerId, golem: self)
+        var ctx = WorkContext(activityId: activityId, agreementId: agreementId, provider: draft.name, providerId: draft.proposal.issuerId, offer: draft.proposal.properties, golem: self)
         await setState(&machine, .activityObtained, index, cluster)
         var reachedRunning = false
         var providerFailed = false

@@ -139,112 +139,88 @@ struct ExeUnit {
             }
         }
         if let rule = spec.commands.first(where: { $0.matches(line) }) {
+            let groups = rule.captures(line) ?? []
             var outcome = Outcome(ok: rule.exitCode == 0, exitCode: rule.exitCode, duration: rule.duration ?? spec.commandDuration)
-            outcome.stdout = rule.stdout.map { expand($0) } ?? builtin(run).stdout
-            outcome.stderr = rule.stderr ?? ""
+            outcome.stdout = rule.stdout.map { expand($0, groups) } ?? builtin(run).stdout
+            outcome.stderr = rule.stderr.map { expand($0, groups) } ?? ""
+            for effect in rule.files {
+                let target = path(expand(effect.path, groups))
+                guard ActivityPath.inVolume(target, spec.volumes) else {
+                    let volumes = spec.volumes.joined(separator: ", ")
+                    return Outcome(
+                        ok: false, exitCode: 1, stderr: "cannot write \(target): outside the activity's volumes (\(volumes))\n",
+                        message: "ExeScript command failed: the scenario rule for '\(rule.match)' writes \(target), outside the activity's volumes (\(volumes))",
+                        duration: outcome.duration)
+                }
+                let bytes: [UInt8]
+                switch effect.content {
+                case .text(let template): bytes = Array(expand(template, groups).utf8)
+                case .bytes(let b): bytes = b
+                }
+                write(bytes, to: target, append: effect.append)
+            }
+            for (name, value) in rule.usage { activity.counters[name] = (value, clock.adding(outcome.duration)) }
             return outcome
         }
         return builtin(run)
     }
 
-    /// Placeholders in scripted output: `{now}` (the virtual time), `{provider}`, `{activity}`.
-    func expand(_ text: String) -> String {
-        text.replacingOccurrences(of: "{now}", with: WireTimestamp(clock).text)
-            .replacingOccurrences(of: "{provider}", with: spec.name)
-            .replacingOccurrences(of: "{activity}", with: activity.id)
+    /// A rule's template with its placeholders filled in (see `FileEffect`); anything else in
+    /// braces, such as JSON, stays as written.
+    func expand(_ text: String, _ groups: [String] = []) -> String {
+        guard text.contains("{") else { return text }
+        var out = ""
+        var rest = text[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}"), let value = placeholder(String(rest[rest.index(after: open)..<close]), groups) else {
+                out.append("{")
+                rest = rest[rest.index(after: open)...]
+                continue
+            }
+            out += value
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
     }
 
-    // MARK: - Built-in behaviours
-
-    mutating func builtin(_ run: RunCommand) -> Outcome {
-        var script: String
-        if ["/bin/sh", "/bin/bash", "sh", "bash"].contains(run.entryPoint), run.args.first == "-c", run.args.count >= 2 {
-            script = run.args[1]
-        } else {
-            let name = run.entryPoint.split(separator: "/").last.map(String.init) ?? run.entryPoint
-            script = ([name] + run.args.map { $0.contains(" ") ? "'\($0)'" : $0 }).joined(separator: " ")
+    /// The value of one placeholder, or `nil` when the text is not one.
+    func placeholder(_ name: String, _ groups: [String]) -> String? {
+        var key = name
+        var width: Int?
+        if let bar = name.lastIndex(of: "|"), name[name.index(after: bar)...].first == "0", let w = Int(name[name.index(after: bar)...]) {
+            key = String(name[..<bar])
+            width = w
         }
-        var outcome = Outcome(duration: spec.commandDuration)
-        script = script.trimmingSpaces
-        if let loop = PeriodicWriter.parse(script, start: clock) {
-            activity.periodic[loop.path] = loop.writer
-            return outcome
-        }
-        for statement in Shell.split(script) {
-            let result = shell(statement)
-            outcome.stdout += result.stdout
-            outcome.stderr += result.stderr
-            outcome.duration += result.duration
-            outcome.exitCode = result.exitCode
-            if result.exitCode != 0 {
-                outcome.ok = false
-                break
-            }
-        }
-        return outcome
-    }
-
-    mutating func shell(_ statement: String) -> Outcome {
-        var words = Shell.words(statement)
-        var redirect: (path: String, append: Bool)?
-        if let i = words.firstIndex(where: { $0 == ">" || $0 == ">>" }), i + 1 < words.count {
-            redirect = (path(words[i + 1]), words[i] == ">>")
-            words.removeSubrange(i...(i + 1))
-        }
-        guard let name = words.first else { return Outcome() }
-        let args = Array(words.dropFirst())
-        var out = Outcome()
-        switch name {
-        case "echo":
-            // `-n`: no trailing newline (as the shells of real images read it).
-            if args.first == "-n" { out.stdout = args.dropFirst().joined(separator: " ") } else { out.stdout = args.joined(separator: " ") + "\n" }
-        case "date": out.stdout = Shell.dateText(clock) + "\n"
-        case "hostname":
-            // `hostname -I`: the activity's addresses in the requestor's networks.
-            out.stdout = args.first == "-I" ? activity.networkAddresses.map { $0 + " " }.joined() + "\n" : spec.name + "\n"
-        case "true", ":": break
-        case "false": out.exitCode = 1
-        case "exit": out.exitCode = Int(args.first ?? "0") ?? 2
-        case "sleep":
-            let seconds = Double(args.first ?? "0") ?? 0
-            out.duration = .nanoseconds(Int64(seconds * 1e9))
-        case "cat":
-            for arg in args {
-                if let content = read(path(arg)) { out.stdout += content } else {
-                    out.stderr += "cat: \(arg): No such file or directory\n"
-                    out.exitCode = 1
-                }
-            }
-        case "ls":
-            let dir = path(args.first(where: { !$0.hasPrefix("-") }) ?? "/golem/work")
-            let prefix = dir.hasSuffix("/") ? dir : dir + "/"
-            let names = Set((Array(activity.files.keys) + Array(activity.periodic.keys)).filter { $0.hasPrefix(prefix) }
-                .map { String($0.dropFirst(prefix.count).split(separator: "/").first ?? "") })
-            out.stdout = names.sorted().map { $0 + "\n" }.joined()
-        case "wc":
-            let content = args.last.flatMap { read(path($0)) } ?? ""
-            out.stdout = "\(content.split(separator: "\n", omittingEmptySubsequences: false).count - (content.hasSuffix("\n") ? 1 : 0)) \(args.last ?? "")\n"
+        var value: String
+        switch key {
+        case "now": value = WireTimestamp(clock).text
+        case "provider": value = spec.name
+        case "activity": value = activity.id
         default:
-            // Anything else succeeds quietly; scenario rules give it output.
-            break
+            if let n = Int(key), n >= 0 {
+                guard n < groups.count || groups.isEmpty else { return nil }
+                value = n < groups.count ? groups[n] : ""
+            } else if key.hasPrefix("file:") {
+                value = read(path(String(key.dropFirst(5)))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            } else if key.hasPrefix("json:"), let colon = key.dropFirst(5).lastIndex(of: ":") {
+                let file = path(String(key[key.index(key.startIndex, offsetBy: 5)..<colon]))
+                let keyPath = key[key.index(after: colon)...].split(separator: ".").map(String.init)
+                var json = read(file).flatMap { try? JSONParser.parse($0) }
+                for step in keyPath { json = Int(step).flatMap { i in json?.arrayValue.flatMap { i < $0.count ? $0[i] : nil } } ?? json?[step] }
+                value = json.map(Self.plain) ?? ""
+            } else {
+                return nil
+            }
         }
-        if let redirect, out.exitCode == 0 {
-            let old = redirect.append ? (read(redirect.path) ?? "") : ""
-            activity.files[redirect.path] = Array((old + out.stdout).utf8)
-            activity.periodic[redirect.path] = nil
-            out.stdout = ""
-        }
-        return out
+        if let width, value.count < width { value = String(repeating: "0", count: width - value.count) + value }
+        return value
     }
 
-    func path(_ p: String) -> String {
-        let trimmed = p.hasPrefix("container:") ? String(p.dropFirst("container:".count)) : p
-        return trimmed.hasPrefix("/") ? trimmed : "/golem/work/" + trimmed
-    }
-
-    func read(_ path: String) -> String? {
-        if let writer = activity.periodic[path] { return writer.content(at: clock) }
-        return activity.files[path].map { String(decoding: $0, as: UTF8.self) }
+    /// A JSON value as a template shows it: strings without quotes, numbers as written.
+    static func plain(_ value: JSONValue) -> String {
+        if case .string(let s) = value { return s }
+        return JSONWriter.string(value)
     }
 
     mutating func transfer(_ t: TransferCommand) -> Outcome {
@@ -300,76 +276,11 @@ extension PeriodicWriter {
         let elapsed = max(0, time.timeIntervalSince(start))
         let step = interval.timeInterval
         let last = start.addingTimeInterval((elapsed / step).rounded(.down) * step)
-        let words = Shell.words(command)
+        let words: [String] = ((try? Shell.tokens(command)) ?? []).compactMap { if case .word(let w) = $0 { w } else { nil } }
         switch words.first {
         case "date": return Shell.dateText(last) + "\n"
         case "echo": return words.dropFirst().joined(separator: " ") + "\n"
         default: return ""
         }
-    }
-}
-
-/// Just enough shell syntax for the built-in behaviours.
-enum Shell {
-    /// Splits a script into statements at `;`, `&&` and newlines (outside quotes).
-    static func split(_ script: String) -> [String] {
-        var out: [String] = []
-        var current = ""
-        var quote: Character?
-        var chars = Array(script)[...]
-        while let c = chars.popFirst() {
-            if let q = quote {
-                current.append(c)
-                if c == q { quote = nil }
-                continue
-            }
-            if c == "'" || c == "\"" { quote = c; current.append(c); continue }
-            if c == ";" || c == "\n" { out.append(current); current = ""; continue }
-            if c == "&", chars.first == "&" { chars = chars.dropFirst(); out.append(current); current = ""; continue }
-            current.append(c)
-        }
-        out.append(current)
-        return out.map { $0.trimmingSpaces }.filter { !$0.isEmpty }
-    }
-
-    /// Splits a statement into words, honouring quotes; `>` and `>>` are words of their own.
-    static func words(_ statement: String) -> [String] {
-        var out: [String] = []
-        var current = ""
-        var inWord = false
-        var quote: Character?
-        var chars = Array(statement)[...]
-        while let c = chars.popFirst() {
-            if let q = quote {
-                if c == q { quote = nil } else { current.append(c) }
-                continue
-            }
-            if c == "'" || c == "\"" { quote = c; inWord = true; continue }
-            if c == ">" {
-                if inWord { out.append(current); current = ""; inWord = false }
-                if chars.first == ">" { chars = chars.dropFirst(); out.append(">>") } else { out.append(">") }
-                continue
-            }
-            if c.isWhitespace {
-                if inWord { out.append(current); current = ""; inWord = false }
-                continue
-            }
-            current.append(c)
-            inWord = true
-        }
-        if inWord { out.append(current) }
-        return out
-    }
-
-    /// `date`'s default output in UTC: `Sun Nov 22 13:23:59 UTC 2026`.
-    static func dateText(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ v: Int?) -> String { let s = String(v ?? 0); return s.count < 2 ? "0" + s : s }
-        let day = String(c.day ?? 1)
-        return "\(days[(c.weekday ?? 1) - 1]) \(months[(c.month ?? 1) - 1]) \(day.count < 2 ? " " + day : day) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) UTC \(c.year ?? 1970)"
     }
 }

@@ -92,14 +92,19 @@ extension NodeCore {
 
     func usageVector(_ a: ActivityRecord, at now: Date) -> [Double] {
         let end = min(now, a.destroyed ?? now)
-        return [max(0, end.timeIntervalSince(a.created)), a.cpuSeconds]
+        var usage = [max(0, end.timeIntervalSince(a.created)), a.cpuSeconds]
+        for counter in providers[a.provider].spec.pricing.counters {
+            let (value, since) = a.counters[counter.name] ?? (counter.initial, a.created)
+            usage.append(value + counter.perSecond * max(0, end.timeIntervalSince(since)))
+        }
+        return usage
     }
 
     /// The cost of an activity's usage by the provider's linear pricing.
     func cost(_ a: ActivityRecord, at now: Date) -> Decimal {
         let coeffs = providers[a.provider].spec.pricing.coefficients
         let usage = usageVector(a, at: now)
-        let value = coeffs[0] * usage[0] + coeffs[1] * usage[1] + coeffs[2]
+        let value = zip(coeffs, usage).reduce(coeffs[coeffs.count - 1]) { $0 + $1.0 * $1.1 }
         return NodeCore.amount(value)
     }
 

@@ -123,7 +123,7 @@ public struct NodeCore: Sendable {
             "golem.com.pricing.model.linear.coeffs": .array(spec.pricing.coefficients.map { .double($0) }),
             "golem.com.scheme": "payu",
             "golem.com.scheme.payu.payment-timeout-sec?": 120,
-            "golem.com.usage.vector": ["golem.usage.duration_sec", "golem.usage.cpu_sec"],
+            "golem.com.usage.vector": .array(spec.pricing.usageVector.map { .string($0) }),
             "golem.inf.cpu.architecture": "x86_64",
             "golem.inf.cpu.cores": 4,
             "golem.inf.cpu.threads": 4,

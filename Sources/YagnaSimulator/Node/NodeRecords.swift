@@ -59,9 +59,13 @@ struct ActivityRecord: Sendable {
     var created: Date
     var destroyed: Date?
     var files: [String: [UInt8]] = [:]
+    /// Directories made by `mkdir` (files' parents exist without being listed here).
+    var directories: Set<String> = []
     var batches: [String: BatchRecord] = [:]
     var batchOrder: [String] = []
     var cpuSeconds: Double = 0
+    /// Custom counters set by command rules: the value and when it was set.
+    var counters: [String: (value: Double, at: Date)] = [:]
     /// Its addresses in the requestor's networks, once deployed with them.
     var networkAddresses: [String] = []
     /// Until when the activity does not answer (`nil`: it answers).

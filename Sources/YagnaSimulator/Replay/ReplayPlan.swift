@@ -56,6 +56,11 @@ public struct ReplayPlan: Sendable {
             for (i, name) in vector.enumerated() where i < coeffs.count {
                 if name == "golem.usage.duration_sec" { spec.pricing.perDurationSecond = coeffs[i] }
                 if name == "golem.usage.cpu_sec" { spec.pricing.perCpuSecond = coeffs[i] }
+                if !["golem.usage.duration_sec", "golem.usage.cpu_sec"].contains(name) {
+                    var counter = UsageCounter(name: name)
+                    counter.price = coeffs[i]
+                    spec.pricing.counters.append(counter)
+                }
             }
             if coeffs.count > vector.count { spec.pricing.start = coeffs[vector.count] }
         }

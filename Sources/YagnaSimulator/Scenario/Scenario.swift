@@ -72,20 +72,41 @@ public struct ProviderSpec: Sendable {
     public var faults: [ProviderFault] = []
     /// Delay between the end of an agreement and its invoice.
     public var invoiceDelay: Duration = .milliseconds(200)
+    /// The exit code of a program the built-in shell does not know and no rule scripts
+    /// (`0`: it succeeds quietly; `127`: `sh: 1: NAME: not found`, as a real image says).
+    public var unknownProgramExitCode = 0
+    /// The image's volumes: where command rules may create files (`files:`).
+    public var volumes = ActivityPath.defaultVolumes
 
     public init(name: String) { self.name = name }
 }
 
-/// Linear pricing: a fixed start price plus per-second prices of usage.
+/// Linear pricing: a fixed start price plus per-second prices of usage, and any number of
+/// custom usage counters with their own prices.
 public struct Pricing: Sendable, Hashable {
     public var start: Double = 0
     public var perCpuSecond: Double = 0.0001
     public var perDurationSecond: Double = 0.00001
+    /// Counters after `golem.usage.duration_sec` and `golem.usage.cpu_sec` in the usage vector.
+    public var counters: [UsageCounter] = []
     public init() {}
 
-    /// The `golem.com.pricing.model.linear.coeffs` for the usage vector
-    /// `[golem.usage.duration_sec, golem.usage.cpu_sec]`: `[duration, cpu, start]`.
-    public var coefficients: [Double] { [perDurationSecond, perCpuSecond, start] }
+    /// `golem.com.usage.vector`: duration, CPU, then the custom counters in order.
+    public var usageVector: [String] { ["golem.usage.duration_sec", "golem.usage.cpu_sec"] + counters.map(\.name) }
+
+    /// The `golem.com.pricing.model.linear.coeffs` for the usage vector, the fixed price last.
+    public var coefficients: [Double] { [perDurationSecond, perCpuSecond] + counters.map(\.price) + [start] }
+}
+
+/// A custom usage counter (e.g. `golem.usage.custom.counter`): its price per unit, its value
+/// when the activity is created and how much it grows per second of the activity's life.
+/// Command rules may set its value (`usage:`).
+public struct UsageCounter: Sendable, Hashable {
+    public var name: String
+    public var price: Double = 0
+    public var initial: Double = 0
+    public var perSecond: Double = 0
+    public init(name: String) { self.name = name }
 }
 
 /// A rule giving a command's result. `match` is a substring of the command line
@@ -96,14 +117,51 @@ public struct CommandRule: Sendable, Hashable {
     public var stdout: String?
     public var stderr: String?
     public var duration: Duration?
+    /// Files the command creates, writes or appends to in the activity's file system.
+    public var files: [FileEffect] = []
+    /// Custom usage counters the command sets, by name, when it ends.
+    public var usage: [String: Double] = [:]
     public init(match: String) { self.match = match }
 
+    var pattern: String? {
+        match.count > 2 && match.hasPrefix("/") && match.hasSuffix("/") ? String(match.dropFirst().dropLast()) : nil
+    }
+
     func matches(_ line: String) -> Bool {
-        if match.count > 2, match.hasPrefix("/"), match.hasSuffix("/") {
-            let pattern = String(match.dropFirst().dropLast())
-            return line.range(of: pattern, options: .regularExpression) != nil
-        }
+        if let pattern { return line.range(of: pattern, options: .regularExpression) != nil }
         return line.contains(match)
+    }
+
+    /// The match and its capture groups (`{0}`, `{1}`, … in templates); `nil` when the line
+    /// does not match. A group that took no part in the match is empty.
+    func captures(_ line: String) -> [String]? {
+        guard let pattern else { return line.contains(match) ? [match] : nil }
+        guard let regex = try? NSRegularExpression(pattern: pattern),
+            let m = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line))
+        else { return nil }
+        return (0..<m.numberOfRanges).map { i in Range(m.range(at: i), in: line).map { String(line[$0]) } ?? "" }
+    }
+}
+
+/// A file a command rule leaves in the activity's file system. `path` and text content are
+/// templates (`{1}` a capture group of the match, `{json:FILE:key.0}` a value from a JSON file
+/// in the activity, `{file:FILE}`, `{now}`, `{provider}`, `{activity}`; `|04` pads to four
+/// digits). Paths must lie in one of the provider's `volumes`.
+public struct FileEffect: Sendable, Hashable {
+    public enum Content: Sendable, Hashable {
+        /// A text template written as UTF-8.
+        case text(String)
+        /// Bytes read from a file beside the scenario at load time.
+        case bytes([UInt8])
+    }
+    public var path: String
+    public var content: Content
+    /// Append to the file instead of replacing it.
+    public var append = false
+    public init(path: String, content: Content, append: Bool = false) {
+        self.path = path
+        self.content = content
+        self.append = append
     }
 }
 

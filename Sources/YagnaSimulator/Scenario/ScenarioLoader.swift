@@ -208,7 +208,7 @@ struct YAMLReader {
 
     static let providerKeys = [
         "name", "count", "properties", "pricing", "multi-activity", "debit-note-interval", "offer-delay", "response-delay",
-        "command-duration", "deploy-duration", "commands", "faults", "invoice-delay", "node-id",
+        "command-duration", "deploy-duration", "commands", "faults", "invoice-delay", "node-id", "unknown-program-exit-code", "volumes",
     ]
 
     func providers(_ node: Node) throws(ScenarioError) -> [ProviderSpec] {
@@ -216,13 +216,27 @@ struct YAMLReader {
         guard let nameNode = entries.first(where: { $0.0 == "name" })?.2 else { throw fail(node, "name", "every provider needs a name") }
         var spec = ProviderSpec(name: try string(nameNode, "name"))
         var count = 1
+        if let volumes = entries.first(where: { $0.0 == "volumes" })?.2 {
+            guard case .sequence(let seq) = volumes, !seq.isEmpty else { throw fail(volumes, "volumes", "must be a list of absolute directories, e.g. [/golem/work, /golem/output]") }
+            spec.volumes = []
+            for item in seq {
+                let dir = try string(item, "volumes")
+                guard dir.hasPrefix("/"), dir.count > 1 else { throw fail(item, "volumes", "'\(dir)' is not an absolute directory") }
+                spec.volumes.append(ActivityPath.normalise(dir))
+            }
+        }
         for (key, _, value) in entries {
             switch key {
+            case "volumes": break
             case "count": count = try int(value, key, min: 1)
             case "properties":
                 for (k, _, v) in try mappingAny(value, "properties") { spec.properties[k] = json(v) }
             case "pricing":
-                for (k, _, v) in try mapping(value, "pricing", known: ["start", "per-cpu-second", "per-duration-second"]) {
+                for (k, _, v) in try mapping(value, "pricing", known: ["start", "per-cpu-second", "per-duration-second", "counters"]) {
+                    if k == "counters" {
+                        spec.pricing.counters = try counters(v)
+                        continue
+                    }
                     let d = try double(v, k)
                     guard d >= 0 else { throw fail(v, k, "prices cannot be negative") }
                     switch k {
@@ -243,6 +257,9 @@ struct YAMLReader {
             case "command-duration": spec.commandDuration = try duration(value, key)
             case "deploy-duration": spec.deployDuration = try duration(value, key)
             case "invoice-delay": spec.invoiceDelay = try duration(value, key)
+            case "unknown-program-exit-code":
+                spec.unknownProgramExitCode = try int(value, key)
+                guard spec.unknownProgramExitCode <= 255 else { throw fail(value, key, "must be an exit code, 0 to 255") }
             case "node-id":
                 let id = try string(value, key)
                 let hex = id.dropFirst(2)
@@ -252,11 +269,17 @@ struct YAMLReader {
                 spec.nodeId = id.lowercased()
             case "commands":
                 guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of command rules") }
-                for item in seq { spec.commands.append(try commandRule(item)) }
+                for item in seq { spec.commands.append(try commandRule(item, volumes: spec.volumes)) }
             case "faults":
                 guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of faults") }
                 for item in seq { spec.faults.append(try fault(item)) }
             default: break
+            }
+        }
+        let counters = Set(spec.pricing.counters.map(\.name))
+        for rule in spec.commands {
+            for name in rule.usage.keys.sorted() where !counters.contains(name) {
+                throw fail(entries.first(where: { $0.0 == "commands" })?.2, "usage", "the rule for '\(rule.match)' sets '\(name)', which is not one of the provider's pricing counters; declare it under pricing.counters")
             }
         }
         guard count > 1 else { return [spec] }
@@ -270,8 +293,33 @@ struct YAMLReader {
         }
     }
 
-    func commandRule(_ node: Node) throws(ScenarioError) -> CommandRule {
-        let entries = try mapping(node, "a command rule", known: ["match", "exit-code", "stdout", "stderr", "duration"])
+    /// `counters: [{name: golem.usage.custom.counter, price: 0.0003, initial: 10, per-second: 0.5}]`.
+    func counters(_ node: Node) throws(ScenarioError) -> [UsageCounter] {
+        guard case .sequence(let seq) = node, !seq.isEmpty else { throw fail(node, "counters", "must be a list of usage counters: {name, price, initial, per-second}") }
+        var out: [UsageCounter] = []
+        for item in seq {
+            let entries = try mapping(item, "a usage counter", known: ["name", "price", "initial", "per-second"])
+            guard let n = entries.first(where: { $0.0 == "name" })?.2 else { throw fail(item, "name", "a usage counter needs 'name', e.g. golem.usage.custom.counter") }
+            var counter = UsageCounter(name: try string(n, "name"))
+            guard !["golem.usage.duration_sec", "golem.usage.cpu_sec"].contains(counter.name), !out.contains(where: { $0.name == counter.name }) else {
+                throw fail(n, "name", "'\(counter.name)' is already in the usage vector (duration and CPU come first by themselves)")
+            }
+            for (k, _, v) in entries where k != "name" {
+                let d = try double(v, k)
+                guard d >= 0 else { throw fail(v, k, "cannot be negative") }
+                switch k {
+                case "price": counter.price = d
+                case "initial": counter.initial = d
+                default: counter.perSecond = d
+                }
+            }
+            out.append(counter)
+        }
+        return out
+    }
+
+    func commandRule(_ node: Node, volumes: [String]) throws(ScenarioError) -> CommandRule {
+        let entries = try mapping(node, "a command rule", known: ["match", "exit-code", "stdout", "stderr", "duration", "files", "usage"])
         guard let m = entries.first(where: { $0.0 == "match" })?.2 else { throw fail(node, "match", "a command rule needs 'match'") }
         var rule = CommandRule(match: try string(m, "match"))
         for (key, _, value) in entries {
@@ -280,10 +328,50 @@ struct YAMLReader {
             case "stdout": rule.stdout = try string(value, key)
             case "stderr": rule.stderr = try string(value, key)
             case "duration": rule.duration = try duration(value, key)
+            case "files":
+                guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of files: {path, content | append | from}") }
+                for item in seq { rule.files.append(try fileEffect(item, volumes: volumes)) }
+            case "usage":
+                for (k, _, v) in try mappingAny(value, "usage") {
+                    let d = try double(v, k)
+                    guard d >= 0 else { throw fail(v, k, "a counter cannot be negative") }
+                    rule.usage[k] = d
+                }
             default: break
             }
         }
+        if rule.pattern != nil, (try? NSRegularExpression(pattern: rule.pattern!)) == nil {
+            throw fail(m, "match", "'\(rule.match)' is not a valid regular expression")
+        }
         return rule
+    }
+
+    /// `{path: P, content: T}`, `{path: P, append: T}` or `{path: P, from: FILE}`.
+    func fileEffect(_ node: Node, volumes: [String]) throws(ScenarioError) -> FileEffect {
+        let entries = try mapping(node, "a file of a command rule", known: ["path", "content", "append", "from"])
+        guard let pathNode = entries.first(where: { $0.0 == "path" })?.2 else { throw fail(node, "path", "a file needs 'path'") }
+        let path = try string(pathNode, "path")
+        if !path.contains("{") {
+            let target = ActivityPath.normalise(path)
+            guard ActivityPath.inVolume(target, volumes) else {
+                throw fail(pathNode, "path", "\(target) is outside the provider's volumes; write under \(volumes.joined(separator: ", ")) or list its directory in 'volumes'")
+            }
+        }
+        let sources = entries.filter { ["content", "append", "from"].contains($0.0) }
+        guard sources.count == 1, let (kind, _, value) = sources.first else {
+            throw fail(node, "content", "a file needs exactly one of 'content' (text), 'append' (text) or 'from' (a file beside the scenario)")
+        }
+        switch kind {
+        case "from":
+            let name = try string(value, kind)
+            let resolved = name.hasPrefix("/") ? name : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(name).path
+            guard let data = FileManager.default.contents(atPath: resolved) else {
+                throw fail(value, kind, "cannot read \(name) (looked for \(resolved)); put the file beside the scenario")
+            }
+            return FileEffect(path: path, content: .bytes(Array(data)))
+        default:
+            return FileEffect(path: path, content: .text(try string(value, kind)), append: kind == "append")
+        }
     }
 
     static let faultKinds = [

@@ -1,0 +1,337 @@
+import Foundation
+import YagnaAPI
+
+/// The built-in behaviour of `run` commands no rule scripts: a small shell over the activity's
+/// own file system, on the node's clock.
+extension ExeUnit {
+    struct ShellResult {
+        var stdout: [UInt8] = []
+        var stderr = ""
+        var exitCode = 0
+        var duration: Duration = .zero
+        /// `exit` was called: the rest of the script does not run.
+        var exited = false
+    }
+
+    static let shells: Set<String> = ["/bin/sh", "/bin/bash", "sh", "bash", "/bin/dash", "/usr/bin/bash"]
+
+    mutating func builtin(_ run: RunCommand) -> Outcome {
+        var outcome = Outcome(duration: spec.commandDuration)
+        let result: ShellResult
+        if Self.shells.contains(run.entryPoint), run.args.first == "-c", run.args.count >= 2 {
+            let script = run.args[1].trimmingSpaces
+            if let loop = PeriodicWriter.parse(script, start: clock) {
+                activity.periodic[loop.path] = loop.writer
+                return outcome
+            }
+            do {
+                result = interpret(try Shell.parse(script).pipelines)
+            } catch {
+                outcome.ok = false
+                outcome.exitCode = 2
+                outcome.stderr = "\(run.entryPoint): 1: \(error.message)\n"
+                return outcome
+            }
+        } else {
+            let name = run.entryPoint.split(separator: "/").last.map(String.init) ?? run.entryPoint
+            result = simple(Shell.Command(words: [name] + run.args), stdin: [])
+        }
+        outcome.stdout = String(decoding: result.stdout, as: UTF8.self)
+        outcome.stderr = result.stderr
+        outcome.duration += result.duration
+        outcome.exitCode = result.exitCode
+        outcome.ok = result.exitCode == 0
+        return outcome
+    }
+
+    /// Runs pipelines joined by `;`, `&&` and `||` with the shell's rules for each.
+    mutating func interpret(_ pipelines: [Shell.Pipeline]) -> ShellResult {
+        var out = ShellResult()
+        for pipeline in pipelines {
+            if pipeline.after == "&&" && out.exitCode != 0 { continue }
+            if pipeline.after == "||" && out.exitCode == 0 { continue }
+            var input: [UInt8] = []
+            var last = ShellResult()
+            for command in pipeline.commands {
+                last = simple(command, stdin: input)
+                out.stderr += last.stderr
+                out.duration += last.duration
+                input = last.stdout
+                if last.exited { break }
+            }
+            out.stdout += last.stdout
+            out.exitCode = last.exitCode
+            if last.exited { out.exited = true; break }
+        }
+        return out
+    }
+
+    /// One command with its redirections.
+    mutating func simple(_ command: Shell.Command, stdin: [UInt8]) -> ShellResult {
+        var result: ShellResult
+        if let source = command.stdin {
+            guard let bytes = read(path(source)) else {
+                return ShellResult(stderr: "sh: 1: cannot open \(source): No such file\n", exitCode: 2)
+            }
+            result = program(command.words, stdin: bytes)
+        } else {
+            result = program(command.words, stdin: stdin)
+        }
+        if command.stderrToStdout {
+            result.stdout += Array(result.stderr.utf8)
+            result.stderr = ""
+        }
+        if let target = command.stdout {
+            write(result.stdout, to: target.path, append: target.append)
+            result.stdout = []
+        }
+        if let target = command.stderr {
+            write(Array(result.stderr.utf8), to: target.path, append: target.append)
+            result.stderr = ""
+        }
+        return result
+    }
+
+    mutating func write(_ bytes: [UInt8], to target: String, append: Bool) {
+        guard target != "/dev/null" else { return }
+        let p = path(target)
+        let old = append ? (read(p) ?? []) : []
+        activity.files[p] = old + bytes
+        activity.periodic[p] = nil
+    }
+
+    // MARK: - Programs
+
+    mutating func program(_ words: [String], stdin: [UInt8]) -> ShellResult {
+        guard let name = words.first else { return ShellResult() }
+        let args = Array(words.dropFirst())
+        var out = ShellResult()
+        func fail(_ message: String, _ code: Int = 1) -> ShellResult {
+            ShellResult(stderr: "\(name): \(message)\n", exitCode: code)
+        }
+        /// The bytes of the named files, or of stdin when none is named.
+        func inputs(_ files: [String]) -> (bytes: [(String, [UInt8])], error: ShellResult?) {
+            if files.isEmpty { return ([("-", stdin)], nil) }
+            var all: [(String, [UInt8])] = []
+            for file in files {
+                guard let bytes = read(path(file)) else { return (all, fail("\(file): No such file or directory")) }
+                all.append((file, bytes))
+            }
+            return (all, nil)
+        }
+        let operands = args.filter { !$0.hasPrefix("-") || $0 == "-" }
+        switch name {
+        case "echo":
+            // `-n`: no trailing newline (as the shells of real images read it).
+            if args.first == "-n" { out.stdout = Array(args.dropFirst().joined(separator: " ").utf8) } else {
+                out.stdout = Array((args.joined(separator: " ") + "\n").utf8)
+            }
+        case "printf":
+            guard let format = args.first else { return fail("usage: printf format [arg ...]", 2) }
+            out.stdout = Array(Shell.printf(format, Array(args.dropFirst())).utf8)
+        case "date":
+            if let format = args.first(where: { $0.hasPrefix("+") }) {
+                out.stdout = Array((Self.dateFormat(String(format.dropFirst()), clock) + "\n").utf8)
+            } else {
+                out.stdout = Array((Shell.dateText(clock) + "\n").utf8)
+            }
+        case "hostname":
+            // `hostname -I`: the activity's addresses in the requestor's networks.
+            let text = args.first == "-I" ? activity.networkAddresses.map { $0 + " " }.joined() + "\n" : spec.name + "\n"
+            out.stdout = Array(text.utf8)
+        case "true", ":", "cd", "export", "set", "sync": break
+        case "false": out.exitCode = 1
+        case "exit":
+            out.exitCode = Int(args.first ?? "0") ?? 2
+            out.exited = true
+        case "sleep":
+            guard let seconds = Double(args.first ?? ""), seconds >= 0 else { return fail("invalid time interval '\(args.first ?? "")'") }
+            out.duration = .nanoseconds(Int64(seconds * 1e9))
+        case "cat":
+            let (all, error) = inputs(operands)
+            if let error { return error }
+            out.stdout = all.flatMap(\.1)
+        case "ls":
+            let dir = path(operands.first ?? "/golem/work")
+            if read(dir) != nil { out.stdout = Array(((operands.first ?? dir) + "\n").utf8); break }
+            guard isDirectory(dir) else { return fail("cannot access '\(operands.first ?? dir)': No such file or directory", 2) }
+            out.stdout = Array(entries(of: dir).map { $0 + "\n" }.joined().utf8)
+        case "wc":
+            let (all, error) = inputs(operands)
+            if let error { return error }
+            for (file, bytes) in all {
+                let lines = bytes.filter { $0 == 10 }.count
+                let wordCount = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace).count
+                var counts: [Int] = []
+                if args.contains("-l") { counts.append(lines) }
+                if args.contains("-w") { counts.append(wordCount) }
+                if args.contains("-c") { counts.append(bytes.count) }
+                if counts.isEmpty { counts = [lines, wordCount, bytes.count] }
+                let text = counts.map(String.init).joined(separator: " ") + (file == "-" ? "" : " " + file)
+                out.stdout += Array((text + "\n").utf8)
+            }
+        case "head", "tail":
+            var count = 10
+            var bytesMode = false
+            var files: [String] = []
+            var rest = args[...]
+            while let a = rest.popFirst() {
+                if a == "-n" || a == "-c", let v = rest.popFirst(), let n = Int(v) { count = n; bytesMode = a == "-c" } else if a.hasPrefix("-n"), let n = Int(a.dropFirst(2)) {
+                    count = n
+                } else if a.hasPrefix("-"), let n = Int(a.dropFirst()) { count = n } else { files.append(a) }
+            }
+            let (all, error) = inputs(files)
+            if let error { return error }
+            for (_, bytes) in all {
+                if bytesMode {
+                    out.stdout += name == "head" ? Array(bytes.prefix(count)) : Array(bytes.suffix(count))
+                    continue
+                }
+                var lines = bytes.split(separator: 10, omittingEmptySubsequences: false).map(Array.init)
+                if bytes.last == 10 { lines.removeLast() }
+                let chosen = name == "head" ? Array(lines.prefix(count)) : Array(lines.suffix(count))
+                out.stdout += chosen.flatMap { $0 + [10] }
+            }
+        case "touch":
+            for file in operands where read(path(file)) == nil { activity.files[path(file)] = [] }
+        case "mkdir":
+            for dir in operands {
+                let p = path(dir)
+                if !args.contains("-p"), isDirectory(p) { return fail("cannot create directory '\(dir)': File exists") }
+                activity.directories.insert(p)
+            }
+        case "cp", "mv":
+            guard operands.count == 2 else { return fail("missing file operand", 1) }
+            let from = path(operands[0])
+            var to = path(operands[1])
+            guard let bytes = read(from) else { return fail("cannot stat '\(operands[0])': No such file or directory") }
+            if isDirectory(to) { to += "/" + (from.split(separator: "/").last.map(String.init) ?? "") }
+            activity.files[to] = bytes
+            activity.periodic[to] = nil
+            if name == "mv", from != to {
+                activity.files[from] = nil
+                activity.periodic[from] = nil
+            }
+        case "rm":
+            for file in operands {
+                let p = path(file)
+                let under = activity.files.keys.filter { $0.hasPrefix(p + "/") }
+                if read(p) != nil {
+                    activity.files[p] = nil
+                    activity.periodic[p] = nil
+                } else if !under.isEmpty || activity.directories.contains(p), args.contains(where: { $0.hasPrefix("-") && $0.contains("r") }) {
+                    for key in under { activity.files[key] = nil }
+                    activity.directories = activity.directories.filter { $0 != p && !$0.hasPrefix(p + "/") }
+                } else if !args.contains(where: { $0.hasPrefix("-") && $0.contains("f") }) {
+                    return fail("cannot remove '\(file)': No such file or directory")
+                }
+            }
+        case "sha256sum":
+            let (all, error) = inputs(operands)
+            if let error { return error }
+            out.stdout = Array(all.map { SHA256.hex($0.1) + "  " + $0.0 + "\n" }.joined().utf8)
+        case "grep":
+            let flags = args.filter { $0.hasPrefix("-") && $0 != "-" }
+            guard let pattern = operands.first else { return fail("usage: grep PATTERN [FILE]", 2) }
+            let (all, error) = inputs(Array(operands.dropFirst()))
+            if let error { return ShellResult(stderr: error.stderr, exitCode: 2) }
+            let invert = flags.contains("-v")
+            let lines = all.flatMap { String(decoding: $0.1, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) }
+                .filter { !$0.isEmpty && $0.contains(pattern) != invert }
+            out.stdout = Array((flags.contains("-c") ? "\(lines.count)\n" : lines.map { $0 + "\n" }.joined()).utf8)
+            out.exitCode = lines.isEmpty ? 1 : 0
+        case "test", "[":
+            var expression = args
+            if name == "[" {
+                guard expression.last == "]" else { return fail("missing ']'", 2) }
+                expression.removeLast()
+            }
+            out.exitCode = test(expression) ? 0 : 1
+        default:
+            // Anything else succeeds quietly unless the provider says unknown programs fail;
+            // scenario rules give programs their output.
+            if spec.unknownProgramExitCode != 0 {
+                return ShellResult(stderr: "sh: 1: \(name): not found\n", exitCode: spec.unknownProgramExitCode)
+            }
+        }
+        return out
+    }
+
+    func test(_ e: [String]) -> Bool {
+        switch e.count {
+        case 1: return !e[0].isEmpty
+        case 2:
+            let p = path(e[1])
+            switch e[0] {
+            case "-f": return read(p) != nil
+            case "-d": return isDirectory(p)
+            case "-e": return read(p) != nil || isDirectory(p)
+            case "-s": return (read(p)?.count ?? 0) > 0
+            case "-n": return !e[1].isEmpty
+            case "-z": return e[1].isEmpty
+            case "!": return !test([e[1]])
+            default: return false
+            }
+        case 3:
+            switch e[1] {
+            case "=", "==": return e[0] == e[2]
+            case "!=": return e[0] != e[2]
+            case "-eq": return Int(e[0]) == Int(e[2])
+            case "-ne": return Int(e[0]) != Int(e[2])
+            case "-lt": return (Int(e[0]) ?? 0) < (Int(e[2]) ?? 0)
+            case "-gt": return (Int(e[0]) ?? 0) > (Int(e[2]) ?? 0)
+            default: return e[0] == "!" ? !test(Array(e.dropFirst())) : false
+            }
+        default: return false
+        }
+    }
+
+    /// `date +FORMAT` for the common conversions: `%s %Y %m %d %H %M %S %F %T %%`.
+    static func dateFormat(_ format: String, _ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        func two(_ v: Int?) -> String { let s = String(v ?? 0); return s.count < 2 ? "0" + s : s }
+        var out = ""
+        var chars = Array(format)[...]
+        while let ch = chars.popFirst() {
+            guard ch == "%", let k = chars.popFirst() else { out.append(ch); continue }
+            switch k {
+            case "s": out += String(Int(date.timeIntervalSince1970.rounded(.down)))
+            case "Y": out += String(c.year ?? 1970)
+            case "m": out += two(c.month)
+            case "d": out += two(c.day)
+            case "H": out += two(c.hour)
+            case "M": out += two(c.minute)
+            case "S": out += two(c.second)
+            case "F": out += "\(c.year ?? 1970)-\(two(c.month))-\(two(c.day))"
+            case "T": out += "\(two(c.hour)):\(two(c.minute)):\(two(c.second))"
+            case "%": out += "%"
+            default: out += "%" + String(k)
+            }
+        }
+        return out
+    }
+
+    // MARK: - The activity's file system
+
+    func path(_ p: String) -> String { ActivityPath.normalise(p) }
+
+    func read(_ path: String) -> [UInt8]? {
+        if let writer = activity.periodic[path] { return Array(writer.content(at: clock).utf8) }
+        return activity.files[path]
+    }
+
+    func isDirectory(_ p: String) -> Bool {
+        p == "/" || spec.volumes.contains(p) || activity.directories.contains(p)
+            || activity.files.keys.contains { $0.hasPrefix(p + "/") } || activity.periodic.keys.contains { $0.hasPrefix(p + "/") }
+            || activity.directories.contains { $0.hasPrefix(p + "/") }
+    }
+
+    /// The names directly inside a directory, sorted.
+    func entries(of dir: String) -> [String] {
+        let prefix = dir.hasSuffix("/") ? dir : dir + "/"
+        let all = Array(activity.files.keys) + Array(activity.periodic.keys) + Array(activity.directories)
+        return Set(all.filter { $0.hasPrefix(prefix) }.compactMap { $0.dropFirst(prefix.count).split(separator: "/").first.map(String.init) }).sorted()
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+
+/// Just enough POSIX shell syntax for the commands real images' scripts send: words with
+/// quotes and backslashes, `;` `&&` `||` and newlines between pipelines, `|` within one,
+/// redirections (`>`, `>>`, `<`, `2>`, `2>>`, `2>&1`) and a trailing `&`.
+enum Shell {
+    enum Token: Equatable {
+        case word(String)
+        case op(String)
+    }
+
+    /// A command with its redirections.
+    struct Command: Equatable {
+        var words: [String] = []
+        var stdout: (path: String, append: Bool)?
+        var stderr: (path: String, append: Bool)?
+        var stderrToStdout = false
+        var stdin: String?
+
+        static func == (a: Command, b: Command) -> Bool {
+            a.words == b.words && a.stdout?.path == b.stdout?.path && a.stdout?.append == b.stdout?.append
+                && a.stderr?.path == b.stderr?.path && a.stderrToStdout == b.stderrToStdout && a.stdin == b.stdin
+        }
+    }
+
+    /// Commands joined by `|`, and how the list goes on after it: `;`, `&&` or `||`.
+    struct Pipeline: Equatable {
+        var commands: [Command]
+        /// The connector before this pipeline (`nil` for the first).
+        var after: String?
+    }
+
+    struct SyntaxError: Error, Equatable {
+        let message: String
+    }
+
+    static func tokens(_ script: String) throws(SyntaxError) -> [Token] {
+        var out: [Token] = []
+        var current = ""
+        var inWord = false
+        var chars = Array(script)[...]
+        func flush() {
+            if inWord { out.append(.word(current)) }
+            current = ""
+            inWord = false
+        }
+        while let c = chars.popFirst() {
+            switch c {
+            case "'", "\"":
+                inWord = true
+                var closed = false
+                while let d = chars.popFirst() {
+                    if d == c { closed = true; break }
+                    if c == "\"", d == "\\", let e = chars.first, "\"\\$`".contains(e) { current.append(chars.removeFirst()); continue }
+                    current.append(d)
+                }
+                guard closed else { throw SyntaxError(message: "Syntax error: Unterminated quoted string") }
+            case "\\":
+                if let d = chars.popFirst() { if d != "\n" { current.append(d); inWord = true } }
+            case ";", "\n":
+                flush(); out.append(.op(";"))
+            case "&":
+                flush()
+                if chars.first == "&" { chars.removeFirst(); out.append(.op("&&")) } else { out.append(.op("&")) }
+            case "|":
+                flush()
+                if chars.first == "|" { chars.removeFirst(); out.append(.op("||")) } else { out.append(.op("|")) }
+            case "<":
+                flush(); out.append(.op("<"))
+            case ">":
+                // `2>` and `1>` when the digit stands right before the arrow.
+                var prefix = ""
+                if inWord, current == "2" || current == "1" { prefix = current == "2" ? "2" : ""; current = ""; inWord = false }
+                flush()
+                var op = prefix + ">"
+                if chars.first == ">" { chars.removeFirst(); op += ">" }
+                if chars.first == "&", chars.dropFirst().first == "1", prefix == "2" {
+                    chars.removeFirst(2)
+                    op = "2>&1"
+                }
+                out.append(.op(op))
+            case " ", "\t", "\r":
+                flush()
+            default:
+                current.append(c)
+                inWord = true
+            }
+        }
+        flush()
+        return out
+    }
+
+    /// Parses a script into pipelines; `background` tells whether it ended in `&`.
+    static func parse(_ script: String) throws(SyntaxError) -> (pipelines: [Pipeline], background: Bool) {
+        var pipelines: [Pipeline] = []
+        var commands: [Command] = []
+        var command = Command()
+        var connector: String?
+        var background = false
+        var tokens = try tokens(script)[...]
+        func endCommand() throws(SyntaxError) {
+            guard !command.words.isEmpty else {
+                if command != Command() { throw SyntaxError(message: "Syntax error: redirection without a command") }
+                return
+            }
+            commands.append(command)
+            command = Command()
+        }
+        func endPipeline(_ op: String?) throws(SyntaxError) {
+            try endCommand()
+            if commands.isEmpty {
+                if let op, op != ";" { throw SyntaxError(message: "Syntax error: \"\(op)\" unexpected") }
+                return
+            }
+            pipelines.append(Pipeline(commands: commands, after: connector))
+            commands = []
+            connector = op
+        }
+        while let token = tokens.popFirst() {
+            switch token {
+            case .word(let w): command.words.append(w)
+            case .op("|"):
+                guard !command.words.isEmpty else { throw SyntaxError(message: "Syntax error: \"|\" unexpected") }
+                try endCommand()
+            case .op(let op) where [";", "&&", "||"].contains(op):
+                try endPipeline(op == ";" ? ";" : op)
+            case .op("&"):
+                background = tokens.allSatisfy { $0 == .op(";") }
+                try endPipeline(";")
+            case .op("2>&1"): command.stderrToStdout = true
+            case .op(let op):
+                guard case .word(let target)? = tokens.popFirst() else { throw SyntaxError(message: "Syntax error: redirection \"\(op)\" without a file") }
+                switch op {
+                case "<": command.stdin = target
+                case ">", ">>": command.stdout = (target, op == ">>")
+                default: command.stderr = (target, op == "2>>")
+                }
+            }
+        }
+        try endPipeline(nil)
+        if let connector, connector != ";" { throw SyntaxError(message: "Syntax error: end of file unexpected after \"\(connector)\"") }
+        return (pipelines, background)
+    }
+
+    /// `date`'s default output in UTC: `Sun Nov 22 13:23:59 UTC 2026`.
+    static func dateText(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ v: Int?) -> String { let s = String(v ?? 0); return s.count < 2 ? "0" + s : s }
+        let day = String(c.day ?? 1)
+        return "\(days[(c.weekday ?? 1) - 1]) \(months[(c.month ?? 1) - 1]) \(day.count < 2 ? " " + day : day) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) UTC \(c.year ?? 1970)"
+    }
+
+    /// `printf FORMAT ARGS…`: `%s`, `%d`, `%i`, `%x`, `%%`, widths with `0` or `-`, and the
+    /// escapes `\n`, `\t`, `\\`; the format is reused while arguments remain, as `printf` does.
+    static func printf(_ format: String, _ arguments: [String]) -> String {
+        var out = ""
+        var args = arguments[...]
+        repeat {
+            var chars = Array(format)[...]
+            while let c = chars.popFirst() {
+                if c == "\\", let e = chars.popFirst() {
+                    switch e {
+                    case "n": out.append("\n")
+                    case "t": out.append("\t")
+                    case "\\": out.append("\\")
+                    default: out.append("\\"); out.append(e)
+                    }
+                    continue
+                }
+                guard c == "%" else { out.append(c); continue }
+                var flags = ""
+                while let f = chars.first, "0-".contains(f) { flags.append(chars.removeFirst()) }
+                var width = ""
+                while let d = chars.first, d.isNumber { width.append(chars.removeFirst()) }
+                guard let conversion = chars.popFirst() else { out.append("%"); break }
+                var text: String
+                switch conversion {
+                case "%": out.append("%"); continue
+                case "s": text = args.popFirst() ?? ""
+                case "d", "i": text = String(Int(args.popFirst() ?? "0") ?? 0)
+                case "x": text = String(Int(args.popFirst() ?? "0") ?? 0, radix: 16)
+                default: text = "%" + flags + width + String(conversion)
+                }
+                if let w = Int(width), text.count < w {
+                    let pad = String(repeating: flags.contains("0") && !flags.contains("-") ? "0" : " ", count: w - text.count)
+                    text = flags.contains("-") ? text + pad : pad + text
+                }
+                out += text
+            }
+        } while !args.isEmpty && format.contains("%")
+        return out
+    }
+}
+
+/// Paths in an activity: `container:` prefixes dropped, relative paths under `/golem/work`,
+/// `.` and `..` resolved (`..` at the root stays there, as in a shell).
+public enum ActivityPath {
+    /// The volumes of a typical task image (a provider's `volumes` in a scenario).
+    public static let defaultVolumes = ["/golem/input", "/golem/output", "/golem/resource", "/golem/work"]
+
+    static func normalise(_ p: String, cwd: String = "/golem/work") -> String {
+        let trimmed = p.hasPrefix("container:") ? String(p.dropFirst("container:".count)) : p
+        let absolute = trimmed.hasPrefix("/") ? trimmed : cwd + "/" + trimmed
+        var parts: [Substring] = []
+        for part in absolute.split(separator: "/") {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    static func inVolume(_ path: String, _ volumes: [String]) -> Bool {
+        volumes.contains { path == $0 || path.hasPrefix($0 + "/") }
+    }
+}
