@@ -316,9 +316,11 @@ public actor ProvideSession {
 
     func perform(_ effect: ProviderEngine.Effect, bus: BusConnection) async throws {
         switch effect {
-        case .debitNote(let activityId, let amount, let usage):
+        case .debitNote(let activityId, let amount, let usage, let paymentDue):
             guard let agreementId = engine.agreement(ofActivity: activityId), let agent = agent(ofAgreement: agreementId) else { return }
-            let body: JSONValue = ["activityId": .string(activityId), "totalAmountDue": .string("\(amount)"), "usageCounterVector": .array(usage.map { .double($0) })]
+            var fields: [String: JSONValue] = ["activityId": .string(activityId), "totalAmountDue": .string("\(amount)"), "usageCounterVector": .array(usage.map { .double($0) })]
+            if let paymentDue { fields["paymentDueDate"] = .string(WireTimestamp(paymentDue, fractionDigits: 6).text) }
+            let body = JSONValue.object(fields)
             let note = try await agent.rest.expect(.POST, "/payment-api/v1/debitNotes", body, "issue a debit note for \(activityId)")
             guard let id = note.json?["debitNoteId"]?.stringValue else { throw ProvideError("the debit note's id is missing from \(note.text.prefix(200))") }
             try await agent.rest.expect(.POST, "/payment-api/v1/debitNotes/\(id)/send", nil, "send debit note \(id)", timeout: .seconds(60))

@@ -12,9 +12,9 @@ import YagnaSimulator
         ProviderEngine(scenario: try Scenario.parse(yaml: yaml), seed: 1, files: InMemoryFileExchange())
     }
 
-    func agreement(_ id: String, platform: Bool = true) -> Agreement {
+    func agreement(_ id: String, platform: Bool = true, negotiated: Properties = [:]) -> Agreement {
         let stamp = WireTimestamp(t0)
-        var demand: Properties = ["golem.srv.caps.multi-activity": true]
+        var demand: Properties = negotiated.merging(["golem.srv.caps.multi-activity": true]) { a, _ in a }
         if platform { demand["golem.com.payment.chosen-platform"] = "erc20-holesky-tglm" }
         return Agreement(
             agreementId: id,
@@ -84,10 +84,34 @@ import YagnaSimulator
         }
         let notes = effects.filter { if case .debitNote = $0 { true } else { false } }
         #expect(notes.count == 2)  // at 10 s and 20 s; the agreement ends at 25 s
-        if case .debitNote(_, let first, _) = notes.first, case .debitNote(_, let second, _) = notes.last { #expect(first < second) }
+        if case .debitNote(_, let first, _, _) = notes.first, case .debitNote(_, let second, _, _) = notes.last { #expect(first < second) }
         #expect(effects.contains(.terminateAgreement(agreementId: "A", reason: "Provider shutting down")))
         #expect(effects.contains(.activityState(activityId: "act", state: .terminated)))
         #expect(effects.contains { if case .invoice("A", ["act"], let amount) = $0 { amount > 0 } else { false } })
+    }
+
+    /// The agreement's negotiated values win over the provider's own: the debit-note interval
+    /// the requestor countered with, and mid-agreement payments (a note is payable, with a due
+    /// date, once per payment timeout), as yapapi negotiates them for long expirations.
+    @Test func debitNotesFollowTheNegotiatedIntervalAndPaymentTimeout() throws {
+        func notes(_ negotiated: Properties) throws -> [(at: TimeInterval, due: TimeInterval?)] {
+            var e = try engine("name: t\nproviders:\n  - name: p\n    debit-note-interval: 10s\n")
+            e.agreementApproved(agreement("A", negotiated: negotiated), provider: 0, at: t0)
+            #expect(e.openActivity("act", agreementId: "A", at: t0) == nil)
+            var out: [(TimeInterval, TimeInterval?)] = []
+            while let next = e.nextDeadline, next <= t0.addingTimeInterval(200) {
+                for case .debitNote(_, _, _, let due) in e.due(until: next) { out.append((next.timeIntervalSince(t0), due?.timeIntervalSince(t0))) }
+            }
+            return out
+        }
+        let own = try notes([:])
+        #expect(own.count == 20 && own.allSatisfy { $0.due == nil } && own.first?.at == 10)
+        let negotiated = try notes(["golem.com.scheme.payu.debit-note.interval-sec?": 30, "golem.com.scheme.payu.payment-timeout-sec?": 90])
+        #expect(negotiated.map(\.at) == [30, 60, 90, 120, 150, 180])
+        #expect(negotiated.map(\.due) == [nil, nil, 180, nil, nil, 270])
+        // Nested properties, as the daemon may send an agreement, are read the same way.
+        let nested = try notes(["golem": ["com": ["scheme": ["payu": ["debit-note": ["interval-sec?": 50]]]]]])
+        #expect(nested.map(\.at) == [50, 100, 150, 200])
     }
 
     @Test func invoicesFollowTheRequestorsTerminationUnlessWithheld() throws {

@@ -36,6 +36,26 @@ import YagnaSimulator
         #expect(polled.report.journal.filter { $0.method == "GET" && $0.path.contains("/exec/") }.allSatisfy { $0.frames.isEmpty })
     }
 
+    /// A result poll is answered the moment the batch finishes, not at the poll's timeout
+    /// (golem-core saw a 1.2 s batch answered at the end of a 10 s poll).
+    @Test func aResultPollIsAnsweredWhenTheBatchFinishes() async throws {
+        let report = try await SimulatedNetwork.run(scenario: try fastScenario()) { golem in
+            _ = try await golem.executeTasks([1], payload: Examples.image, maxWorkers: 1, timeout: .seconds(60)) { ctx, _ in
+                let script = ctx.newScript()
+                script.run("/bin/sh", "-c", "sleep 1.2")
+                try await ctx.execute(script)
+                return 0
+            }
+        }
+        #expect(report.passed, "\(report.failures)")
+        let exec = try #require(report.journal.last { $0.method == "POST" && $0.path.hasSuffix("/exec") && String(decoding: $0.requestBody, as: UTF8.self).contains("sleep 1.2") })
+        let polls = report.journal.filter { $0.method == "GET" && $0.path.contains("/exec/") && $0.sequence > exec.sequence && $0.status == 200 }
+        let answered = try #require(polls.first { String(decoding: $0.responseBody, as: UTF8.self).contains("\"isBatchFinished\":true") })
+        // The command takes 1.2 s of virtual time from the exec; the poll's timeout is 5 s.
+        let waited = Double(answered.endOffset - exec.endOffset) / 1e9
+        #expect(waited >= 1.2 && waited < 1.3, "answered \(waited) s after the exec")
+    }
+
     @Test func aFailedCommandOnTheStreamIsATypedError() async throws {
         let report = try await SimulatedNetwork.run(scenario: try fastScenario()) { golem in
             let results = try await golem.executeTasks([1], payload: Examples.image, maxWorkers: 1, timeout: .seconds(60)) { ctx, _ in

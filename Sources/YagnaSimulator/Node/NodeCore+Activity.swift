@@ -85,9 +85,27 @@ extension NodeCore {
         }
     }
 
-    func debitNoteInterval(_ provider: Int) -> Duration? {
-        for case .debitNotesTooFast(let interval, _) in faults(provider) { return interval }
-        return providers[provider].spec.debitNoteInterval
+    /// How often the agreement's activities get debit notes: a `debit-notes-too-fast` fault's
+    /// interval; else the negotiated `golem.com.scheme.payu.debit-note.interval-sec?` (the
+    /// provider's counter echoes the requestor's value); else the provider's own. `nil` for a
+    /// provider that sends none.
+    func debitNoteInterval(_ agreement: AgreementRecord) -> Duration? {
+        for case .debitNotesTooFast(let interval, _) in faults(agreement.provider) { return interval }
+        guard let own = providers[agreement.provider].spec.debitNoteInterval else { return nil }
+        return NodeCore.negotiatedSeconds(agreement, "golem.com.scheme.payu.debit-note.interval-sec?") ?? own
+    }
+
+    /// The payment timeout of mid-agreement payments, when the requestor negotiated one
+    /// (`golem.com.scheme.payu.payment-timeout-sec?` in its side of the agreement): each debit
+    /// note is then due that long after it is issued.
+    func paymentTimeout(_ agreement: AgreementRecord) -> Duration? {
+        NodeCore.negotiatedSeconds(agreement, "golem.com.scheme.payu.payment-timeout-sec?")
+    }
+
+    /// A positive number of seconds the requestor's side of the agreement sets for `key`.
+    static func negotiatedSeconds(_ agreement: AgreementRecord, _ key: String) -> Duration? {
+        guard let seconds = agreement.agreement.demand.properties[key]?.doubleValue, seconds > 0, seconds.isFinite else { return nil }
+        return .milliseconds(Int64(seconds * 1000))
     }
 
     func usageVector(_ a: ActivityRecord, at now: Date) -> [Double] {
@@ -193,7 +211,7 @@ extension NodeCore {
                 schedule(.activityUnresponsive(activityId: id, duration: duration), at: now.adding(at))
             }
         }
-        if let interval = debitNoteInterval(provider) { schedule(.debitNote(activityId: id), at: now.adding(interval)) }
+        if let interval = debitNoteInterval(agreement) { schedule(.debitNote(activityId: id), at: now.adding(interval)) }
     }
 
     /// The requestor destroyed an activity: it ends; without multi-activity the provider then

@@ -388,15 +388,23 @@ extension NodeCore {
         // also holds the provider's identity, yagna links a note to the provider's copy of itself
         // instead: a one-node artefact the fidelity walk tolerates, not something to imitate.
         let previous = activities[activityId]?.lastDebitNote
+        // With mid-agreement payments, a note is payable (has a due date) once per payment
+        // timeout since the activity began or the last payable note; the others only report.
+        var payable: Duration?
+        if let timeout = paymentTimeout(agreement), time.timeIntervalSince(a.lastPayableNote ?? a.created) >= timeout.timeInterval {
+            payable = timeout
+            activities[activityId]?.lastPayableNote = time
+        }
         let note = DebitNote(
             debitNoteId: id, issuerId: providers[a.provider].id, recipientId: requestorId, payeeAddr: providers[a.provider].id,
             payerAddr: requestorId, paymentPlatform: NodeCore.platform, previousDebitNoteId: previous, timestamp: WireTimestamp(time, fractionDigits: 3),
             agreementId: a.agreementId, activityId: activityId, totalAmountDue: cost(a, at: time),
-            usageCounterVector: .array(usageVector(a, at: time).map { .double($0) }), paymentDueDate: nil, status: .received)
+            usageCounterVector: .array(usageVector(a, at: time).map { .double($0) }),
+            paymentDueDate: payable.map { WireTimestamp(time.adding($0), fractionDigits: 3) }, status: .received)
         debitNotes[id] = DebitNoteRecord(note: note)
         activities[activityId]?.lastDebitNote = id
         debitNoteEvents.append(PaymentEvent(eventType: "DebitNoteReceivedEvent", eventDate: WireTimestamp(time, fractionDigits: 6), debitNoteId: id))
-        if let interval = debitNoteInterval(a.provider) { schedule(.debitNote(activityId: activityId), at: time.adding(interval)) }
+        if let interval = debitNoteInterval(agreement) { schedule(.debitNote(activityId: activityId), at: time.adding(interval)) }
     }
 
     mutating func scheduleInvoice(_ agreementId: String, at time: Date) {

@@ -166,6 +166,14 @@ public struct NodeCore: Sendable {
     /// When the next scheduled action is due, if any.
     public var nextScheduledTime: Date? { schedule.first?.at }
 
+    /// When a waiting poll's answer may next change by the passing of time alone, besides the
+    /// schedule: the next result of the batch an exec-results poll waits for. A long poll is
+    /// answered the moment its result exists, as the daemon does, not at its timeout.
+    public func nextChange(of poll: Poll, after now: Date) -> Date? {
+        guard case .execResults(let activityId, let batchId, _) = poll, let batch = activities[activityId]?.batches[batchId] else { return nil }
+        return batch.results.lazy.map(\.at).filter { $0 > now }.min()
+    }
+
     /// Applies every scheduled action due at or before `now`, in time order.
     public mutating func advance(to now: Date) {
         while let first = schedule.first, first.at <= now {

@@ -72,6 +72,8 @@ struct ActivityRecord: Sendable {
     var unresponsiveUntil: Date?
     var pollsStopped = false
     var lastDebitNote: String?
+    /// When the last payable debit note (one with a due date) was issued.
+    var lastPayableNote: Date?
     /// When the last command scheduled on the activity ends.
     var busyUntil: Date
     /// Files a background loop rewrites periodically (`while true; do date > f; sleep 5; done &`).

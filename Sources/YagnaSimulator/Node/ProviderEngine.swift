@@ -18,7 +18,8 @@ public struct ProviderEngine: Sendable {
     /// Something a provider does on the real node at a time of its own.
     public enum Effect: Sendable, Hashable {
         /// Issue and send a debit note for the activity's usage so far.
-        case debitNote(activityId: String, amount: Decimal, usage: [Double])
+        /// `paymentDue`: when mid-agreement payments were negotiated, when it must be paid.
+        case debitNote(activityId: String, amount: Decimal, usage: [Double], paymentDue: Date?)
         /// Issue and send the agreement's invoice.
         case invoice(agreementId: String, activityIds: [String], amount: Decimal)
         /// The provider ends the agreement (a fault).
@@ -76,6 +77,10 @@ public struct ProviderEngine: Sendable {
     public mutating func agreementApproved(_ agreement: Agreement, provider: Int, at now: Date) {
         let id = agreement.agreementId
         guard core.agreements[id] == nil else { return }
+        // The daemon may send properties nested; the engine reads them by dotted names.
+        var agreement = agreement
+        agreement.demand.properties = NodeCore.flatten(agreement.demand.properties)
+        agreement.offer.properties = NodeCore.flatten(agreement.offer.properties)
         let multi = agreement.offer.properties["golem.srv.caps.multi-activity"]?.boolValue ?? core.providers[provider].spec.multiActivity
         var record = AgreementRecord(agreement: agreement, provider: provider, multiActivity: multi)
         record.agreement.state = .approved
@@ -182,7 +187,7 @@ public struct ProviderEngine: Sendable {
                 if let noteId = core.activities[activityId]?.lastDebitNote, notesSent[activityId] != noteId, let note = core.debitNotes[noteId]?.note {
                     notesSent[activityId] = noteId
                     let usage = note.usageCounterVector?.arrayValue?.compactMap(\.doubleValue) ?? []
-                    effects.append(.debitNote(activityId: activityId, amount: note.totalAmountDue, usage: usage))
+                    effects.append(.debitNote(activityId: activityId, amount: note.totalAmountDue, usage: usage, paymentDue: note.paymentDueDate?.date))
                 }
             case .invoice(let agreementId):
                 if let invoiceId = core.agreements[agreementId]?.invoiceId, let invoice = core.invoices[invoiceId]?.invoice {

@@ -118,7 +118,7 @@ public actor SimulatedNode {
                     return finish(index, .response(r))
                 }
                 let generation = notifier.generation
-                let wake = min(deadline, core.nextScheduledTime ?? deadline)
+                let wake = min(deadline, core.nextScheduledTime ?? deadline, core.nextChange(of: poll, after: now) ?? deadline)
                 await notifier.wait(after: generation, until: max(wake, now), clock: clock)
                 if Task.isCancelled || restarts != restartsAtStart { return finish(index, .drop) }
             }
