@@ -277,4 +277,42 @@ import YagnaAPI
         strategy.maxPrices["golem.usage.gpu-sec"] = 0.2
         #expect(try strategy.score(offer, context: MarketContext()).get() > 0)
     }
+
+    /// A transfer from a URL the scenario declares fetches its bytes, with progress events on
+    /// the batch's stream when asked; an undeclared URL is a transfer error, not a crash.
+    @Test func urlTransfersFetchDeclaredContentWithProgress() throws {
+        var a = try activity("""
+            name: t
+            providers:
+              - name: p
+                urls:
+                  - {url: "https://models.example/model.bin", size: 3000000}
+                  - {url: "https://example.com/hello.txt", content: "hello"}
+            """)
+        let batch: [ExeScriptCommand] = [
+            .transfer(TransferCommand(from: "https://models.example/model.bin", to: "container:/golem/resource/model", progress: ProgressArgs(updateInterval: "250ms"))),
+            .transfer(TransferCommand(from: "https://example.com/hello.txt", to: "container:/golem/work/hello.txt")),
+        ]
+        a.engine.exec("t1", batch, on: "act", at: a.now)
+        let end = try #require(a.engine.batchEnd("t1", on: "act"))
+        let stream = a.engine.frames("t1", on: "act", at: end)
+        #expect(stream.finished)
+        let progress = stream.frames.compactMap { e -> RuntimeProgress? in if case .progress(let p) = e.kind { p } else { nil } }
+        // 3 MB at 10 MB/s: 300 ms of transfer (plus the command's own 100 ms), a report every 250 ms and at the end.
+        #expect(progress.count == 2)
+        #expect(progress.map { $0.progress[1] } == [3_000_000, 3_000_000])
+        let done = progress.compactMap { $0.progress[0] }
+        #expect(done == done.sorted() && done.last == 3_000_000 && progress.allSatisfy { $0.unit == "Bytes" })
+        #expect(stream.frames.allSatisfy { e in if case .progress = e.kind { e.index == 0 } else { true } })
+        a.now = end
+        #expect(try a.out("wc -c /golem/resource/model") == "3000000 /golem/resource/model\n")
+        #expect(try a.out("cat hello.txt") == "hello")
+        a.engine.exec("t2", [.transfer(TransferCommand(from: "https://elsewhere.example/x", to: "container:/golem/work/x"))], on: "act", at: a.now)
+        let failedAt = try #require(a.engine.batchEnd("t2", on: "act"))
+        let polled = a.engine.results("t2", on: "act", commandIndex: nil, at: failedAt, final: true)
+        let failed = try WireDecoder().decode([ExeScriptCommandResult].self, from: try #require(polled).body)
+        #expect(failed.first?.result == .error)
+        #expect(failed.first?.message?.hasPrefix("Transfer error: Failed to download https://elsewhere.example/x") == true)
+        #expect(ExeUnit.humanDuration("1s 500ms") == 1.5 && ExeUnit.humanDuration("300ms") == 0.3 && ExeUnit.humanDuration("soon") == nil)
+    }
 }

@@ -159,14 +159,21 @@ extension ExeUnit {
         case "wc":
             let (all, error) = inputs(operands)
             if let error { return error }
+            let flags = args.contains { ["-l", "-w", "-c"].contains($0) } ? args : ["-l", "-w", "-c"]
             for (file, bytes) in all {
-                let lines = bytes.filter { $0 == 10 }.count
-                let wordCount = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace).count
                 var counts: [Int] = []
-                if args.contains("-l") { counts.append(lines) }
-                if args.contains("-w") { counts.append(wordCount) }
-                if args.contains("-c") { counts.append(bytes.count) }
-                if counts.isEmpty { counts = [lines, wordCount, bytes.count] }
+                if flags.contains("-l") { counts.append(bytes.reduce(0) { $1 == 10 ? $0 + 1 : $0 }) }
+                if flags.contains("-w") {
+                    var words = 0
+                    var inWord = false
+                    for b in bytes {
+                        let space = b == 32 || (9...13).contains(b)
+                        if !space && !inWord { words += 1 }
+                        inWord = !space
+                    }
+                    counts.append(words)
+                }
+                if flags.contains("-c") { counts.append(bytes.count) }
                 let text = counts.map(String.init).joined(separator: " ") + (file == "-" ? "" : " " + file)
                 out.stdout += Array((text + "\n").utf8)
             }

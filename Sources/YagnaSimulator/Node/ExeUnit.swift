@@ -29,6 +29,8 @@ struct ExeUnit {
         var stderr = ""
         var message: String?
         var duration: Duration = .zero
+        /// Bytes moved (transfers) or fetched (deploy), for progress events.
+        var bytes: Int?
     }
 
     mutating func run(_ commands: [ExeScriptCommand], into batch: inout BatchRecord) {
@@ -39,6 +41,7 @@ struct ExeUnit {
             if !outcome.ok && outcome.message == nil {
                 outcome.message = "ExeScript command exited with code \(outcome.exitCode)"
             }
+            progress(command, index: index, outcome: outcome, from: started, into: &batch)
             clock = clock.adding(outcome.duration)
             if case .run = command { activity.cpuSeconds += outcome.duration.timeInterval }
             var stdout: CommandOutput?
@@ -63,6 +66,61 @@ struct ExeUnit {
                 kind: .finished(returnCode: outcome.ok ? 0 : max(1, outcome.exitCode), message: outcome.ok ? nil : outcome.message))))
             if !outcome.ok { break }
         }
+    }
+
+    /// Progress events of a `deploy` or `transfer` that asks for them (`progress:
+    /// {updateInterval, updateStep}`), spread over the command's duration: bytes so far of the
+    /// total, every interval (default 1 s) or every `updateStep` bytes, at most 100 per command.
+    func progress(_ command: ExeScriptCommand, index: Int, outcome: Outcome, from start: Date, into batch: inout BatchRecord) {
+        let args: ProgressArgs?
+        var total = outcome.bytes ?? 0
+        var message: String?
+        switch command {
+        case .transfer(let t): args = t.progress
+        case .deploy(let d):
+            args = d.progress
+            total = spec.imageSize
+            message = "Downloading image"
+        default: return
+        }
+        guard let args, outcome.duration > .zero else { return }
+        let seconds = outcome.duration.timeInterval
+        var times: [Double] = []
+        if let step = args.updateStep, step > 0, total > 0 {
+            times = stride(from: step, to: total, by: step).map { seconds * Double($0) / Double(total) }
+        } else {
+            let interval = max(0.001, ExeUnit.humanDuration(args.updateInterval ?? "") ?? 1)
+            times = Array(stride(from: interval, to: seconds, by: interval))
+        }
+        if times.count > 100 { times = (1...100).map { seconds * Double($0) / 101 } }
+        for t in times + [seconds] {
+            let at = start.addingTimeInterval(t)
+            let done = Int((Double(total) * t / seconds).rounded(.down))
+            let event = RuntimeProgress(step: [0, 1], message: message, progress: [min(done, total), total], unit: "Bytes")
+            batch.frames.append((at, RuntimeEvent(batchId: batchId, index: index, timestamp: naive(at), kind: .progress(event))))
+        }
+    }
+
+    /// `300ms`, `1s`, `2m`, `1h`, `1s 500ms` (the exe-unit's humantime durations) in seconds.
+    static func humanDuration(_ text: String) -> Double? {
+        var total = 0.0
+        var found = false
+        for part in text.split(separator: " ") {
+            let digits = part.prefix { $0.isNumber || $0 == "." }
+            guard let value = Double(digits) else { return nil }
+            let unit: Double? = switch part.dropFirst(digits.count) {
+            case "ms": 0.001
+            case "s", "sec", "": 1
+            case "m", "min": 60
+            case "h": 3600
+            case "us": 0.000001
+            default: nil
+            }
+            guard let unit else { return nil }
+            total += value * unit
+            found = true
+        }
+        return found ? total : nil
     }
 
     func naive(_ date: Date) -> WireTimestamp {
@@ -229,6 +287,11 @@ struct ExeUnit {
             let bytes: [UInt8]
             if t.from.hasPrefix("gftp://") {
                 bytes = try core.files.read(url: t.from)
+            } else if t.from.hasPrefix("http://") || t.from.hasPrefix("https://") {
+                guard let declared = spec.urls.first(where: { $0.url == t.from }) else {
+                    throw FileExchangeError(description: "Failed to download \(t.from): the host cannot be reached from the provider (the scenario declares no content for this URL; add it under the provider's 'urls')")
+                }
+                bytes = declared.bytes
             } else if t.from.hasPrefix("container:") || t.from.hasPrefix("/") {
                 let p = path(t.from)
                 guard let content = activity.files[p] ?? activity.periodic[p].map({ Array($0.content(at: clock).utf8) }) else {
@@ -236,7 +299,7 @@ struct ExeUnit {
                 }
                 bytes = content
             } else {
-                throw FileExchangeError(description: "transfers from '\(t.from)' are not simulated; use gftp:// or container:")
+                throw FileExchangeError(description: "transfers from '\(t.from)' are not simulated; use gftp://, http(s):// or container:")
             }
             if t.to.hasPrefix("gftp://") {
                 try core.files.write(url: t.to, bytes: bytes)
@@ -247,6 +310,7 @@ struct ExeUnit {
                 throw FileExchangeError(description: "transfers to '\(t.to)' are not simulated; use gftp:// or container:")
             }
             outcome.duration += .nanoseconds(Int64(Double(bytes.count) / 10_000_000 * 1e9))
+            outcome.bytes = bytes.count
         } catch {
             outcome.ok = false
             outcome.exitCode = 1

@@ -75,6 +75,10 @@ public struct ProviderSpec: Sendable {
     /// The exit code of a program the built-in shell does not know and no rule scripts
     /// (`0`: it succeeds quietly; `127`: `sh: 1: NAME: not found`, as a real image says).
     public var unknownProgramExitCode = 0
+    /// Content a `transfer` from an `http(s)://` URL fetches (other URLs fail to download).
+    public var urls: [URLContent] = []
+    /// The image's size in bytes, for `deploy`'s progress events.
+    public var imageSize = 100_000_000
     /// The image's volumes: where command rules may create files (`files:`).
     public var volumes = ActivityPath.defaultVolumes
 
@@ -140,6 +144,16 @@ public struct CommandRule: Sendable, Hashable {
             let m = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line))
         else { return nil }
         return (0..<m.numberOfRanges).map { i in Range(m.range(at: i), in: line).map { String(line[$0]) } ?? "" }
+    }
+}
+
+/// What a URL serves to a provider's `transfer`.
+public struct URLContent: Sendable, Hashable {
+    public var url: String
+    public var bytes: [UInt8]
+    public init(url: String, bytes: [UInt8]) {
+        self.url = url
+        self.bytes = bytes
     }
 }
 

@@ -208,7 +208,7 @@ struct YAMLReader {
 
     static let providerKeys = [
         "name", "count", "properties", "pricing", "multi-activity", "debit-note-interval", "offer-delay", "response-delay",
-        "command-duration", "deploy-duration", "commands", "faults", "invoice-delay", "node-id", "unknown-program-exit-code", "volumes",
+        "command-duration", "deploy-duration", "commands", "faults", "invoice-delay", "node-id", "unknown-program-exit-code", "volumes", "urls", "image-size",
     ]
 
     func providers(_ node: Node) throws(ScenarioError) -> [ProviderSpec] {
@@ -228,6 +228,10 @@ struct YAMLReader {
         for (key, _, value) in entries {
             switch key {
             case "volumes": break
+            case "image-size": spec.imageSize = try int(value, key, min: 1)
+            case "urls":
+                guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of {url, content | from | size}") }
+                for item in seq { spec.urls.append(try urlContent(item)) }
             case "count": count = try int(value, key, min: 1)
             case "properties":
                 for (k, _, v) in try mappingAny(value, "properties") { spec.properties[k] = json(v) }
@@ -346,6 +350,50 @@ struct YAMLReader {
         return rule
     }
 
+    /// `{url: U, content: TEXT}`, `{url: U, from: FILE}` or `{url: U, size: BYTES}` (that
+    /// many deterministic bytes).
+    func urlContent(_ node: Node) throws(ScenarioError) -> URLContent {
+        let entries = try mapping(node, "a URL", known: ["url", "content", "from", "size"])
+        guard let u = entries.first(where: { $0.0 == "url" })?.2 else { throw fail(node, "url", "each entry needs 'url'") }
+        let url = try string(u, "url")
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw fail(u, "url", "'\(url)' is not an http:// or https:// URL") }
+        let sources = entries.filter { ["content", "from", "size"].contains($0.0) }
+        guard sources.count == 1, let (kind, _, value) = sources.first else {
+            throw fail(node, "content", "a URL needs exactly one of 'content' (text), 'from' (a file beside the scenario) or 'size' (bytes)")
+        }
+        switch kind {
+        case "content": return URLContent(url: url, bytes: Array(try string(value, kind).utf8))
+        case "size":
+            let size = try int(value, kind)
+            guard size <= 1 << 30 else { throw fail(value, kind, "at most 1 GiB") }
+            var bytes = [UInt8](repeating: 0, count: size)
+            var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+            bytes.withUnsafeMutableBytes { buffer in
+                var i = 0
+                while i < size {
+                    state = state &* 6364136223846793005 &+ 1442695040888963407
+                    var word = state
+                    for _ in 0..<min(8, size - i) {
+                        buffer[i] = UInt8(truncatingIfNeeded: word)
+                        word >>= 8
+                        i += 1
+                    }
+                }
+            }
+            return URLContent(url: url, bytes: bytes)
+        default: return URLContent(url: url, bytes: try bytesBeside(value, kind))
+        }
+    }
+
+    func bytesBeside(_ value: Node, _ key: String) throws(ScenarioError) -> [UInt8] {
+        let name = try string(value, key)
+        let resolved = name.hasPrefix("/") ? name : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(name).path
+        guard let data = FileManager.default.contents(atPath: resolved) else {
+            throw fail(value, key, "cannot read \(name) (looked for \(resolved)); put the file beside the scenario")
+        }
+        return Array(data)
+    }
+
     /// `{path: P, content: T}`, `{path: P, append: T}` or `{path: P, from: FILE}`.
     func fileEffect(_ node: Node, volumes: [String]) throws(ScenarioError) -> FileEffect {
         let entries = try mapping(node, "a file of a command rule", known: ["path", "content", "append", "from"])
@@ -362,13 +410,7 @@ struct YAMLReader {
             throw fail(node, "content", "a file needs exactly one of 'content' (text), 'append' (text) or 'from' (a file beside the scenario)")
         }
         switch kind {
-        case "from":
-            let name = try string(value, kind)
-            let resolved = name.hasPrefix("/") ? name : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(name).path
-            guard let data = FileManager.default.contents(atPath: resolved) else {
-                throw fail(value, kind, "cannot read \(name) (looked for \(resolved)); put the file beside the scenario")
-            }
-            return FileEffect(path: path, content: .bytes(Array(data)))
+        case "from": return FileEffect(path: path, content: .bytes(try bytesBeside(value, kind)))
         default:
             return FileEffect(path: path, content: .text(try string(value, kind)), append: kind == "append")
         }
