@@ -4,6 +4,7 @@
 # node on a free port per driver, runs the driver with the simulator's gftp first on PATH, and
 # checks its exit status.
 # Usage: Tests/Interop/run.sh [--required]   (without --required, no Python/PyPI means skip)
+#        INTEROP_ONLY=REGEX runs only the drivers whose file name matches.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -32,6 +33,7 @@ ran=0
 # The driver runs on yapapi's interpreter unless `python=…` is put before run_driver.
 run_driver() { # scenario driver "journal checks" [args…]
   local scenario=$1 driver=$2 checks=$3 interpreter=${python:-$venv/bin/python}; shift 3
+  [ -n "${INTEROP_ONLY:-}" ] && ! [[ $driver =~ $INTEROP_ONLY ]] && return
   ran=$((ran+1))
   local log gftpdir journal
   log=$(mktemp); gftpdir=$(mktemp -d); journal=$(mktemp -d)/session.sqlite
@@ -65,6 +67,7 @@ run_driver() { # scenario driver "journal checks" [args…]
 # yapapi replays a recording of the Swift hello-task strictly: the node must report no divergence.
 run_replay() { # recording driver
   local recording=$1 driver=$2
+  [ -n "${INTEROP_ONLY:-}" ] && ! [[ $driver =~ $INTEROP_ONLY ]] && return
   ran=$((ran+1))
   local log gftpdir journal
   log=$(mktemp); gftpdir=$(mktemp -d); journal=$(mktemp -d)/replay.sqlite
@@ -99,6 +102,12 @@ run_driver no-multi-activity hello.py "--no-terminate"
 # Long enough (12 s at --speed 4: 48 virtual s, debit notes every 20 s) to accept debit notes.
 run_driver simple-service service.py "--min-debit-notes 2" 12
 run_driver file-service vpn.py "--min-invoices 2"
+# Apps shaped after yapapi's own examples, on scenarios/apps (#16): renders with downloaded
+# outputs, a cracker with a keyspace and potfiles, custom usage counters, a URL download with progress.
+run_driver apps/render render.py "--min-invoices 2" "$root/scenarios/apps/frame.png"
+run_driver apps/cracker cracker.py ""
+run_driver apps/counters counters.py ""
+run_driver apps/downloads downloads.py ""
 if [ -n "$core_python" ]; then
   python=$core_python run_driver hello-task core_hello.py ""
 else
