@@ -4,6 +4,7 @@ import YagnaAPI
 import NIOCore
 public import Logging
 import HTTPTypes
+import HummingbirdWebSocket
 
 /// The simulator's HTTP front end: every request goes to the same `SimulatedNode` handlers the
 /// in-process transport uses, with yagna's status codes and bodies.
@@ -24,9 +25,49 @@ public enum SimulatorServer {
     ) -> some ApplicationProtocol {
         Application(
             responder: CallbackResponder<BasicRequestContext> { request, _ in try await respond(node: node, request: request) },
+            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) { head, _, _ in
+                guard let tunnel = await tunnel(node: node, head: head) else { return .dontUpgrade }
+                return .upgrade([:]) { inbound, outbound, _ in try await serveTunnel(node: node, tunnel, inbound: inbound, outbound: outbound) }
+            },
             configuration: .init(address: .hostname(host, port: port), serverName: "golem-sim"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
+    }
+
+    /// The tunnel an upgrade request opens, if the node opens one; otherwise the request is
+    /// served as an ordinary one (and answered as the daemon answers it).
+    static func tunnel(node: SimulatedNode, head: HTTPRequest) async -> TunnelTarget? {
+        guard let method = HTTPMethod(rawValue: head.method.rawValue), let target = head.path else { return nil }
+        let path = String(target.prefix { $0 != "?" })
+        let query = target.firstIndex(of: "?").map { QueryItem.parse(target[target.index(after: $0)...]) } ?? []
+        let headers = head.headerFields.map { Header($0.name.rawName, $0.value) }
+        return await node.openTunnel(NodeRequest(method: method, path: path, query: query, headers: headers, body: []))
+    }
+
+    /// Carries a tunnel's bytes: binary messages in, the provider's service's bytes out.
+    static func serveTunnel(node: SimulatedNode, _ target: TunnelTarget, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        var connection = TunnelConnection(service: target.service)
+        func perform(_ events: [TunnelConnection.Event]) async throws -> Bool {
+            for event in events {
+                switch event {
+                case .send(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                case .request(let request):
+                    let answer = await node.tunnelAnswer(request, target)
+                    try await outbound.write(.binary(ByteBuffer(bytes: answer)))
+                case .close: return false
+                }
+            }
+            return true
+        }
+        guard try await perform(connection.opening()) else { return }
+        for try await message in inbound.messages(maxSize: 64 << 20) {
+            let bytes: [UInt8]
+            switch message {
+            case .binary(let buffer): bytes = Array(buffer: buffer)
+            case .text(let text): bytes = Array(text.utf8)
+            }
+            guard try await perform(connection.receive(bytes)) else { return }
+        }
     }
 
     struct DropConnection: Error {}

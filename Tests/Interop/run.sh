@@ -108,6 +108,8 @@ run_driver apps/render render.py "--min-invoices 2" "$root/scenarios/apps/frame.
 run_driver apps/cracker cracker.py ""
 run_driver apps/counters counters.py ""
 run_driver apps/downloads downloads.py ""
+# An HTTP service through the VPN's TCP tunnel (WebSocket), served locally by yapapi's LocalHttpProxy.
+run_driver apps/http-proxy http_proxy.py "--min-invoices 2"
 if [ -n "$core_python" ]; then
   python=$core_python run_driver hello-task core_hello.py ""
 else

@@ -113,6 +113,7 @@ public enum OperationCatalog {
             op("net.getNodes", .GET, "\(root)/net/*/nodes", [200, 403, 404], model(JSONValue.self)),
             op("net.addNode", .POST, "\(root)/net/*/nodes", [200, 201, 204, 400, 403, 404]),
             op("net.removeNode", .DELETE, "\(root)/net/*/nodes/*", [200, 403, 404]),
+            op("net.connectTcp", .GET, "\(root)/net/*/tcp/*/*", [101, 403, 404, 504]),
         ]
     }
 

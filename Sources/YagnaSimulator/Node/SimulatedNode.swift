@@ -76,6 +76,26 @@ public actor SimulatedNode {
 
     func offset(_ date: Date) -> Int64 { start.duration(to: date).totalNanoseconds }
 
+    /// The tunnel a request opens (see `NodeCore.tunnelTarget`), journalled as a 101 exchange;
+    /// `nil` when the request is to be served as an ordinary one.
+    public func openTunnel(_ request: NodeRequest) -> TunnelTarget? {
+        guard downUntil.map({ clock.now >= $0 }) ?? true else { return nil }
+        core.advance(to: clock.now)
+        guard let target = core.tunnelTarget(request) else { return nil }
+        let now = offset(clock.now)
+        entries.append(JournalEntry(
+            sequence: entries.count, startOffset: now, endOffset: now, method: request.method.rawValue,
+            target: request.target, requestBody: request.body, status: 101, responseBody: [], frames: []))
+        completed(entries.count - 1)
+        return target
+    }
+
+    /// The answer of a tunnel's HTTP service to one request, at the node's current time.
+    public func tunnelAnswer(_ request: TunnelHTTPRequest, _ target: TunnelTarget) -> [UInt8] {
+        core.advance(to: clock.now)
+        return core.tunnelAnswer(request, target, now: clock.now)
+    }
+
     /// Serves one request.
     public func handle(_ request: NodeRequest) async -> Reply {
         let started = clock.now

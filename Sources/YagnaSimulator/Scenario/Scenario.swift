@@ -75,6 +75,9 @@ public struct ProviderSpec: Sendable {
     /// The exit code of a program the built-in shell does not know and no rule scripts
     /// (`0`: it succeeds quietly; `127`: `sh: 1: NAME: not found`, as a real image says).
     public var unknownProgramExitCode = 0
+    /// Services listening on the provider's ports, reached through the VPN's TCP tunnel
+    /// (`/net-api/v1/net/{id}/tcp/{ip}/{port}`) once an activity is deployed in the network.
+    public var services: [TunnelService] = []
     /// Content a `transfer` from an `http(s)://` URL fetches (other URLs fail to download).
     public var urls: [URLContent] = []
     /// The image's size in bytes, for `deploy`'s progress events.
@@ -145,6 +148,34 @@ public struct CommandRule: Sendable, Hashable {
         else { return nil }
         return (0..<m.numberOfRanges).map { i in Range(m.range(at: i), in: line).map { String(line[$0]) } ?? "" }
     }
+}
+
+/// A service on a provider's port: canned HTTP routes, files served from the activity's file
+/// system (what the image's web server would serve), an echo, or a banner.
+public struct TunnelService: Sendable, Hashable {
+    public var port: Int
+    public var routes: [HTTPRoute] = []
+    /// Serve files under this directory of the activity (`/` → `index.html`).
+    public var filesRoot: String?
+    /// Send back every byte received.
+    public var echo = false
+    /// Sent as soon as a connection opens (an SSH or SMTP greeting).
+    public var banner: String?
+    public init(port: Int) { self.port = port }
+
+    /// Whether it speaks HTTP (routes or files).
+    public var isHTTP: Bool { !routes.isEmpty || filesRoot != nil }
+}
+
+/// A canned HTTP answer: `method` (any when `nil`) and exact `path` (without the query).
+public struct HTTPRoute: Sendable, Hashable {
+    public var method: String?
+    public var path: String
+    public var status = 200
+    public var contentType = "text/plain; charset=utf-8"
+    public var body: [UInt8] = []
+    public var headers: [String: String] = [:]
+    public init(path: String) { self.path = path }
 }
 
 /// What a URL serves to a provider's `transfer`.

@@ -208,7 +208,7 @@ struct YAMLReader {
 
     static let providerKeys = [
         "name", "count", "properties", "pricing", "multi-activity", "debit-note-interval", "offer-delay", "response-delay",
-        "command-duration", "deploy-duration", "commands", "faults", "invoice-delay", "node-id", "unknown-program-exit-code", "volumes", "urls", "image-size",
+        "command-duration", "deploy-duration", "commands", "faults", "invoice-delay", "node-id", "unknown-program-exit-code", "volumes", "urls", "image-size", "services",
     ]
 
     func providers(_ node: Node) throws(ScenarioError) -> [ProviderSpec] {
@@ -229,6 +229,13 @@ struct YAMLReader {
             switch key {
             case "volumes": break
             case "image-size": spec.imageSize = try int(value, key, min: 1)
+            case "services":
+                guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of services: {port, http | files | echo | banner}") }
+                for item in seq {
+                    let service = try tunnelService(item)
+                    if spec.services.contains(where: { $0.port == service.port }) { throw fail(item, "port", "two services on port \(service.port)") }
+                    spec.services.append(service)
+                }
             case "urls":
                 guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of {url, content | from | size}") }
                 for item in seq { spec.urls.append(try urlContent(item)) }
@@ -348,6 +355,54 @@ struct YAMLReader {
             throw fail(m, "match", "'\(rule.match)' is not a valid regular expression")
         }
         return rule
+    }
+
+    /// `{port: 80, http: [routes], files: /usr/share/nginx/html}`, `{port: 7, echo: true}` or
+    /// `{port: 22, banner: "SSH-2.0-…"}`.
+    func tunnelService(_ node: Node) throws(ScenarioError) -> TunnelService {
+        let entries = try mapping(node, "a service", known: ["port", "http", "files", "echo", "banner"])
+        guard let p = entries.first(where: { $0.0 == "port" })?.2 else { throw fail(node, "port", "a service needs 'port'") }
+        let port = try int(p, "port", min: 1)
+        guard port <= 65535 else { throw fail(p, "port", "must be a TCP port, 1 to 65535") }
+        var service = TunnelService(port: port)
+        for (key, _, value) in entries {
+            switch key {
+            case "http":
+                guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of routes: {path, method, status, content-type, body | from, headers}") }
+                for item in seq { service.routes.append(try route(item)) }
+            case "files":
+                let root = try string(value, key)
+                guard root.hasPrefix("/") else { throw fail(value, key, "must be an absolute directory of the activity, e.g. /usr/share/nginx/html") }
+                service.filesRoot = ActivityPath.normalise(root)
+            case "echo": service.echo = try bool(value, key)
+            case "banner": service.banner = try string(value, key)
+            default: break
+            }
+        }
+        let kinds = [service.isHTTP, service.echo, service.banner != nil].filter { $0 }.count
+        guard kinds == 1 else { throw fail(node, "port", "a service is one of: 'http' routes and/or 'files', 'echo', or 'banner'") }
+        return service
+    }
+
+    func route(_ node: Node) throws(ScenarioError) -> HTTPRoute {
+        let entries = try mapping(node, "an HTTP route", known: ["path", "method", "status", "content-type", "body", "from", "headers"])
+        guard let p = entries.first(where: { $0.0 == "path" })?.2 else { throw fail(node, "path", "a route needs 'path'") }
+        var route = HTTPRoute(path: try string(p, "path"))
+        guard route.path.hasPrefix("/") else { throw fail(p, "path", "must start with /") }
+        for (key, _, value) in entries {
+            switch key {
+            case "method": route.method = try string(value, key).uppercased()
+            case "status":
+                route.status = try int(value, key, min: 100)
+                guard route.status <= 599 else { throw fail(value, key, "must be an HTTP status, 100 to 599") }
+            case "content-type": route.contentType = try string(value, key)
+            case "body": route.body = Array(try string(value, key).utf8)
+            case "from": route.body = try bytesBeside(value, key)
+            case "headers": for (k, _, v) in try mappingAny(value, "headers") { route.headers[k] = try string(v, k) }
+            default: break
+            }
+        }
+        return route
     }
 
     /// `{url: U, content: TEXT}`, `{url: U, from: FILE}` or `{url: U, size: BYTES}` (that
