@@ -12,6 +12,7 @@ required=${1:-}
 bin=${GOLEM_SIM_BIN:-$(swift build --show-bin-path)}
 venv=${INTEROP_VENV:-$root/.build/interop-venv}
 core_venv=${INTEROP_CORE_VENV:-$root/.build/interop-core-venv}
+dapp_venv=${INTEROP_DAPP_VENV:-$root/.build/interop-dapp-venv}
 
 skip() { echo "interop: skipped: $1"; [ "$required" = "--required" ] && exit 1; exit 0; }
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -23,6 +24,11 @@ fi
 core_python=$core_venv/bin/python
 if [ ! -x "$core_python" ] || ! "$core_python" -c "import golem.node" 2>/dev/null; then
   { python3 -m venv "$core_venv" && "$core_venv/bin/pip" install -q "golem-core==0.7.8"; } || core_python=""
+fi
+# dapp-runner too (it pins its own yapapi).
+dapp_python=$dapp_venv/bin/python
+if [ ! -x "$dapp_venv/bin/dapp-runner" ]; then
+  { python3 -m venv "$dapp_venv" && "$dapp_venv/bin/pip" install -q "dapp-runner==0.3.1"; } || dapp_python=""
 fi
 [ -x "$bin/golem-sim" ] && [ -x "$bin/gftp" ] || { echo "interop: build golem-sim and gftp first (swift build)"; exit 1; }
 
@@ -110,6 +116,12 @@ run_driver apps/counters counters.py ""
 run_driver apps/downloads downloads.py ""
 # An HTTP service through the VPN's TCP tunnel (WebSocket), served locally by yapapi's LocalHttpProxy.
 run_driver apps/http-proxy http_proxy.py "--min-invoices 2"
+if [ -n "$dapp_python" ]; then
+  python=$dapp_python run_driver apps/http-proxy dapp_runner.py ""
+else
+  echo "interop: dapp_runner.py: skipped: cannot install dapp-runner 0.3.1 from PyPI"
+  [ "$required" = "--required" ] && { ran=$((ran+1)); failures=$((failures+1)); }
+fi
 if [ -n "$core_python" ]; then
   python=$core_python run_driver hello-task core_hello.py ""
 else
