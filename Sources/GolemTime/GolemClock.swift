@@ -48,7 +48,8 @@ extension Duration {
 /// `speed` seconds per real second from the moment the clock is made.
 public struct SystemClock: GolemClock {
     public let speed: Double
-    private let origin: Date
+    /// The wall-clock instant the clock started at (where it and the wall clock agree).
+    public let origin: Date
     private let start: ContinuousClock.Instant
 
     public init(speed: Double = 1) {

@@ -15,8 +15,10 @@ import YagnaAPI
         NodeCore(scenario: try Scenario.parse(yaml: yaml), seed: 1, appKey: "key", files: InMemoryFileExchange())
     }
 
-    func request(_ method: HTTPMethod, _ path: String, _ body: String = "", query: [QueryItem] = []) -> NodeRequest {
-        NodeRequest(method: method, path: path, query: query, headers: [Header("Authorization", "Bearer key")], body: Array(body.utf8))
+    func request(_ method: HTTPMethod, _ path: String, _ body: String = "", query: [QueryItem] = [], headers json: Bool = false) -> NodeRequest {
+        var headers = [Header("Authorization", "Bearer key")]
+        if json { headers.append(Header("Content-Type", "application/json")) }
+        return NodeRequest(method: method, path: path, query: query, headers: headers, body: Array(body.utf8))
     }
 
     func respond(_ outcome: NodeOutcome) -> YagnaResponse? {
@@ -25,6 +27,25 @@ import YagnaAPI
     }
 
     func string(_ r: YagnaResponse?) -> String? { r.flatMap { try? JSONParser.parse($0.body) }?.stringValue }
+
+    /// At `serve --speed 4`, deadlines a client sets in its wall-clock time keep their meaning:
+    /// a demand expiring 60 wall seconds after the node started lives 240 node seconds; an
+    /// allocation timeout 30 wall seconds ahead is not "in the past" at node time +100 s.
+    @Test func clientDeadlinesAreWallClockAtSpeed() throws {
+        var node = try core()
+        node.clientClock = (t0, 4)
+        let expires = Int(t0.addingTimeInterval(60).timeIntervalSince1970 * 1000)
+        let sub = string(respond(node.handle(request(.POST, "/market-api/v1/demands", #"{"properties":{"golem.srv.comp.expiration":\#(expires)},"constraints":"()"}"#), now: t0)))!
+        #expect(node.retry(.demandEvents(subscriptionId: sub, maxEvents: 10), now: t0.addingTimeInterval(200), final: true)?.status == 200)
+        #expect(node.retry(.demandEvents(subscriptionId: sub, maxEvents: 10), now: t0.addingTimeInterval(241), final: true)?.status == 404)
+        let timeout = WireTimestamp(t0.addingTimeInterval(30)).text
+        let allocation = respond(node.handle(request(.POST, "/payment-api/v1/allocations", #"{"totalAmount":"1","timeout":"\#(timeout)","makeDeposit":false}"#, headers: true), now: t0.addingTimeInterval(100)))
+        #expect(allocation?.status == 201, "\(String(decoding: allocation?.body ?? [], as: UTF8.self))")
+        // Without the mapping (the node's and the client's clocks are one), the same timeout has passed.
+        node.clientClock = nil
+        let refused = respond(node.handle(request(.POST, "/payment-api/v1/allocations", #"{"totalAmount":"1","timeout":"\#(timeout)","makeDeposit":false}"#, headers: true), now: t0.addingTimeInterval(100)))
+        #expect(refused?.status == 400)
+    }
 
     @Test func negotiationAndAgreementFollowTheSchedule() throws {
         var node = try core()

@@ -112,7 +112,7 @@ extension NodeCore {
         let demand = Demand(properties: NodeCore.flatten(body.properties), constraints: body.constraints, demandId: id, requestorId: requestorId, timestamp: WireTimestamp(now, fractionDigits: 9))
         demands[id] = DemandRecord(demand: demand, constraint: constraint)
         if let ms = demand.properties["golem.srv.comp.expiration"]?.doubleValue {
-            schedule(.expireDemand(subscriptionId: id), at: max(now, Date(timeIntervalSince1970: ms / 1000)))
+            schedule(.expireDemand(subscriptionId: id), at: max(now, clientDeadline(Date(timeIntervalSince1970: ms / 1000))))
         }
         for (index, provider) in providers.enumerated() where constraint.matches(provider.offer) {
             schedule(.offer(subscriptionId: id, provider: index), at: now.adding(provider.spec.offerDelay))
@@ -234,7 +234,7 @@ extension NodeCore {
         agreements[id] = AgreementRecord(agreement: agreement, provider: record.provider, multiActivity: multi)
         agreementOrder.append(id)
         if let deadline = body.validTo.epochNanoseconds {
-            schedule(.expireAgreement(agreementId: id), at: max(now, Date(timeIntervalSince1970: Double(deadline) / 1e9)))
+            schedule(.expireAgreement(agreementId: id), at: max(now, clientDeadline(Date(timeIntervalSince1970: Double(deadline) / 1e9))))
         }
         return .json(200, .string(id))
     }

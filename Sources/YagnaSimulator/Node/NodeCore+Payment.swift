@@ -98,7 +98,7 @@ extension NodeCore {
     mutating func releaseExpiredAllocations(now: Date) {
         let nowNanos = NodeCore.nanoseconds(now)
         for id in allocationOrder {
-            guard var a = allocations[id], !a.released, let timeout = a.allocation.timeout?.epochNanoseconds, timeout <= nowNanos else { continue }
+            guard var a = allocations[id], !a.released, let timeout = a.allocation.timeout?.epochNanoseconds, clientDeadline(nanoseconds: timeout) <= nowNanos else { continue }
             a.released = true
             allocations[id] = a
         }
@@ -140,7 +140,7 @@ extension NodeCore {
             }
         }
         let address = new.address ?? requestorId
-        if let timeout = new.timeout, let t = timeout.epochNanoseconds, t < NodeCore.nanoseconds(now) {
+        if let timeout = new.timeout, let t = timeout.epochNanoseconds, clientDeadline(nanoseconds: t) < NodeCore.nanoseconds(now) {
             return NodeCore.problem(400, [
                 "type": "/payment-api/v1/allocations/validation-error",
                 "instance": "/payment-api/v1/allocations/validation-error/timeout-passed",
@@ -191,7 +191,7 @@ extension NodeCore {
         case .refused(let status, let message): return NodeCore.message(status, message)
         case .done: break
         }
-        if let timeout = update.timeout, let t = timeout.epochNanoseconds, t < NodeCore.nanoseconds(now) {
+        if let timeout = update.timeout, let t = timeout.epochNanoseconds, clientDeadline(nanoseconds: t) < NodeCore.nanoseconds(now) {
             return NodeCore.message(400, "New allocation timeout is in the past")
         }
         if let deposit = update.unknownFields["deposit"], !deposit.isNull, a.allocation.deposit == nil {

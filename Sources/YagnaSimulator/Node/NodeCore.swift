@@ -166,6 +166,24 @@ public struct NodeCore: Sendable {
     /// When the next scheduled action is due, if any.
     public var nextScheduledTime: Date? { schedule.first?.at }
 
+    /// Where the node's clock and the wall clock agreed, and how much faster the node's runs
+    /// (`serve --speed`); `nil` when they are the same clock (or the client shares the node's
+    /// virtual clock, as in-process runs do).
+    public var clientClock: (origin: Date, speed: Double)?
+
+    /// The node's time for a deadline a client set in its own wall-clock time (a demand's
+    /// expiration, an agreement's validTo, an allocation's timeout): at `--speed X` a deadline
+    /// 15 wall minutes away is 15 × X node minutes away, so it still means what it meant.
+    public func clientDeadline(_ wall: Date) -> Date {
+        guard let (origin, speed) = clientClock, speed != 1 else { return wall }
+        return origin.addingTimeInterval(wall.timeIntervalSince(origin) * speed)
+    }
+
+    /// `clientDeadline` of a timestamp in nanoseconds since the epoch.
+    func clientDeadline(nanoseconds: Int64) -> Int64 {
+        NodeCore.nanoseconds(clientDeadline(Date(timeIntervalSince1970: Double(nanoseconds) / 1e9)))
+    }
+
     /// When a waiting poll's answer may next change by the passing of time alone, besides the
     /// schedule: the next result of the batch an exec-results poll waits for. A long poll is
     /// answered the moment its result exists, as the daemon does, not at its timeout.

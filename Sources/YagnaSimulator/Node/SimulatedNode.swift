@@ -44,6 +44,7 @@ public actor SimulatedNode {
         self.seed = seed
         self.start = clock.now
         self.faultRandom = SeededRandom(seed: seed).derived("daemon")
+        if let system = clock as? SystemClock, system.speed != 1 { core.clientClock = (system.origin, system.speed) }
     }
 
     /// Calls `observer` with every exchange once it is complete: answered, dropped, or for a

@@ -1,0 +1,136 @@
+import Foundation
+import GolemTesting
+import GolemTime
+import Testing
+import YagnaAPI
+import YagnaSimulator
+
+/// The VPN's TCP tunnel as the node sees it: which activity and service a tunnel reaches, and
+/// what the service answers (the WebSocket carrying the bytes is the server's; the interop run
+/// drives it with yapapi's LocalHttpProxy and dapp-runner).
+@Suite struct TunnelTests {
+    static let provider = "0x" + String(repeating: "7a", count: 20)
+    static let scenario = """
+        name: tunnel
+        providers:
+          - name: web
+            node-id: "\(provider)"
+            offer-delay: 10ms
+            response-delay: 10ms
+            deploy-duration: 50ms
+            command-duration: 20ms
+            debit-note-interval: none
+            services:
+              - port: 80
+                files: /srv/www
+                http:
+                  - {path: /status, content-type: application/json, body: '{"ok": true}', headers: {X-Served-By: golem-sim}}
+                  - {path: /form, method: POST, status: 201, body: created}
+              - port: 7
+                echo: true
+              - port: 22
+                banner: "SSH-2.0-OpenSSH_9.6\\r\\n"
+        """
+
+    func tunnelRequest(_ network: String, _ ip: String, _ port: Int, key: String = "k", v2: Bool = false) -> NodeRequest {
+        let root = v2 ? "/net-api/v2/vpn" : "/net-api/v1"
+        return NodeRequest(method: .GET, path: "\(root)/net/\(network)/tcp/\(ip)/\(port)", query: [], headers: [Header("Authorization", "Bearer \(key)")], body: [])
+    }
+
+    /// Bytes in, the service's answer out, as the server's WebSocket loop does.
+    func exchange(_ node: SimulatedNode, _ target: TunnelTarget, _ connection: inout TunnelConnection, _ text: String) async -> (String, closed: Bool) {
+        var out: [UInt8] = []
+        var closed = false
+        for event in connection.receive(Array(text.utf8)) {
+            switch event {
+            case .send(let bytes): out += bytes
+            case .request(let r): out += await node.tunnelAnswer(r, target)
+            case .close: closed = true
+            }
+        }
+        return (String(decoding: out, as: UTF8.self), closed)
+    }
+
+    @Test func aTunnelReachesTheServicesOfTheActivityAtThatAddress() async throws {
+        let scenario = try Scenario.parse(yaml: Self.scenario)
+        try await Simulation().runDetached { clock in
+            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+            let y = YagnaClient(transport: InProcessTransport(node: node))
+            let activity = try await y.approvedActivity(clock: clock).activity
+            let network = try await y.net.createNetwork(NetworkBody(ip: "192.168.0.0/24"))
+            let id = try #require(network.id)
+            try await y.net.addAddress(id, ip: "192.168.0.1")
+            try await y.net.addNode(id, nodeId: Self.provider, ip: "192.168.0.2")
+            // Added to the network but not deployed in it: nothing listens yet (opens, then closes).
+            let early = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 80)))
+            #expect(early.service == nil && TunnelConnection(service: early.service).opening() == [.close])
+            let deploy = DeployNetwork(id: id, ip: "192.168.0.0", mask: "255.255.255.0", nodeIp: "192.168.0.2", nodes: ["192.168.0.1": "0xr", "192.168.0.2": Self.provider])
+            let batch = try await y.activity.exec(activity, commands: [
+                .deploy(DeployCommand(net: [deploy])), .start(StartCommand()),
+                .run(RunCommand(entryPoint: "/bin/sh", args: ["-c", "mkdir -p /srv/www && echo '<h1>hi</h1>' > /srv/www/index.html"])),
+            ])
+            var results: [ExeScriptCommandResult] = []
+            for _ in 0..<30 where results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)) }
+            #expect(results.map(\.result) == [.ok, .ok, .ok])
+
+            // Not a tunnel the daemon opens: the ordinary path answers (401, 504, 403…).
+            #expect(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 80, key: "wrong")) == nil)
+            #expect(await node.openTunnel(tunnelRequest(id, "192.168.0.9", 80)) == nil)
+            #expect(await node.openTunnel(tunnelRequest("nope", "192.168.0.2", 80)) == nil)
+
+            // Port 80: the activity's files and the canned routes, pipelined and split requests.
+            let web = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 80, v2: true)))
+            #expect(web.activityId == activity && web.service?.port == 80)
+            var http = TunnelConnection(service: web.service)
+            #expect(http.opening().isEmpty)
+            let (page, _) = await exchange(node, web, &http, "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /status HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(page.hasPrefix("HTTP/1.1 200 OK\r\n") && page.contains("Content-Type: text/html\r\nContent-Length: 12\r\n\r\n<h1>hi</h1>\n"))
+            #expect(page.contains("Content-Type: application/json\r\nContent-Length: 12\r\nX-Served-By: golem-sim\r\n\r\n{\"ok\": true}"))
+            let (partial, _) = await exchange(node, web, &http, "POST /form HTTP/1.1\r\nContent-Length: 5\r\n\r\nab")
+            #expect(partial.isEmpty)
+            let (posted, _) = await exchange(node, web, &http, "cde")
+            #expect(posted.hasPrefix("HTTP/1.1 201 Created\r\n") && posted.hasSuffix("\r\n\r\ncreated"))
+            let (missing, _) = await exchange(node, web, &http, "GET /../../etc/passwd HTTP/1.1\r\n\r\n")
+            #expect(missing.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
+            let (head, closed) = await exchange(node, web, &http, "HEAD /index.html HTTP/1.1\r\nConnection: close\r\n\r\n")
+            #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n") && head.hasSuffix("Content-Length: 12\r\n\r\n") && closed)
+            var bad = TunnelConnection(service: web.service)
+            let (refused, badClosed) = await exchange(node, web, &bad, "NOT HTTP\r\n\r\n")
+            #expect(refused.hasPrefix("HTTP/1.1 400 Bad Request\r\n") && badClosed)
+
+            // Echo and banner services; a port with nothing listening closes.
+            let echo = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 7)))
+            var echoes = TunnelConnection(service: echo.service)
+            #expect(await exchange(node, echo, &echoes, "ping").0 == "ping")
+            let ssh = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 22)))
+            #expect(TunnelConnection(service: ssh.service).opening() == [.send(Array("SSH-2.0-OpenSSH_9.6\r\n".utf8))])
+            let nothing = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 8080)))
+            #expect(TunnelConnection(service: nothing.service).opening() == [.close])
+
+            // Each opened tunnel is journalled as a 101 exchange.
+            let opened = await node.journal.filter { $0.status == 101 }
+            #expect(opened.count == 5 && opened.allSatisfy { $0.path.contains("/tcp/192.168.0.2/") })
+            // After the activity is destroyed, the address leads nowhere.
+            try await y.activity.destroy(activity)
+            let gone = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 80)))
+            #expect(gone.service == nil)
+        }
+    }
+
+    @Test func servicesAreCheckedAtLoad() throws {
+        for (yaml, key) in [
+            ("[{port: 0, echo: true}]", "port"),
+            ("[{port: 80}]", "port"),
+            ("[{port: 80, echo: true, banner: hi}]", "port"),
+            ("[{port: 80, files: relative/dir}]", "files"),
+            ("[{port: 80, http: [{path: nope}]}]", "path"),
+            ("[{port: 7, echo: true}, {port: 7, echo: true}]", "port"),
+        ] {
+            let error = #expect(throws: ScenarioError.self, "\(yaml)") {
+                try Scenario.parse(yaml: "name: t\nproviders:\n  - name: p\n    services: \(yaml)\n", file: "s.yaml")
+            }
+            #expect(error?.key == key, "\(yaml): \(String(describing: error))")
+            #expect(error?.line == 4, "\(yaml): \(String(describing: error))")
+        }
+    }
+}
