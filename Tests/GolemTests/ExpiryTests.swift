@@ -8,19 +8,26 @@ import YagnaAPI
 import YagnaSimulator
 
 @Suite struct ExpiryTests {
-    @Test func demandsAndUnapprovedAgreementsExpire() async throws {
-        try await FrontEnd.inProcess.run(try fastScenario()) { transport, clock in
+    /// A subscription lives for the daemon's TTL (1 h by default), not its demand's
+    /// `golem.srv.comp.expiration`: the real 0.17.6 still delivers offers to a demand whose
+    /// expiration has passed. An unconfirmed agreement expires at its validTo.
+    @Test func demandsLiveTheirTTLAndUnapprovedAgreementsExpire() async throws {
+        var scenario = try fastScenario()
+        scenario.daemon.subscriptionTTL = .seconds(120)
+        try await FrontEnd.inProcess.run(scenario) { transport, clock in
             let y = YagnaClient(transport: transport)
-            let expires = Int(clock.now.addingTimeInterval(30).timeIntervalSince1970 * 1000)
+            let expires = Int(clock.now.timeIntervalSince1970 * 1000)
             let demand = DemandBody(properties: ["golem.srv.comp.expiration": .int(expires)], constraints: "(golem.runtime.name=vm)")
+            // Already past its expiration, the demand still gets its offer and negotiates.
             let (sub, draft) = try await y.firstDraft(for: demand)
             // An agreement valid for 5 s that nobody confirms expires.
             let agreement = try await y.market.createAgreement(AgreementProposal(proposalId: draft.proposalId, validTo: WireTimestamp(clock.now.addingTimeInterval(5))))
             try await clock.sleep(for: .seconds(6))
             #expect(try await y.market.agreement(agreement).state == .expired)
             #expect(await code { try await y.market.waitForApproval(agreement, timeout: .seconds(1)) } == .gone)
-            // The demand's expiration passes: its subscription is gone.
-            try await clock.sleep(for: .seconds(30))
+            #expect(try await y.market.events(sub, timeout: .seconds(1)).isEmpty)
+            // The TTL passes: the subscription is gone.
+            try await clock.sleep(for: .seconds(120))
             let error = await #expect(throws: YagnaError.self) { _ = try await y.market.events(sub, timeout: .seconds(1)) }
             #expect(error?.code == .notFound)
             #expect(error?.description.contains("expired") == true, "\(String(describing: error))")

@@ -2,7 +2,7 @@
 `golem-sim inspect FILE --json` reports it: every activity destroyed, every approved agreement
 ended, every invoice accepted, every debit note accepted, the allocation released.
 
-Usage: check_journal.py INSPECT_JSON [--no-terminate] [--invoices-withheld] [--min-debit-notes N] [--min-invoices N] [--journal FILE]
+Usage: check_journal.py INSPECT_JSON [--no-terminate] [--invoices-withheld] [--min-debit-notes N] [--min-invoices N] [--market-only] [--journal FILE]
   --invoices-withheld the providers withhold their invoices (a fault): none may come
   --allow-unused-agreement  tolerate an approved agreement without activities that was never
                       terminated (yapapi 0.13.1 leaves one behind when its approval arrives while
@@ -67,9 +67,14 @@ def main():
             problems.append(f"{name}: debit note {note} was never accepted")
         totals["debit notes accepted"] += len(notes & seen.get("debitNoteAccepted", set()))
     kinds = {e["kind"] for e in data["requestor"]}
-    if "allocation" not in kinds:
+    if "--market-only" in args:
+        # A market-only client (offer listing): no agreements, no money.
+        if totals["agreements"] or "allocation" in kinds:
+            problems.append(f"a market-only session made {totals['agreements']} agreement(s) / an allocation")
+        min_invoices = 0
+    elif "allocation" not in kinds:
         problems.append("no allocation was created")
-    if "allocationReleased" not in kinds:
+    if "--market-only" not in args and "allocationReleased" not in kinds:
         problems.append("the allocation was never released")
     if totals["invoices accepted"] < min_invoices:
         problems.append(f"{totals['invoices accepted']} invoice(s) accepted, fewer than {min_invoices}")

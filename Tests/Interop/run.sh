@@ -113,7 +113,9 @@ run_driver file-service vpn.py "--min-invoices 2"
 run_driver apps/render render.py "--min-invoices 2" "$root/scenarios/apps/frame.png"
 run_driver apps/cracker cracker.py ""
 run_driver apps/counters counters.py ""
+run_driver apps/counters list_offers.py "--market-only"
 run_driver apps/downloads downloads.py ""
+run_driver apps/plots plots.py "" "$root/scenarios/apps/frame.png"
 # An HTTP service through the VPN's TCP tunnel (WebSocket), served locally by yapapi's LocalHttpProxy.
 run_driver apps/http-proxy http_proxy.py "--min-invoices 2"
 if [ -n "$dapp_python" ]; then

@@ -111,9 +111,10 @@ extension NodeCore {
         let id = hexId(32) + "-" + hexId(64)
         let demand = Demand(properties: NodeCore.flatten(body.properties), constraints: body.constraints, demandId: id, requestorId: requestorId, timestamp: WireTimestamp(now, fractionDigits: 9))
         demands[id] = DemandRecord(demand: demand, constraint: constraint)
-        if let ms = demand.properties["golem.srv.comp.expiration"]?.doubleValue {
-            schedule(.expireDemand(subscriptionId: id), at: max(now, clientDeadline(Date(timeIntervalSince1970: ms / 1000))))
-        }
+        // The daemon keeps a subscription for its own TTL (yagna's DEFAULT_SUBSCRIPTION_TTL, 1 h),
+        // whatever golem.srv.comp.expiration says: the real 0.17.6 still delivers offers to a
+        // demand whose expiration has passed (seen by the oracle).
+        schedule(.expireDemand(subscriptionId: id), at: now.adding(scenario.daemon.subscriptionTTL))
         for (index, provider) in providers.enumerated() where constraint.matches(provider.offer) {
             schedule(.offer(subscriptionId: id, provider: index), at: now.adding(provider.spec.offerDelay))
         }

@@ -246,6 +246,9 @@ public struct DaemonSpec: Sendable, Hashable {
     /// Whether a provider is offered again to the demands still subscribed when one of its
     /// agreements ends, as yagna 0.17.6 does. Replays of sessions that never saw it turn it off.
     public var reoffersAfterAgreements = true
+    /// How long a demand subscription lives (yagna's `DEFAULT_SUBSCRIPTION_TTL`, 1 h); a
+    /// demand's `golem.srv.comp.expiration` does not end it.
+    public var subscriptionTTL: Duration = .seconds(3600)
     public init() {}
 }
 

@@ -544,8 +544,13 @@ struct YAMLReader {
 
     func daemon(_ node: Node) throws(ScenarioError) -> DaemonSpec {
         var spec = DaemonSpec()
-        for (key, _, value) in try mapping(node, "daemon", known: ["latency", "faults"]) {
+        for (key, _, value) in try mapping(node, "daemon", known: ["latency", "faults", "subscription-ttl"]) {
             if key == "latency" { spec.latency = try duration(value, key); continue }
+            if key == "subscription-ttl" {
+                spec.subscriptionTTL = try duration(value, key)
+                guard spec.subscriptionTTL > .zero else { throw fail(value, key, "must be positive") }
+                continue
+            }
             guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of daemon faults") }
             for item in seq {
                 let kinds = DaemonFault.Kind.allCases.map(\.rawValue)
