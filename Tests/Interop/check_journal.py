@@ -49,10 +49,16 @@ def main():
             # activity's destruction.
             for agreement in seen.get("agreementTerminated", set()):
                 problems.append(f"{name}: {agreement} was terminated, though the provider has no multi-activity")
-            destroyed = [e["offsetSeconds"] for e in provider["events"] if e["kind"] == "activityDestroyed"]
-            invoiced = [e["offsetSeconds"] for e in provider["events"] if e["kind"] == "invoice"]
-            if destroyed and invoiced and min(invoiced) < max(destroyed):
-                problems.append(f"{name}: the invoice came before the activity was destroyed")
+            # Each invoice follows a destruction of its own (one agreement, one activity each).
+            pending = 0
+            for e in sorted(provider["events"], key=lambda e: e["offsetSeconds"]):
+                if e["kind"] == "activityDestroyed":
+                    pending += 1
+                elif e["kind"] == "invoice":
+                    if pending == 0:
+                        problems.append(f"{name}: an invoice came before its activity was destroyed")
+                        break
+                    pending -= 1
         invoices = seen.get("invoice", set())
         for invoice in invoices - seen.get("invoiceAccepted", set()):
             problems.append(f"{name}: invoice {invoice} was never accepted")

@@ -114,6 +114,7 @@ run_driver apps/render render.py "--min-invoices 2" "$root/scenarios/apps/frame.
 run_driver apps/cracker cracker.py ""
 run_driver apps/counters counters.py ""
 run_driver apps/counters list_offers.py "--market-only"
+run_driver apps/market market.py "--min-invoices 8 --no-terminate"
 run_driver apps/downloads downloads.py ""
 run_driver apps/plots plots.py "" "$root/scenarios/apps/frame.png"
 # An HTTP service through the VPN's TCP tunnel (WebSocket), served locally by yapapi's LocalHttpProxy.
