@@ -15,7 +15,9 @@ COUNT = int(sys.argv[1]) if len(sys.argv) > 1 else 6
 async def worker(ctx: WorkContext, tasks):
     async for task in tasks:
         script = ctx.new_script()
-        future_result = script.run("/bin/sh", "-c", f"echo task {task.data}")
+        # Each task takes 2 s of the node's time, so that the job outlasts negotiation with
+        # every provider (results come back the moment a batch finishes).
+        future_result = script.run("/bin/sh", "-c", f"sleep 2; echo task {task.data}")
         yield script
         task.accept_result(result=(await future_result).stdout.strip())
 
