@@ -114,6 +114,24 @@ import YagnaSimulator
         #expect(nested.map(\.at) == [50, 100, 150, 200])
     }
 
+    /// Without multi-activity, the requestor's destroy makes the provider end the agreement on
+    /// the real node at once (a real provider agent does; it also frees the market to offer the
+    /// provider again), then invoice it.
+    @Test func aSingleActivityAgreementEndsWithItsActivity() throws {
+        var e = try engine("name: t\nproviders:\n  - name: p\n    multi-activity: false\n")
+        var single = agreement("A")
+        single.offer.properties["golem.srv.caps.multi-activity"] = false
+        e.agreementApproved(single, provider: 0, at: t0)
+        #expect(e.openActivity("act", agreementId: "A", at: t0) == nil)
+        e.destroyActivity("act", at: t0.addingTimeInterval(3))
+        #expect(e.nextDeadline == .distantPast)
+        let now = e.due(until: t0.addingTimeInterval(3))
+        #expect(now.first == .terminateAgreement(agreementId: "A", reason: "Activity destroyed"))
+        let later = e.due(until: t0.addingTimeInterval(10))
+        #expect(later.contains { if case .invoice("A", ["act"], _) = $0 { true } else { false } })
+        #expect(!later.contains { if case .terminateAgreement = $0 { true } else { false } })
+    }
+
     @Test func invoicesFollowTheRequestorsTerminationUnlessWithheld() throws {
         for (yaml, invoiced) in [("[]", true), ("[{withhold-invoice: {}}]", false)] {
             var e = try engine("name: t\nproviders:\n  - name: p\n    faults: \(yaml)\n")

@@ -26,6 +26,8 @@ import YagnaSimulator
                 http:
                   - {path: /status, content-type: application/json, body: '{"ok": true}', headers: {X-Served-By: golem-sim}}
                   - {path: /form, method: POST, status: 201, body: created}
+                  - {path: /notes, method: POST, status: 302, headers: {Location: /notes}, save: /srv/notes.txt, field: message}
+                  - {path: /notes, method: GET, body: "on {provider}:\\n{file:/srv/notes.txt}"}
               - port: 7
                 echo: true
               - port: 22
@@ -90,6 +92,12 @@ import YagnaSimulator
             #expect(partial.isEmpty)
             let (posted, _) = await exchange(node, web, &http, "cde")
             #expect(posted.hasPrefix("HTTP/1.1 201 Created\r\n") && posted.hasSuffix("\r\n\r\ncreated"))
+            // A form saved into the activity shows on the page that reads it (yapapi's webapp).
+            let form = "message=hello+there%21"
+            let (saved, _) = await exchange(node, web, &http, "POST /notes HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)")
+            #expect(saved.hasPrefix("HTTP/1.1 302 Found\r\n") && saved.contains("Location: /notes\r\n"))
+            let (notes, _) = await exchange(node, web, &http, "GET /notes HTTP/1.1\r\n\r\n")
+            #expect(notes.hasSuffix("\r\n\r\non web:\nhello there!\n"), "\(notes)")
             let (missing, _) = await exchange(node, web, &http, "GET /../../etc/passwd HTTP/1.1\r\n\r\n")
             #expect(missing.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
             let (head, closed) = await exchange(node, web, &http, "HEAD /index.html HTTP/1.1\r\nConnection: close\r\n\r\n")

@@ -119,6 +119,7 @@ run_driver apps/downloads downloads.py ""
 run_driver apps/plots plots.py "" "$root/scenarios/apps/frame.png"
 # An HTTP service through the VPN's TCP tunnel (WebSocket), served locally by yapapi's LocalHttpProxy.
 run_driver apps/http-proxy http_proxy.py "--min-invoices 2"
+run_driver apps/webapp webapp.py "--min-invoices 2"
 if [ -n "$dapp_python" ]; then
   python=$dapp_python run_driver apps/http-proxy dapp_runner.py ""
 else

@@ -92,6 +92,20 @@ check yapapi-service simple-service "--min-debit-notes 1" "service answered" \
   -- "$venv/bin/python" Tests/Interop/service.py 25
 check yapapi-vpn file-service "--min-invoices 2" "two instances in the network" "" -- "$venv/bin/python" Tests/Interop/vpn.py
 check golem-core-hello hello-task "" "hello from golem-core" "" -- "$core_venv/bin/python" Tests/Interop/core_hello.py
+# Shaped after yapapi's own examples (scenarios/apps): files the provider's commands leave, custom
+# usage counters reported through the exe-unit's SetActivityUsage, the market re-offering providers.
+# Not here: downloads.py (the SSE stream, as above) and the tunnel (the real node's VPN needs a
+# real exe-unit's network stack).
+check yapapi-render apps/render "--min-invoices 2" "rendered 6 frames" "" \
+  -- "$venv/bin/python" Tests/Interop/render.py "$root/scenarios/apps/frame.png"
+check yapapi-cracker apps/cracker "" "password found: yo" \
+  "how many workers the attack job starts before its two chunks are done is a race" -- "$venv/bin/python" Tests/Interop/cracker.py
+check yapapi-counters apps/counters "" "usage readings on fair-counter" \
+  "the service reads usage on a wall-clock timer" -- "$venv/bin/python" Tests/Interop/counters.py
+check yapapi-plots apps/plots "" "plots downloaded as drawn" \
+  "the service polls on a wall-clock timer" -- "$venv/bin/python" Tests/Interop/plots.py "$root/scenarios/apps/frame.png"
+check yapapi-market apps/market "--min-invoices 8 --no-terminate" "8 tasks on new agreements" \
+  "which provider wins the first, unscored negotiations is a race" -- "$venv/bin/python" Tests/Interop/market.py
 
 echo "real-yagna: $((ran-failures)) passed, $failures failed (sessions in $out)"
 [ -n "$keep" ] || rm -rf "$out"

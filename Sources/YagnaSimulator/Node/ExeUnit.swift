@@ -223,62 +223,9 @@ struct ExeUnit {
         return builtin(run)
     }
 
-    /// A rule's template with its placeholders filled in (see `FileEffect`); anything else in
-    /// braces, such as JSON, stays as written.
+    /// A rule's template with its placeholders filled in (see `Template`).
     func expand(_ text: String, _ groups: [String] = []) -> String {
-        guard text.contains("{") else { return text }
-        var out = ""
-        var rest = text[...]
-        while let open = rest.firstIndex(of: "{") {
-            out += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}"), let value = placeholder(String(rest[rest.index(after: open)..<close]), groups) else {
-                out.append("{")
-                rest = rest[rest.index(after: open)...]
-                continue
-            }
-            out += value
-            rest = rest[rest.index(after: close)...]
-        }
-        return out + rest
-    }
-
-    /// The value of one placeholder, or `nil` when the text is not one.
-    func placeholder(_ name: String, _ groups: [String]) -> String? {
-        var key = name
-        var width: Int?
-        if let bar = name.lastIndex(of: "|"), name[name.index(after: bar)...].first == "0", let w = Int(name[name.index(after: bar)...]) {
-            key = String(name[..<bar])
-            width = w
-        }
-        var value: String
-        switch key {
-        case "now": value = WireTimestamp(clock).text
-        case "provider": value = spec.name
-        case "activity": value = activity.id
-        default:
-            if let n = Int(key), n >= 0 {
-                guard n < groups.count || groups.isEmpty else { return nil }
-                value = n < groups.count ? groups[n] : ""
-            } else if key.hasPrefix("file:") {
-                value = read(path(String(key.dropFirst(5)))).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            } else if key.hasPrefix("json:"), let colon = key.dropFirst(5).lastIndex(of: ":") {
-                let file = path(String(key[key.index(key.startIndex, offsetBy: 5)..<colon]))
-                let keyPath = key[key.index(after: colon)...].split(separator: ".").map(String.init)
-                var json = read(file).flatMap { try? JSONParser.parse($0) }
-                for step in keyPath { json = Int(step).flatMap { i in json?.arrayValue.flatMap { i < $0.count ? $0[i] : nil } } ?? json?[step] }
-                value = json.map(Self.plain) ?? ""
-            } else {
-                return nil
-            }
-        }
-        if let width, value.count < width { value = String(repeating: "0", count: width - value.count) + value }
-        return value
-    }
-
-    /// A JSON value as a template shows it: strings without quotes, numbers as written.
-    static func plain(_ value: JSONValue) -> String {
-        if case .string(let s) = value { return s }
-        return JSONWriter.string(value)
+        Template(groups: groups, now: clock, provider: spec.name, activityId: activity.id) { read(path($0)) }.expand(text)
     }
 
     mutating func transfer(_ t: TransferCommand) -> Outcome {

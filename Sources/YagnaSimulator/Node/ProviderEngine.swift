@@ -14,6 +14,8 @@ public struct ProviderEngine: Sendable {
     var core: NodeCore
     /// Debit notes already handed out as effects, per activity.
     private var notesSent: [String: String] = [:]
+    /// Effects of a request the shell reported, to hand out before anything scheduled.
+    private var immediate: [Effect] = []
 
     /// Something a provider does on the real node at a time of its own.
     public enum Effect: Sendable, Hashable {
@@ -160,9 +162,16 @@ public struct ProviderEngine: Sendable {
         return core.usageVector(a, at: now)
     }
 
-    /// The requestor destroyed an activity.
+    /// The requestor destroyed an activity. Without multi-activity the provider then ends the
+    /// agreement itself (as a real provider agent does, which also lets the market offer it
+    /// again): that termination is the next effect `due` returns.
     public mutating func destroyActivity(_ id: String, at now: Date) {
+        let agreementId = core.activities[id]?.agreementId
+        let before = agreementId.flatMap { core.agreements[$0]?.agreement.state }
         core.destroyActivity(id, at: now)
+        if let agreementId, before == .approved, core.agreements[agreementId]?.agreement.state == .terminated {
+            immediate.append(.terminateAgreement(agreementId: agreementId, reason: "Activity destroyed"))
+        }
     }
 
     /// The agreement ended on the real node (terminated by the requestor, or by this provider's
@@ -173,11 +182,12 @@ public struct ProviderEngine: Sendable {
     }
 
     /// When the engine next has something to do.
-    public var nextDeadline: Date? { core.schedule.first?.at }
+    public var nextDeadline: Date? { immediate.isEmpty ? core.schedule.first?.at : .distantPast }
 
     /// Applies what is due at `now` and returns what the shell must do on the real node, in time order.
     public mutating func due(until now: Date) -> [Effect] {
-        var effects: [Effect] = []
+        var effects = immediate
+        immediate.removeAll()
         while let first = core.schedule.first, first.at <= now {
             core.schedule.removeFirst()
             let statesBefore = core.activities.mapValues(\.state)

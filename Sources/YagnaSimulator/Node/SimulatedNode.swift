@@ -94,7 +94,9 @@ public actor SimulatedNode {
     /// The answer of a tunnel's HTTP service to one request, at the node's current time.
     public func tunnelAnswer(_ request: TunnelHTTPRequest, _ target: TunnelTarget) -> [UInt8] {
         core.advance(to: clock.now)
-        return core.tunnelAnswer(request, target, now: clock.now)
+        let answer = core.tunnelAnswer(request, target, now: clock.now)
+        notifier.notify()
+        return answer
     }
 
     /// Serves one request.

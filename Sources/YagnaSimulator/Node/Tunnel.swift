@@ -35,12 +35,29 @@ extension NodeCore {
 
     /// The HTTP answer of a tunnel's service to one request, from its routes or the activity's
     /// files at `now`.
-    public func tunnelAnswer(_ request: TunnelHTTPRequest, _ target: TunnelTarget, now: Date) -> [UInt8] {
+    public mutating func tunnelAnswer(_ request: TunnelHTTPRequest, _ target: TunnelTarget, now: Date) -> [UInt8] {
         guard let service = target.service else { return TunnelHTTPRequest.response(502, "text/plain", Array("no service\n".utf8), head: false) }
         let head = request.method == "HEAD"
         let path = String(request.target.prefix { $0 != "?" && $0 != "#" })
         if let route = service.routes.first(where: { $0.path == path && ($0.method == nil || $0.method == request.method || (head && $0.method == "GET")) }) {
-            return TunnelHTTPRequest.response(route.status, route.contentType, route.body, head: head, extra: route.headers)
+            if let file = route.save, var activity = activities[target.activityId] {
+                var line = request.body
+                if let field = route.saveField {
+                    line = Array((TunnelHTTPRequest.formField(field, in: request.body) ?? "").utf8)
+                }
+                activity.files[file] = (activity.files[file] ?? []) + line + [10]
+                activities[target.activityId] = activity
+            }
+            var body = route.body
+            if route.bodyIsTemplate, let activity = activities[target.activityId] {
+                let provider = providers[activity.provider].spec.name
+                let template = Template(now: now, provider: provider, activityId: activity.id) { name in
+                    let file = ActivityPath.normalise(name)
+                    return activity.periodic[file].map { Array($0.content(at: now).utf8) } ?? activity.files[file]
+                }
+                body = Array(template.expand(String(decoding: route.body, as: UTF8.self)).utf8)
+            }
+            return TunnelHTTPRequest.response(route.status, route.contentType, body, head: head, extra: route.headers)
         }
         if let root = service.filesRoot, ["GET", "HEAD"].contains(request.method), let activity = activities[target.activityId] {
             let decoded = path.removingPercentEncoding ?? path
@@ -81,6 +98,16 @@ public struct TunnelHTTPRequest: Sendable, Hashable {
         var text = "HTTP/1.1 \(status) \(reasons[status] ?? "Status")\r\nServer: golem-sim\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n"
         for (k, v) in extra.sorted(by: { $0.key < $1.key }) { text += "\(k): \(v)\r\n" }
         return Array((text + "\r\n").utf8) + (head ? [] : body)
+    }
+
+    /// A field of an `application/x-www-form-urlencoded` body, decoded (`+` is a space).
+    static func formField(_ name: String, in body: [UInt8]) -> String? {
+        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (s: Substring) in s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            if parts.count == 2, decode(parts[0]) == name { return decode(parts[1]) }
+        }
+        return nil
     }
 
     static func mediaType(_ path: String) -> String {

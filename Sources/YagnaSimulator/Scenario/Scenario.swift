@@ -174,7 +174,13 @@ public struct HTTPRoute: Sendable, Hashable {
     public var status = 200
     public var contentType = "text/plain; charset=utf-8"
     public var body: [UInt8] = []
+    /// The body was given as text: its placeholders (`{file:…}`, `{now}`, …) are filled in per request.
+    public var bodyIsTemplate = false
     public var headers: [String: String] = [:]
+    /// Append each request's body (or one field of a form-encoded body) as a line to this file
+    /// of the activity: a guestbook, a message board (yapapi's webapp example).
+    public var save: String?
+    public var saveField: String?
     public init(path: String) { self.path = path }
 }
 

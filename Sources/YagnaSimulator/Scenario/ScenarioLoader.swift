@@ -385,7 +385,7 @@ struct YAMLReader {
     }
 
     func route(_ node: Node) throws(ScenarioError) -> HTTPRoute {
-        let entries = try mapping(node, "an HTTP route", known: ["path", "method", "status", "content-type", "body", "from", "headers"])
+        let entries = try mapping(node, "an HTTP route", known: ["path", "method", "status", "content-type", "body", "from", "headers", "save", "field"])
         guard let p = entries.first(where: { $0.0 == "path" })?.2 else { throw fail(node, "path", "a route needs 'path'") }
         var route = HTTPRoute(path: try string(p, "path"))
         guard route.path.hasPrefix("/") else { throw fail(p, "path", "must start with /") }
@@ -396,12 +396,20 @@ struct YAMLReader {
                 route.status = try int(value, key, min: 100)
                 guard route.status <= 599 else { throw fail(value, key, "must be an HTTP status, 100 to 599") }
             case "content-type": route.contentType = try string(value, key)
-            case "body": route.body = Array(try string(value, key).utf8)
+            case "body":
+                route.body = Array(try string(value, key).utf8)
+                route.bodyIsTemplate = true
+            case "save":
+                let target = try string(value, key)
+                guard target.hasPrefix("/") else { throw fail(value, key, "must be an absolute path in the activity") }
+                route.save = ActivityPath.normalise(target)
+            case "field": route.saveField = try string(value, key)
             case "from": route.body = try bytesBeside(value, key)
             case "headers": for (k, _, v) in try mappingAny(value, "headers") { route.headers[k] = try string(v, k) }
             default: break
             }
         }
+        if route.saveField != nil && route.save == nil { throw fail(node, "field", "names the form field to 'save'; give 'save' too") }
         return route
     }
 

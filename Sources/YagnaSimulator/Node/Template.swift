@@ -1,0 +1,71 @@
+import Foundation
+import YagnaAPI
+
+/// Placeholders in scenario text (command rules' output and files, HTTP routes' bodies):
+/// `{0}` the match and `{1}`… its capture groups, `{json:FILE:key.0}` a value from a JSON file in
+/// the activity, `{file:FILE}` a file's text, `{now}`, `{provider}`, `{activity}`; `|04` after a
+/// name pads with zeros to four characters. Anything else in braces (JSON) stays as written.
+struct Template {
+    var groups: [String] = []
+    var now: Date
+    var provider: String
+    var activityId: String
+    /// A file of the activity, by path as written in the template.
+    var read: (String) -> [UInt8]?
+
+    func expand(_ text: String) -> String {
+        guard text.contains("{") else { return text }
+        var out = ""
+        var rest = text[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}"), let value = placeholder(String(rest[rest.index(after: open)..<close])) else {
+                out.append("{")
+                rest = rest[rest.index(after: open)...]
+                continue
+            }
+            out += value
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    /// The value of one placeholder, or `nil` when the text is not one.
+    func placeholder(_ name: String) -> String? {
+        var key = name
+        var width: Int?
+        if let bar = name.lastIndex(of: "|"), name[name.index(after: bar)...].first == "0", let w = Int(name[name.index(after: bar)...]) {
+            key = String(name[..<bar])
+            width = w
+        }
+        var value: String
+        switch key {
+        case "now": value = WireTimestamp(now).text
+        case "provider": value = provider
+        case "activity": value = activityId
+        default:
+            if let n = Int(key), n >= 0 {
+                guard n < groups.count || groups.isEmpty else { return nil }
+                value = n < groups.count ? groups[n] : ""
+            } else if key.hasPrefix("file:") {
+                value = read(String(key.dropFirst(5))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            } else if key.hasPrefix("json:"), let colon = key.dropFirst(5).lastIndex(of: ":") {
+                let file = String(key[key.index(key.startIndex, offsetBy: 5)..<colon])
+                let keyPath = key[key.index(after: colon)...].split(separator: ".").map(String.init)
+                var json = read(file).flatMap { try? JSONParser.parse($0) }
+                for step in keyPath { json = Int(step).flatMap { i in json?.arrayValue.flatMap { i < $0.count ? $0[i] : nil } } ?? json?[step] }
+                value = json.map(Self.plain) ?? ""
+            } else {
+                return nil
+            }
+        }
+        if let width, value.count < width { value = String(repeating: "0", count: width - value.count) + value }
+        return value
+    }
+
+    /// A JSON value as a template shows it: strings without quotes, numbers as written.
+    static func plain(_ value: JSONValue) -> String {
+        if case .string(let s) = value { return s }
+        return JSONWriter.string(value)
+    }
+}
