@@ -17,6 +17,15 @@ public struct ProvideError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
+/// The HTTP client every provider identity shares: each holds several long polls (offer
+/// events, agreement events, payment events) at once, more than AHC's default 8 connections per
+/// host allow without queueing (seen with eight providers: polls timed out in the queue).
+let providerHTTPClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+}()
+
 /// A provider identity's REST client on the real node: every request carries its app key.
 struct ProviderREST: Sendable {
     let base: String
@@ -32,7 +41,7 @@ struct ProviderREST: Sendable {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+            response = try await providerHTTPClient.execute(request, timeout: .nanoseconds(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
         } catch {
             throw ProvideError("\(method.rawValue) \(base)\(target): \(error)")
         }

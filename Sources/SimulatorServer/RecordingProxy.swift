@@ -19,7 +19,10 @@ public enum RecordingProxy {
         port: Int = 7466, logger: Logger = Logger(label: "golem-sim.record"), handleSignals: Bool = true,
         onListening: @escaping @Sendable (Int) async -> Void
     ) async throws {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10))))
+        // Every long poll the app holds is forwarded at once: more connections than AHC's default 8.
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let start = clock.now
         let committer = Committer(writer: writer, sanitizer: sanitizer, logger: logger)
         defer { committer.flush() }

@@ -49,7 +49,11 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
         endpoints: YagnaEndpoints, configuration: Configuration = .init(), logger: Logger? = nil,
         _ body: (HTTPTransport) async throws -> R
     ) async throws -> R {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // A requestor holds a long poll per activity, subscription and event stream at once:
+        // the default of 8 connections per host would queue the rest behind them.
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let transport = HTTPTransport(endpoints: endpoints, client: client, configuration: configuration, logger: logger)
         do {
             let result = try await body(transport)
