@@ -91,7 +91,7 @@ let package = Package(
         ),
         .target(
             name: "GolemExamples",
-            dependencies: ["GolemRequestor", "YagnaAPI", "GolemTime"],
+            dependencies: ["GolemRequestor", "YagnaAPI", "YagnaHTTP", "GolemTime"],
             swiftSettings: upcoming
         ),
         .target(

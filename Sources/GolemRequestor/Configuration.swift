@@ -9,6 +9,10 @@ public struct GolemConfiguration: Sendable {
     public var paymentNetwork: String = "holesky"
     /// How long shutdown waits for due invoices before reporting them unpaid (yapapi: 30 s).
     public var invoiceWait: Duration = .seconds(30)
+    /// How long cleanup may take beyond `invoiceWait` when work ends or is cancelled (ending
+    /// agreements, destroying activities, releasing the allocation): a daemon that stops
+    /// answering cannot keep the process from ending.
+    public var cleanupLimit: Duration = .seconds(30)
     /// How long a demand is valid.
     public var demandExpiration: Duration = .minutes(15)
     /// How the engine scores and filters offers.

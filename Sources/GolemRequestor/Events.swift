@@ -14,6 +14,9 @@ public enum GolemEvent: Sendable, Hashable {
     /// A multi-activity agreement kept from an earlier job serves this one.
     case agreementReused(provider: String, agreementId: String)
     case agreementRejected(provider: String, agreementId: String, reason: String)
+    /// The agreement could not be concluded for another reason than the provider's refusal
+    /// (approval timed out, the connection failed, the job was cancelled): it was cancelled.
+    case agreementCancelled(provider: String, agreementId: String, reason: String)
     case agreementTerminated(provider: String, agreementId: String, byProvider: Bool, reason: String)
     case activityCreated(provider: String, activityId: String)
     case activityCreateFailed(provider: String, reason: String)

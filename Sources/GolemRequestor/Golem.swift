@@ -82,7 +82,11 @@ public actor Golem {
         self.logger = logger
     }
 
-    /// Runs `body` with an engine and cleans up afterwards, whatever happens.
+    /// Runs `body` with an engine and cleans up afterwards, whatever happens: when `body`
+    /// returns, throws, or is cancelled (a signal through `GracefulShutdown`, a timeout), the
+    /// cleanup — agreements ended, invoices waited for and accepted, the allocation released,
+    /// networks removed — runs shielded from that cancellation and bounded in time
+    /// (`invoiceWait` plus `cleanupLimit`), so its requests reach the daemon.
     public static func withGolem<R: Sendable>(
         transport: any Transport, configuration: GolemConfiguration, clock: any GolemClock = SystemClock(),
         storage: (any FileStorage)? = nil, logger: Logger = Logger(label: "golem"),
@@ -90,26 +94,26 @@ public actor Golem {
     ) async throws -> R {
         let golem = Golem(yagna: YagnaClient(transport: transport), configuration: configuration, clock: clock, storage: storage, logger: logger)
         try await golem.start()
+        // The payment loop lives until shutdown stops it, whatever cancels `body`: invoices for
+        // work done are accepted during a graceful shutdown too.
+        let payments = Task(executorPreference: clock.taskExecutor) { try? await golem.paymentLoop() }
         let result: Result<R, any Error>
-        do {
-            result = .success(try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await golem.paymentLoop() }
-                defer { group.cancelAll() }
-                let value: R
-                do { value = try await body(golem) } catch {
-                    await golem.shutdown()
-                    throw error
-                }
-                await golem.shutdown()
-                return value
-            })
-        } catch {
-            result = .failure(error)
+        do { result = .success(try await body(golem)) } catch { result = .failure(error) }
+        let limit = configuration.invoiceWait + configuration.cleanupLimit
+        if await clock.shielded(limit: limit, { await golem.shutdown() }) == nil {
+            logger.warning("shutdown did not finish within \(limit); \(GolemLedger.shared.summary)")
         }
-        await golem.release()
+        await golem.stopPayments()
+        payments.cancel()
+        _ = await payments.value
+        if await clock.shielded(limit: configuration.cleanupLimit, { await golem.release() }) == nil {
+            logger.warning("releasing the allocation did not finish within \(configuration.cleanupLimit)")
+        }
         await golem.finishStreams()
         return try result.get()
     }
+
+    func stopPayments() { paymentsStopped = true }
 
     /// Every event from now on, as an `AsyncSequence`; it finishes when `withGolem` ends.
     ///
@@ -151,6 +155,7 @@ public actor Golem {
         new.unknownFields = UnknownFields(["allocationId": "", "spentAmount": "", "remainingAmount": "", "timestamp": .string(WireTimestamp(clock.now).text)])
         let allocation = try await yagna.payment.createAllocation(new)
         self.allocation = allocation
+        GolemLedger.shared.open(.allocation, allocation.allocationId)
         emit(.allocationCreated(id: allocation.allocationId, amount: allocation.totalAmount))
         do {
             decoration = try await yagna.payment.demandDecorations(allocationIds: [allocation.allocationId])
@@ -183,6 +188,7 @@ public actor Golem {
         guard let allocation else { return }
         do {
             try await yagna.payment.releaseAllocation(allocation.allocationId)
+            GolemLedger.shared.close(.allocation, allocation.allocationId)
             emit(.allocationReleased(id: allocation.allocationId))
         } catch {
             logger.warning("could not release allocation \(allocation.allocationId): \(error)")
@@ -221,9 +227,21 @@ public actor Golem {
     func register(agreement id: String, provider: String, providerId: String, debitNoteInterval: Double? = nil) {
         agreements[id] = AgreementBook(provider: provider, providerId: providerId, debitNoteInterval: debitNoteInterval)
         agreementOrder.append(id)
+        GolemLedger.shared.open(.agreement, id)
     }
 
-    func markTerminated(_ id: String) { agreements[id]?.terminated = true }
-    func track(activity id: String) { activities.insert(id) }
-    func untrack(activity id: String) { activities.remove(id) }
+    func markTerminated(_ id: String) {
+        agreements[id]?.terminated = true
+        GolemLedger.shared.close(.agreement, id)
+    }
+
+    func track(activity id: String) {
+        activities.insert(id)
+        GolemLedger.shared.open(.activity, id)
+    }
+
+    func untrack(activity id: String) {
+        activities.remove(id)
+        GolemLedger.shared.close(.activity, id)
+    }
 }

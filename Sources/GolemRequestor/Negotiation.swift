@@ -128,19 +128,33 @@ extension Golem {
         let validTo = WireTimestamp(clock.now.addingTimeInterval(3600))
         let id = try await yagna.market.createAgreement(AgreementProposal(proposalId: draft.proposal.proposalId, validTo: validTo))
         emit(.agreementCreated(provider: draft.name, agreementId: id))
-        _ = try await yagna.market.agreement(id)
-        try await yagna.market.confirmAgreement(id)
-        var attempts = 0
-        while true {
-            do {
-                try await yagna.market.waitForApproval(id, timeout: .seconds(15))
-                break
-            } catch let e as YagnaError where e.code == .timeout && attempts < 3 {
-                attempts += 1
-            } catch let e as YagnaError {
-                emit(.agreementRejected(provider: draft.name, agreementId: id, reason: e.message ?? e.code.description))
-                throw e
+        do {
+            _ = try await yagna.market.agreement(id)
+            try await yagna.market.confirmAgreement(id)
+            var attempts = 0
+            while true {
+                do {
+                    try await yagna.market.waitForApproval(id, timeout: .seconds(15))
+                    break
+                } catch let e as YagnaError where e.code == .timeout && attempts < 3 && !Task.isCancelled {
+                    attempts += 1
+                }
             }
+        } catch {
+            // Refused by the provider: nothing to undo. Anything else (approval timed out, the
+            // connection failed, this worker was cancelled) leaves an agreement pending: cancel
+            // it, shielded from the cancellation, so that it does not stay open on the daemon.
+            if let e = error as? YagnaError, e.code == .gone {
+                emit(.agreementRejected(provider: draft.name, agreementId: id, reason: e.message ?? e.code.description))
+            } else {
+                let reason = Task.isCancelled ? "the job was cancelled" : "\(error)"
+                let yagna = self.yagna
+                await clock.shielded(limit: .seconds(15)) {
+                    try? await yagna.market.cancelAgreement(id, reason: Reason(message: "Cancelled by the requestor: \(reason)"))
+                }
+                emit(.agreementCancelled(provider: draft.name, agreementId: id, reason: reason))
+            }
+            throw error
         }
         register(
             agreement: id, provider: draft.name, providerId: draft.proposal.issuerId,

@@ -57,7 +57,11 @@ actor TaskQueue<Data: Sendable> {
     var inFlight = 0
     var done = 0
     let total: Int
-    var failure: TaskJobError?
+    var failure: TaskJobError? {
+        didSet { if failure != nil { failed.fire() } }
+    }
+    /// Fired when the job fails, so that its running workers are stopped at once.
+    nonisolated let failed = OneShot()
 
     init(_ data: [Data]) {
         pending = data.enumerated().map { TaskHandle(id: $0.offset, data: $0.element, attempt: 1) }
@@ -138,8 +142,9 @@ extension Golem {
             group.addTask {
                 // Job timeout and the no-offers check.
                 let start = clock.now
-                do { try await clock.sleep(for: offerTimeout) } catch { return }
-                if await pool.context.confirmedProviders.isEmpty, await queue.done == 0, await !queue.finished {
+                // The job's timeout counts even when it is shorter than the wait for offers.
+                do { try await clock.sleep(for: min(offerTimeout, timeout)) } catch { return }
+                if offerTimeout < timeout, await pool.context.confirmedProviders.isEmpty, await queue.done == 0, await !queue.finished {
                     let failed = await pool.context.failedProviders.count
                     await queue.fail(failed > 0 ? .allProvidersFailed(count: failed) : .noOffers(after: offerTimeout))
                     await pool.close()
@@ -151,16 +156,32 @@ extension Golem {
                     await pool.close()
                 }
             }
-            await withTaskGroup(of: Void.self) { workers in
-                for _ in 0..<max(1, min(maxWorkers, data.count)) {
+            // A job that fails (timed out, a task out of tries, the market gone) cancels its
+            // running workers; they end their batches and clean up, shielded from that cancellation.
+            let count = max(1, min(maxWorkers, data.count))
+            await withTaskGroup(of: Bool.self) { workers in
+                for _ in 0..<count {
                     workers.addTask {
                         await self.workerLoop(queue: queue, pool: pool, payloadKey: String(describing: payload), maxAttempts: maxAttempts, taskTimeout: taskTimeout, worker: worker) { r in
                             results.append(r)
                             await onAccepted(r)
                         }
+                        return true
                     }
                 }
-                await workers.waitForAll()
+                workers.addTask {
+                    await queue.failed.wait()
+                    return false
+                }
+                var running = count
+                while let workerEnded = await workers.next() {
+                    if workerEnded {
+                        running -= 1
+                        if running == 0 { workers.cancelAll() }
+                    } else if !Task.isCancelled {
+                        workers.cancelAll()
+                    }
+                }
             }
             await pool.close()
             group.cancelAll()
@@ -198,7 +219,9 @@ extension Golem {
                 emit(.activityCreated(provider: draft.name, activityId: activityId))
                 let ctx = WorkContext(activityId: activityId, agreementId: agreementId, provider: draft.name, providerId: draft.proposal.issuerId, offer: draft.proposal.properties, golem: self)
                 failed = await runTasks(ctx, queue: queue, maxAttempts: maxAttempts, taskTimeout: taskTimeout, worker: worker, accepted: accepted)
-                try? await yagna.activity.destroy(activityId)
+                // Shielded: a cancelled job's activities are destroyed on the daemon too.
+                let yagna = self.yagna
+                await clock.shielded(limit: configuration.cleanupLimit) { try? await yagna.activity.destroy(activityId) }
                 untrack(activity: activityId)
                 emit(.activityDestroyed(provider: draft.name, activityId: activityId))
             } catch {
@@ -213,7 +236,8 @@ extension Golem {
                 // Kept for the next job (and terminated at shutdown), as yapapi's agreements pool does.
                 park(agreementId, draft: draft, payloadKey: payloadKey)
             } else {
-                await endAgreement(agreementId, provider: draft.name, success: !failed)
+                let success = !failed && !Task.isCancelled
+                await clock.shielded(limit: configuration.cleanupLimit) { await self.endAgreement(agreementId, provider: draft.name, success: success) }
             }
             if failed { emit(.providerExcluded(provider: draft.name, reason: "failed in this job")) }
             await pool.release(draft.proposal.issuerId, failed: failed)

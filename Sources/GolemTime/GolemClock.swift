@@ -9,9 +9,37 @@ public protocol GolemClock: Sendable {
     var now: Date { get }
     /// Suspends the caller until `deadline` (or throws `CancellationError` when cancelled).
     func sleep(until deadline: Date) async throws
+    /// Where work started outside the current task tree must run to stay on this clock's
+    /// timeline (a simulation's executor); `nil` for real time.
+    var taskExecutor: (any TaskExecutor)? { get }
 }
 
 extension GolemClock {
+    public var taskExecutor: (any TaskExecutor)? { nil }
+
+    /// Runs `operation` shielded from the caller's cancellation, for at most `limit` on this
+    /// clock: cleanup that must reach the daemon (destroy an activity, end an agreement, release
+    /// the allocation) even when a signal, a timeout or a failure cancelled the work it cleans up
+    /// after. Returns `nil` when the limit passed first (the operation is then cancelled).
+    @discardableResult
+    public func shielded<T: Sendable>(limit: Duration, _ operation: @escaping @Sendable () async -> T) async -> T? {
+        let clock = self
+        // An unstructured task does not inherit the caller's cancellation; awaiting its value
+        // does not pass cancellation on. It runs on the clock's executor, so a simulation keeps it.
+        return await Task(executorPreference: taskExecutor) {
+            await withTaskGroup(of: T?.self) { group in
+                group.addTask { await operation() }
+                group.addTask {
+                    try? await clock.sleep(for: limit)
+                    return nil
+                }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+        }.value
+    }
+
     /// Suspends the caller for `duration`.
     public func sleep(for duration: Duration) async throws {
         try await sleep(until: now.adding(duration))

@@ -275,6 +275,8 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
 public struct VirtualClock: GolemClock {
     let simulation: Simulation
 
+    public var taskExecutor: (any TaskExecutor)? { simulation }
+
     public var now: Date { date(simulation.nowNanoseconds) }
 
     public func sleep(until deadline: Date) async throws {

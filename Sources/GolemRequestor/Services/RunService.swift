@@ -169,12 +169,19 @@ extension Golem {
             switch end {
             case .runFinished, .stopRequested:
                 await setState(&machine, end.isStop ? .stopRequested : .runFinished, index, cluster)
-                do {
-                    try await service.shutdown(ctx)
-                    await cluster.update(index) { $0.shutdownRan = true }
-                } catch {
-                    logger.info("instance \(index) shutdown: \(error)")
+                // Shielded: when the whole run was cancelled (a signal), shutdown still runs.
+                let logger = self.logger
+                let ctx = ctx
+                let ran = await clock.shielded(limit: configuration.cleanupLimit) { () -> Bool in
+                    do {
+                        try await service.shutdown(ctx)
+                        return true
+                    } catch {
+                        logger.info("instance \(index) shutdown: \(error)")
+                        return false
+                    }
                 }
+                if ran == true { await cluster.update(index) { $0.shutdownRan = true } }
                 await setState(&machine, .shutdownFinished, index, cluster)
             case .providerTerminated:
                 await setState(&machine, .providerTerminated, index, cluster)
@@ -191,11 +198,17 @@ extension Golem {
                 emit(.agreementTerminated(provider: draft.name, agreementId: agreementId, byProvider: event.terminator == .provider, reason: event.reason?.message ?? ""))
             }
             markTerminated(agreementId)
-            try? await yagna.activity.destroy(activityId)
+            let yagna = self.yagna
+            await clock.shielded(limit: configuration.cleanupLimit) { try? await yagna.activity.destroy(activityId) }
         } else {
             // yapapi's stop order: terminate the agreement before destroying the activity.
-            await endAgreement(agreementId, provider: draft.name, success: !providerFailed)
-            try? await yagna.activity.destroy(activityId)
+            // Shielded from a cancellation of the run, so that both reach the daemon.
+            let yagna = self.yagna
+            let success = !providerFailed
+            await clock.shielded(limit: configuration.cleanupLimit) {
+                await self.endAgreement(agreementId, provider: draft.name, success: success)
+                try? await yagna.activity.destroy(activityId)
+            }
         }
         untrack(activity: activityId)
         emit(.activityDestroyed(provider: draft.name, activityId: activityId))
