@@ -98,7 +98,8 @@ check golem-core-hello hello-task "" "hello from golem-core" "" -- "$core_venv/b
 # usage counters reported through the exe-unit's SetActivityUsage, the market re-offering providers.
 # Not here: downloads.py (the SSE stream, as above) and the tunnel (the real node's VPN needs a
 # real exe-unit's network stack).
-check yapapi-render apps/render "--min-invoices 2" "rendered 6 frames" "" \
+check yapapi-render apps/render "--min-invoices 2" "rendered 6 frames" \
+  "which renderer takes which frame is a race between the two providers' activities" \
   -- "$venv/bin/python" Tests/Interop/render.py "$root/scenarios/apps/frame.png"
 check yapapi-cracker apps/cracker "" "password found: yo" \
   "how many workers the attack job starts before its two chunks are done is a race" -- "$venv/bin/python" Tests/Interop/cracker.py
