@@ -61,8 +61,9 @@ actor OfferPool {
 }
 
 extension Golem {
-    /// Collects offers for a subscription until cancelled: scores each Initial offer and counters
-    /// or rejects it; Drafts go to the pool. Re-subscribes when the subscription disappears.
+    /// Collects offers for a subscription until cancelled or the pool closes: scores each Initial
+    /// offer and counters or rejects it; Drafts go to the pool. Re-subscribes when the
+    /// subscription disappears.
     func negotiate(payload: VMPayload, expiration: Duration, pool: OfferPool) async throws {
         var (subscription, demand) = try await subscribe(payload, expiration: expiration)
         // The demand expires after `expiration`: subscribe it again before that, so a job that
@@ -89,6 +90,9 @@ extension Golem {
                 try await clock.sleep(for: .seconds(1))
                 continue
             }
+            // A closed pool takes no more drafts: the job is ending, and a provider the market
+            // offers again as its agreement ends is not countered (nor is anything after it).
+            if await pool.closed { break }
             for event in events {
                 guard case .proposal(_, let proposal) = event else { continue }
                 let name = proposal.properties["golem.node.id.name"]?.stringValue ?? proposal.issuerId

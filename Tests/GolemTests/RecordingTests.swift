@@ -230,9 +230,8 @@ func sqlite(_ path: String, _ sql: String) throws {
             ("service-10min", AppSpec(name: "simple-service", arguments: ["instances": "1", "running-time": "600"])),
             // Sessions of a real yagna 0.17.6 with golem-sim provide (recordings/record-real.sh).
             ("real-hello-task", AppSpec(name: "hello-task")),
-            // (real-simple-service is not here: its stats polls run on the app's wall clock, and
-            // the real exe-unit's latency fits one poll more into 35 s than virtual time does.)
             ("real-service-provider-dies", AppSpec(name: "simple-service", arguments: ["instances": "1", "running-time": "60"])),
+            ("real-simple-service", AppSpec(name: "simple-service", arguments: ["instances": "1", "running-time": "35"])),
         ] {
             let recording = try shippedRecording(name)
             #expect(recording.info.source == (name.hasPrefix("real-") ? .live : .simulated), "\(name)")

@@ -64,13 +64,14 @@ extension Golem {
                         race.cancelAll()
                     }
                 } catch {
-                    await cluster.stop()
                     await pool.close()
+                    await cluster.stop()
                     await cluster.finishSpawning()
                     throw error
                 }
-                await cluster.stop()
+                // The pool closes first: no offer is countered while the instances stop.
                 await pool.close()
+                await cluster.stop()
                 await cluster.finishSpawning()
             }
             await withTaskGroup(of: Void.self) { instances in
