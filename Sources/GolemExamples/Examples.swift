@@ -24,9 +24,14 @@ public enum Examples {
         return output
     }
 
-    /// many-tasks: `count` tasks spread over providers, each echoing its number.
-    public static func manyTasks(_ golem: Golem, count: Int, print: @escaping @Sendable (String) -> Void) async throws -> [String] {
-        let results = try await golem.executeTasks(Array(0..<count), payload: image, maxWorkers: 5, maxAttempts: 5, timeout: .seconds(1800)) { ctx, task in
+    /// many-tasks: `count` tasks spread over providers, each echoing its number; a try that takes
+    /// longer than `taskTimeout` is given up and the task runs again elsewhere.
+    public static func manyTasks(
+        _ golem: Golem, count: Int, taskTimeout: Duration? = nil, print: @escaping @Sendable (String) -> Void
+    ) async throws -> [String] {
+        let results = try await golem.executeTasks(
+            Array(0..<count), payload: image, maxWorkers: 5, maxAttempts: 5, taskTimeout: taskTimeout, timeout: .seconds(1800)
+        ) { ctx, task in
             let script = ctx.newScript()
             let out = script.run("/bin/sh", "-c", "echo task \(task.data)")
             try await ctx.execute(script)
@@ -104,7 +109,9 @@ public enum Examples {
         try await Golem.withGolem(transport: transport, configuration: configuration, clock: clock, storage: storage) { golem in
             switch name {
             case "hello-task": _ = try await helloTask(golem, print: print)
-            case "many-tasks": _ = try await manyTasks(golem, count: Int(arguments["tasks"] ?? "10") ?? 10, print: print)
+            case "many-tasks":
+                let taskTimeout = arguments["task-timeout"].flatMap(Double.init).map { Duration.milliseconds(Int64($0 * 1000)) }
+                _ = try await manyTasks(golem, count: Int(arguments["tasks"] ?? "10") ?? 10, taskTimeout: taskTimeout, print: print)
             case "file-transfer": _ = try await fileTransfer(golem, print: print)
             case "file-service":
                 try await fileService(

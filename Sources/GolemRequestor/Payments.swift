@@ -59,7 +59,9 @@ extension Golem {
     /// agreement ended, with the reason.
     func refuse(_ note: DebitNote, id: String, provider: String, reason: String, message: String, code: String) async {
         emit(.debitNoteIgnored(provider: provider, debitNoteId: id, reason: reason))
-        try? await yagna.market.terminateAgreement(note.agreementId, reason: Reason(message: message, extra: ["golem.requestor.code": .string(code)]))
+        if (try? await yagna.market.terminateAgreement(note.agreementId, reason: Reason(message: message, extra: ["golem.requestor.code": .string(code)]))) != nil {
+            emit(.agreementTerminated(provider: provider, agreementId: note.agreementId, byProvider: false, reason: message))
+        }
         markTerminated(note.agreementId)
     }
 

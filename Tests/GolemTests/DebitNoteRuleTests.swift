@@ -43,6 +43,33 @@ import YagnaSimulator
         #expect(ignored.count == 1 && ignored[0].hasPrefix("greedy: too frequent: 2 s after the last, 20 s negotiated"), "\(ignored)")
         let greedy = report.state.agreements.filter { $0.providerName == "greedy" }
         #expect(greedy.count == 1 && greedy[0].state == .terminated && greedy[0].terminator == .requestor)
+        // Ended once: the worker's own clean-up does not terminate it a second time (a 410).
+        let terminations = report.journal.filter { $0.method == "POST" && $0.target.hasSuffix("/terminate") }
+        #expect(terminations.allSatisfy { $0.status == 200 }, "\(terminations.map { "\($0.target) \($0.status)" })")
+        let ended = events.all.compactMap { e -> String? in
+            if case .agreementTerminated(let provider, _, false, let reason) = e, provider == "greedy" { return reason } else { return nil }
+        }
+        #expect(ended == ["Debit notes more frequent than negotiated"])
+    }
+
+    /// scenarios/provider-misbehaves.yaml: too-fast debit notes from one provider, result polls
+    /// left unanswered by another; the app's task timeout moves the silent provider's task on.
+    @Test func misbehavingProvidersAreRoutedAround() async throws {
+        let scenario = try Scenario.load(file: repositoryRoot.appendingPathComponent("scenarios/provider-misbehaves.yaml").path)
+        var silentMet = 0
+        for seed: UInt64 in [1, 2, 3] {
+            let report = try await SimulatedNetwork.runExample(scenario: scenario, seed: seed)
+            #expect(report.passed, "seed \(seed): \(report.failures)")
+            let agreements = report.state.agreements
+            #expect(agreements.filter { $0.providerName == "chatty" }.allSatisfy { $0.terminator == .requestor })
+            // A task the silent provider took was given up after the 10 s task timeout.
+            if agreements.contains(where: { $0.providerName == "silent" }) {
+                silentMet += 1
+                #expect(report.virtualSeconds > 10, "seed \(seed)")
+                #expect(!report.output.contains { $0.contains("done on silent") }, "seed \(seed)")
+            }
+        }
+        #expect(silentMet > 0, "no seed met the silent provider")
     }
 }
 

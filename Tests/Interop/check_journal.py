@@ -2,11 +2,14 @@
 `golem-sim inspect FILE --json` reports it: every activity destroyed, every approved agreement
 ended, every invoice accepted, every debit note accepted, the allocation released.
 
-Usage: check_journal.py INSPECT_JSON [--no-terminate] [--invoices-withheld] [--min-debit-notes N] [--min-invoices N] [--market-only] [--journal FILE]
+Usage: check_journal.py INSPECT_JSON [--no-terminate] [--invoices-withheld] [--min-debit-notes N] [--min-invoices N] [--market-only] [--debit-notes-refused NAME] [--journal FILE]
   --invoices-withheld the providers withhold their invoices (a fault): none may come
   --allow-unused-agreement  tolerate an approved agreement without activities that was never
                       terminated (yapapi 0.13.1 leaves one behind when its approval arrives while
                       the job is shutting down)
+  --debit-notes-refused NAME  the provider NAME (a name prefix) sends debit notes faster than
+                      agreed (a fault): at least one of its notes must go unaccepted, and its
+                      agreement must end; its other notes may go unaccepted too
   --journal FILE      the recording itself: every network created through the net API must
                       have been removed
   --no-terminate      the provider has no multi-activity: no terminate call may come, and the
@@ -27,6 +30,7 @@ def main():
 
     min_debit_notes = option("--min-debit-notes", 0)
     min_invoices = option("--min-invoices", 1)
+    refused = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--debit-notes-refused"]
     problems = []
     totals = {"agreements": 0, "activities": 0, "invoices accepted": 0, "debit notes accepted": 0}
     for provider in data["providers"]:
@@ -69,7 +73,14 @@ def main():
             problems.append(f"{name}: {len(approved)} agreement(s) but no invoice")
         totals["invoices accepted"] += len(invoices & seen.get("invoiceAccepted", set()))
         notes = seen.get("debitNote", set())
-        for note in notes - seen.get("debitNoteAccepted", set()):
+        unaccepted = notes - seen.get("debitNoteAccepted", set())
+        if any(name.startswith(p) for p in refused):
+            if not unaccepted:
+                problems.append(f"{name}: sends debit notes too fast, yet every note was accepted")
+            if approved and not seen.get("agreementTerminated"):
+                problems.append(f"{name}: its too-fast debit notes did not end its agreement")
+            unaccepted = set()
+        for note in unaccepted:
             problems.append(f"{name}: debit note {note} was never accepted")
         totals["debit notes accepted"] += len(notes & seen.get("debitNoteAccepted", set()))
     kinds = {e["kind"] for e in data["requestor"]}

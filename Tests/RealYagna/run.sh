@@ -80,6 +80,8 @@ check service-provider-dies service-provider-dies "--min-invoices 2" "running on
   -- "$bin/simple-service" --instances 1 --running-time 60
 check provider-faults provider-faults "--allow-unused-agreement" "failures" \
   "which worker takes which task, and which faulty providers are met before the job ends, are races" -- "$bin/many-tasks" --tasks 8
+check provider-misbehaves provider-misbehaves "--debit-notes-refused chatty" "failures" \
+  "which worker takes which task, and whether a provider the market offers again is countered before the job ends, are races" -- "$bin/many-tasks" --tasks 8 --task-timeout 10
 check missing-invoice missing-invoice "--invoices-withheld --min-invoices 0" "left unpaid" "" -- "$bin/hello-task"
 # Unmodified yapapi 0.13.1 and golem-core 0.7.8. Not here: stream.py, which needs the SSE result
 # stream; on one node yagna never forwards StreamExecBatchResults to the exe-unit (a one-node limit).
