@@ -41,17 +41,13 @@ extension GolemSim {
                 for failure in report.failures { print("failed check: \(failure)") }
             }
             if let junit {
-                let cases = report.failures.isEmpty
-                    ? "<testcase name=\"seed-\(report.seed)\" classname=\"\(xml(report.scenario))\" time=\"\(report.wallSeconds)\"/>"
-                    : "<testcase name=\"seed-\(report.seed)\" classname=\"\(xml(report.scenario))\" time=\"\(report.wallSeconds)\"><failure message=\"\(xml(report.failures.joined(separator: "; ")))\"/></testcase>"
-                let text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"golem-sim run\" tests=\"1\" failures=\"\(report.passed ? 0 : 1)\">\(cases)</testsuite>\n"
-                do { try text.write(toFile: junit, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(junit): \(error)") }
+                let junitReport = JUnitReport(suite: "golem-sim run", cases: [
+                    .init(name: "seed-\(report.seed)", className: report.scenario, seconds: report.wallSeconds,
+                          failure: report.passed ? nil : report.failures.joined(separator: "; ")),
+                ])
+                do { try junitReport.write(to: junit) } catch { throw fail("\(error)") }
             }
             if !report.passed { throw Exit.checkFailed }
-        }
-
-        func xml(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
     }
 }

@@ -80,18 +80,12 @@ extension GolemSim {
             print("\(count - failing.count) passed, \(failing.count) failed")
             print(String(format: "%d runs in %.2f s wall (%.0f runs per minute, %d at once)", count, wall, Double(count) / max(wall, 1e-9) * 60, jobs))
             if let junit {
-                var cases = ""
-                for seed in range {
-                    let name = "seed-\(seed)"
-                    if failing.contains(seed) {
-                        let reason = (errors[seed] ?? reports[seed]?.failures.joined(separator: "; ") ?? "").replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: "&", with: "&amp;")
-                        cases += "<testcase name=\"\(name)\" classname=\"\(scenario.name)\"><failure message=\"\(reason)\"/></testcase>\n"
-                    } else {
-                        cases += "<testcase name=\"\(name)\" classname=\"\(scenario.name)\"/>\n"
-                    }
-                }
-                let text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"golem-sim sweep\" tests=\"\(count)\" failures=\"\(failing.count)\">\n\(cases)</testsuite>\n"
-                do { try text.write(toFile: junit, atomically: true, encoding: .utf8) } catch { throw fail("cannot write \(junit): \(error)") }
+                let junitReport = JUnitReport(suite: "golem-sim sweep", cases: range.map { seed in
+                    JUnitReport.Case(
+                        name: "seed-\(seed)", className: scenario.name,
+                        failure: failing.contains(seed) ? (errors[seed] ?? reports[seed]?.failures.joined(separator: "; ") ?? "") : nil)
+                })
+                do { try junitReport.write(to: junit) } catch { throw fail("\(error)") }
             }
             if !failing.isEmpty { throw Exit.checkFailed }
         }
