@@ -24,11 +24,15 @@ actor OfferPool {
         drafts.removeAll { $0.proposal.issuerId == draft.proposal.issuerId }
         drafts.append(draft)
         drafts.sort { ($0.score, $1.proposal.issuerId) > ($1.score, $0.proposal.issuerId) }
+        changes.notify()
     }
 
-    /// The best draft of a provider not already in use, waiting for one if needed; `nil` once
-    /// closed or when the waiting task is cancelled (the wait checks every half second on the
-    /// clock, so cancellation always ends it).
+    /// Moves when a draft comes, a provider is released or the pool closes.
+    nonisolated let changes = ChangeSignal()
+
+    /// The best draft of a provider not already in use, waiting for one if needed (woken by
+    /// `add`, `release` and `close`, not polled); `nil` once closed or when the waiting task is
+    /// cancelled.
     func take() async -> Draft? {
         while !closed && !Task.isCancelled {
             if let i = drafts.firstIndex(where: { !busy.contains($0.proposal.issuerId) }) {
@@ -36,7 +40,7 @@ actor OfferPool {
                 busy.insert(d.proposal.issuerId)
                 return d
             }
-            do { try await clock.sleep(for: .milliseconds(500)) } catch { return nil }
+            await changes.changed(after: changes.generation)
         }
         return nil
     }
@@ -49,9 +53,13 @@ actor OfferPool {
         } else {
             context.confirmedProviders.insert(providerId)
         }
+        changes.notify()
     }
 
-    func close() { closed = true }
+    func close() {
+        closed = true
+        changes.notify()
+    }
 
     /// Marks a provider in use by an agreement that did not come from this pool (a reused one).
     func reserve(_ providerId: String) {

@@ -58,10 +58,15 @@ actor TaskQueue<Data: Sendable> {
     var done = 0
     let total: Int
     var failure: TaskJobError? {
-        didSet { if failure != nil { failed.fire() } }
+        didSet {
+            if failure != nil {
+                failed.fire()
+                changes.notify()
+            }
+        }
     }
     /// Fired when the job fails, so that its running workers are stopped at once.
-    nonisolated let failed = OneShot()
+    nonisolated let failed = ChangeSignal()
 
     init(_ data: [Data]) {
         pending = data.enumerated().map { TaskHandle(id: $0.offset, data: $0.element, attempt: 1) }
@@ -72,21 +77,26 @@ actor TaskQueue<Data: Sendable> {
 
     /// The next task, waiting while others are in flight (they may come back); `nil` when all are
     /// done, the job failed, or the waiting task is cancelled.
-    func next(clock: any GolemClock) async -> TaskHandle<Data>? {
+    func next() async -> TaskHandle<Data>? {
         while failure == nil && !Task.isCancelled {
             if !pending.isEmpty {
                 inFlight += 1
                 return pending.removeFirst()
             }
             if inFlight == 0 { return nil }
-            do { try await clock.sleep(for: .milliseconds(500)) } catch { return nil }
+            // Woken when a task comes back, the last one in flight ends, or the job fails.
+            await changes.changed(after: changes.generation)
         }
         return nil
     }
 
+    /// Moves on every change a waiting `next` cares about (signalled, not polled).
+    nonisolated let changes = ChangeSignal()
+
     func complete() {
         inFlight -= 1
         done += 1
+        changes.notify()
     }
 
     /// Puts a task back for another try, or fails the job when its tries are used up.
@@ -97,6 +107,7 @@ actor TaskQueue<Data: Sendable> {
         } else {
             pending.insert(TaskHandle(id: task.id, data: task.data, attempt: task.attempt + 1), at: 0)
         }
+        changes.notify()
     }
 
     func fail(_ error: TaskJobError) { failure = error }
@@ -254,7 +265,7 @@ extension Golem {
         setup.deploy()
         setup.start()
         do { try await ctx.execute(setup) } catch { return true }
-        while let task = await queue.next(clock: clock) {
+        while let task = await queue.next() {
             emit(.taskStarted(taskId: task.id, provider: ctx.provider))
             do {
                 let value = try await withTimeout(taskTimeout) { try await worker(ctx, task) }

@@ -43,11 +43,13 @@ public actor Cluster {
     public func stop() {
         stopAllRequested = true
         for index in instances.keys.sorted() { stop(instance: index) }
+        stops.notify()
     }
 
     /// Stops one instance.
     public func stop(instance index: Int) {
         stopRequested.insert(index)
+        stops.notify()
     }
 
     /// Waits until every instance is in `state` (or terminated, for any target).
@@ -61,10 +63,16 @@ public actor Cluster {
 
     func isStopRequested(_ index: Int) -> Bool { stopAllRequested || stopRequested.contains(index) }
 
-    /// Returns when a stop of `index` is requested (checked every half second on the clock, so
-    /// the wait ends cleanly when its task is cancelled).
-    func waitForStop(_ index: Int, clock: any GolemClock) async throws {
-        while !isStopRequested(index) { try await clock.sleep(for: .milliseconds(500)) }
+    /// Moves when a stop is requested.
+    nonisolated let stops = ChangeSignal()
+
+    /// Returns when a stop of `index` is requested (signalled, not polled); throws
+    /// `CancellationError` when the waiting task is cancelled first.
+    func waitForStop(_ index: Int) async throws {
+        while !isStopRequested(index) {
+            try Task.checkCancellation()
+            await stops.changed(after: stops.generation)
+        }
     }
 
     func update(_ index: Int, _ change: (inout Instance) -> Void) {

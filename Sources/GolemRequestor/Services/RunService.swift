@@ -228,7 +228,7 @@ extension Golem {
                 return Task.isCancelled ? nil : .runFinished
             }
             group.addTask {
-                do { try await cluster.waitForStop(index, clock: clock) } catch { return nil }
+                do { try await cluster.waitForStop(index) } catch { return nil }
                 return .stopRequested
             }
             group.addTask { await self.watchAgreement(ctx.agreementId) }

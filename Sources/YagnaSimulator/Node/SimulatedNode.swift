@@ -21,7 +21,7 @@ public actor SimulatedNode {
     public nonisolated let appKey: String
     public nonisolated let scenario: Scenario
     public nonisolated let seed: UInt64
-    let notifier = ChangeNotifier()
+    let notifier = ChangeSignal()
     let start: Date
     var entries: [JournalEntry] = []
     var faultRandom: SeededRandom

@@ -1,9 +1,12 @@
+public import Foundation
 import Synchronization
-import GolemTime
-import Foundation
 
-/// Wakes long polls when the node's state changes, or when their clock deadline passes.
-final class ChangeNotifier: Sendable {
+/// Wakes waiters when something changes: a generation counter and the continuations of the
+/// tasks waiting for it to move. Waiting is cancellable (a cancelled waiter returns at once) and
+/// needs no clock, so it behaves the same in virtual time and in real time. Used for the
+/// simulated node's long polls and for the requestor's queues (drafts, tasks, stops), and as a
+/// one-shot event (`fire`/`wait`: once fired, every wait returns at once).
+public final class ChangeSignal: Sendable {
     private struct State {
         var generation = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -11,10 +14,13 @@ final class ChangeNotifier: Sendable {
     }
     private let state = Mutex(State())
 
-    var generation: Int { state.withLock { $0.generation } }
+    public init() {}
 
-    /// Wakes every waiter.
-    func notify() {
+    /// The number of changes so far.
+    public var generation: Int { state.withLock { $0.generation } }
+
+    /// Wakes every waiter, in the order they started waiting.
+    public func notify() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.generation += 1
             let list = s.waiters.sorted { $0.key < $1.key }.map(\.value)
@@ -24,8 +30,9 @@ final class ChangeNotifier: Sendable {
         for w in waiters { w.resume() }
     }
 
-    /// Returns when the generation moves past `generation` (or at once if it has), or on cancellation.
-    func changed(after generation: Int) async {
+    /// Returns when the generation moves past `generation` (at once if it has), or when the
+    /// waiting task is cancelled.
+    public func changed(after generation: Int) async {
         let id = state.withLock { s -> Int in
             s.nextId += 1
             return s.nextId
@@ -40,13 +47,12 @@ final class ChangeNotifier: Sendable {
                 if resumeNow { c.resume() }
             }
         } onCancel: {
-            let c = state.withLock { $0.waiters.removeValue(forKey: id) }
-            c?.resume()
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
 
     /// Waits for a change after `generation` or until `deadline` on `clock`, whichever is first.
-    func wait(after generation: Int, until deadline: Date, clock: any GolemClock) async {
+    public func wait(after generation: Int, until deadline: Date, clock: any GolemClock) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await clock.sleep(until: deadline) }
             group.addTask { await self.changed(after: generation) }
@@ -54,4 +60,15 @@ final class ChangeNotifier: Sendable {
             group.cancelAll()
         }
     }
+
+    // MARK: One-shot use
+
+    /// Marks the event as happened (the first change).
+    public func fire() { notify() }
+
+    /// Whether `fire` (or any `notify`) happened.
+    public var fired: Bool { generation > 0 }
+
+    /// Returns once the event has happened, or when the waiting task is cancelled.
+    public func wait() async { await changed(after: 0) }
 }
