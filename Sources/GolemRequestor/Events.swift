@@ -26,11 +26,14 @@ public enum GolemEvent: Sendable, Hashable {
     case commandFailed(provider: String, command: String, message: String)
     /// A task job (`executeTasks`) began: its number in this engine (from 1) and its size.
     case jobStarted(job: Int, tasks: Int)
-    case taskStarted(taskId: Int, provider: String)
-    case taskAccepted(taskId: Int, provider: String)
-    case taskRejected(taskId: Int, provider: String, reason: String, retry: Bool)
+    /// The job ended: `failure` says why it failed (`nil`: every task accepted).
+    case jobFinished(job: Int, failure: String?)
+    /// Task events name their job, so jobs running at once on one engine stay apart.
+    case taskStarted(job: Int, taskId: Int, provider: String)
+    case taskAccepted(job: Int, taskId: Int, provider: String)
+    case taskRejected(job: Int, taskId: Int, provider: String, reason: String, retry: Bool)
     /// The job was cancelled while the task ran.
-    case taskCancelled(taskId: Int, provider: String)
+    case taskCancelled(job: Int, taskId: Int, provider: String)
     case providerExcluded(provider: String, reason: String)
     case debitNoteAccepted(provider: String, debitNoteId: String, amount: Decimal)
     case debitNoteIgnored(provider: String, debitNoteId: String, reason: String)
@@ -57,12 +60,13 @@ public struct RunSummary: Sendable, CustomStringConvertible {
     /// Instances started again after failing.
     public var respawns = 0
     /// Task ids that started at least once; how many times each was accepted; those given up
-    /// (rejected without retry, or cancelled with the job). The checks "no task lost or returned twice" read these.
+    /// (rejected without retry, cancelled with the job, or left unfinished by a job that failed).
+    /// The checks "no task lost or returned twice" read these.
     public var tasksStarted: Set<TaskKey> = []
     public var acceptances: [TaskKey: Int] = [:]
     public var tasksGivenUp: Set<TaskKey> = []
-    /// The job the task events belong to (task ids start again in each job).
-    public var currentJob = 0
+    /// Jobs that ended, with their failure (`nil`: succeeded).
+    public var jobsFinished: [Int: String?] = [:]
 
     /// A task of a job.
     public struct TaskKey: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -80,15 +84,20 @@ public struct RunSummary: Sendable, CustomStringConvertible {
 
     public mutating func record(_ event: GolemEvent) {
         switch event {
-        case .jobStarted(let job, _): currentJob = job
-        case .taskStarted(let id, _): tasksStarted.insert(TaskKey(job: currentJob, task: id))
-        case .taskAccepted(let id, let p):
+        case .jobFinished(let job, let failure):
+            jobsFinished[job] = failure
+            if failure != nil {
+                // A failed job gives up every task it started and did not finish.
+                for key in tasksStarted where key.job == job && acceptances[key] == nil { tasksGivenUp.insert(key) }
+            }
+        case .taskStarted(let job, let id, _): tasksStarted.insert(TaskKey(job: job, task: id))
+        case .taskAccepted(let job, let id, let p):
             providers[p, default: .init(name: p)].tasksAccepted += 1
-            acceptances[TaskKey(job: currentJob, task: id), default: 0] += 1
-        case .taskRejected(let id, let p, _, let retry):
+            acceptances[TaskKey(job: job, task: id), default: 0] += 1
+        case .taskRejected(let job, let id, let p, _, let retry):
             providers[p, default: .init(name: p)].failures += 1
-            if !retry { tasksGivenUp.insert(TaskKey(job: currentJob, task: id)) }
-        case .taskCancelled(let id, _): tasksGivenUp.insert(TaskKey(job: currentJob, task: id))
+            if !retry { tasksGivenUp.insert(TaskKey(job: job, task: id)) }
+        case .taskCancelled(let job, let id, _): tasksGivenUp.insert(TaskKey(job: job, task: id))
         case .commandFailed(let p, _, _), .activityCreateFailed(let p, _):
             providers[p, default: .init(name: p)].failures += 1
         case .invoiceAccepted(let p, _, let amount): providers[p, default: .init(name: p)].cost += amount

@@ -46,7 +46,9 @@ public actor Golem {
     /// payload; terminated at shutdown.
     var parked: [ParkedAgreement] = []
     public private(set) var summary = RunSummary()
-    public private(set) var events: [GolemEvent] = []
+    /// The most recent events (at most `configuration.eventBufferLimit`), oldest first.
+    public var events: ArraySlice<GolemEvent> { eventLog.suffix(configuration.eventBufferLimit) }
+    var eventLog: [GolemEvent] = []
     var paymentsStopped = false
     var spent: Decimal = 0
 
@@ -115,14 +117,16 @@ public actor Golem {
 
     func stopPayments() { paymentsStopped = true }
 
-    /// Every event from now on, as an `AsyncSequence`; it finishes when `withGolem` ends.
+    /// Every event from now on, as an `AsyncSequence`; it finishes when `withGolem` ends. A
+    /// consumer that falls more than `configuration.eventBufferLimit` events behind loses the
+    /// oldest of those it has not read.
     ///
     /// ```swift
     /// let events = await golem.eventStream()
     /// async let log: Void = { for await event in events { print(event) } }()
     /// ```
     public func eventStream() -> AsyncStream<GolemEvent> {
-        let (stream, continuation) = AsyncStream<GolemEvent>.makeStream()
+        let (stream, continuation) = AsyncStream<GolemEvent>.makeStream(bufferingPolicy: .bufferingNewest(max(1, configuration.eventBufferLimit)))
         if streamsFinished {
             continuation.finish()
         } else {
@@ -139,7 +143,9 @@ public actor Golem {
 
     func emit(_ event: GolemEvent) {
         for s in streams { s.yield(event) }
-        events.append(event)
+        eventLog.append(event)
+        // Trimmed in steps, so keeping the newest costs O(1) per event on average.
+        if eventLog.count >= 2 * max(1, configuration.eventBufferLimit) { eventLog.removeFirst(eventLog.count - configuration.eventBufferLimit) }
         summary.record(event)
         configuration.onEvent?(event)
         logger.debug("\(event)")

@@ -64,8 +64,8 @@ final class ResultBox<Value: Sendable>: Sendable {
 /// try await ctx.execute(script)
 /// print(try await date.value.stdout ?? "")
 /// ```
-public final class Script: @unchecked Sendable {
-    struct Step {
+public final class Script: Sendable {
+    struct Step: Sendable {
         var command: ExeScriptCommand
         /// Called with the command's outcome (or the error) once the batch ran.
         var resolve: @Sendable (Result<CommandOutcome, any Error>) async -> Void
@@ -73,25 +73,41 @@ public final class Script: @unchecked Sendable {
         var prepare: (@Sendable ((any FileStorage)?) async throws -> ExeScriptCommand)?
     }
 
-    var steps: [Step] = []
-    /// The batch's timeout, if any.
-    public var timeout: Duration?
-    /// Results by long polls or by the SSE stream; `nil` takes the engine's default.
-    public var resultMode: ResultMode?
+    private struct State {
+        var steps: [Step] = []
+        var timeout: Duration?
+        var resultMode: ResultMode?
+    }
+    /// Built by one task and handed to the engine, possibly on another: the state is locked.
+    private let state: Mutex<State>
 
-    init(timeout: Duration?) { self.timeout = timeout }
+    /// The commands so far, in order.
+    var steps: [Step] { state.withLock { $0.steps } }
+    /// The batch's timeout, if any.
+    public var timeout: Duration? {
+        get { state.withLock { $0.timeout } }
+        set { state.withLock { $0.timeout = newValue } }
+    }
+    /// Results by long polls or by the SSE stream; `nil` takes the engine's default.
+    public var resultMode: ResultMode? {
+        get { state.withLock { $0.resultMode } }
+        set { state.withLock { $0.resultMode = newValue } }
+    }
+
+    init(timeout: Duration?) { state = Mutex(State(timeout: timeout)) }
 
     private func add<V: Sendable>(_ command: ExeScriptCommand, prepare: (@Sendable ((any FileStorage)?) async throws -> ExeScriptCommand)? = nil,
         map: @escaping @Sendable (CommandOutcome) async throws -> V) -> CommandFuture<V>
     {
         let box = ResultBox<V>()
-        steps.append(Step(command: command, resolve: { r in
+        let step = Step(command: command, resolve: { r in
             switch r {
             case .success(let o):
                 do { box.set(.success(try await map(o))) } catch { box.set(.failure(error)) }
             case .failure(let e): box.set(.failure(e))
             }
-        }, prepare: prepare))
+        }, prepare: prepare)
+        state.withLock { $0.steps.append(step) }
         return CommandFuture(box: box)
     }
 
@@ -143,44 +159,38 @@ public final class Script: @unchecked Sendable {
         }) { $0 }
     }
 
-    /// Downloads a file from the provider as bytes.
-    public func downloadBytes(from path: String) -> CommandFuture<[UInt8]> {
+    /// A download: the transfer to a target the storage opens, then `map` over what arrived.
+    private func download<V: Sendable>(
+        from path: String, map: @escaping @Sendable ([UInt8], CommandOutcome) async throws -> V
+    ) -> CommandFuture<V> {
         let reader = ResultBox<@Sendable () async throws -> [UInt8]>()
         return add(.transfer(TransferCommand(from: "container:\(path)", to: "")), prepare: { storage in
             guard let storage else { throw NoFileStorage() }
             let (url, read) = try await storage.receive()
             reader.set(.success(read))
             return .transfer(TransferCommand(from: "container:\(path)", to: url))
-        }) { _ in
+        }) { outcome in
             guard let read = try reader.result?.get() else { throw ScriptNotExecuted() }
-            return try await read()
+            return try await map(try await read(), outcome)
         }
+    }
+
+    /// Downloads a file from the provider as bytes.
+    public func downloadBytes(from path: String) -> CommandFuture<[UInt8]> {
+        download(from: path) { bytes, _ in bytes }
     }
 
     /// Downloads a JSON file from the provider.
     public func downloadJSON(from path: String) -> CommandFuture<JSONValue> {
-        let bytes = downloadBytes(from: path)
-        let box = ResultBox<JSONValue>()
-        steps[steps.count - 1].resolve = { [resolve = steps[steps.count - 1].resolve] r in
-            await resolve(r)
-            do { box.set(.success(try JSONParser.parse(try await bytes.value))) } catch { box.set(.failure(error)) }
-        }
-        return CommandFuture(box: box)
+        download(from: path) { bytes, _ in try JSONParser.parse(bytes) }
     }
 
     /// Downloads a file from the provider to a local path.
     public func downloadFile(from path: String, to localPath: String) -> CommandFuture<CommandOutcome> {
-        let bytes = downloadBytes(from: path)
-        let box = ResultBox<CommandOutcome>()
-        steps[steps.count - 1].resolve = { [resolve = steps[steps.count - 1].resolve] r in
-            await resolve(r)
-            do {
-                let data = try await bytes.value
-                try Data(data).write(to: URL(fileURLWithPath: localPath))
-                box.set(r)
-            } catch { box.set(.failure(error)) }
+        download(from: path) { bytes, outcome in
+            try Data(bytes).write(to: URL(fileURLWithPath: localPath))
+            return outcome
         }
-        return CommandFuture(box: box)
     }
 
     /// The number of commands.

@@ -68,7 +68,11 @@ actor TaskQueue<Data: Sendable> {
     /// Fired when the job fails, so that its running workers are stopped at once.
     nonisolated let failed = ChangeSignal()
 
-    init(_ data: [Data]) {
+    /// The job's number in its engine (task events carry it).
+    nonisolated let job: Int
+
+    init(_ data: [Data], job: Int) {
+        self.job = job
         pending = data.enumerated().map { TaskHandle(id: $0.offset, data: $0.element, attempt: 1) }
         total = data.count
     }
@@ -135,11 +139,11 @@ extension Golem {
         worker: @escaping @Sendable (WorkContext, TaskHandle<Data>) async throws -> Value,
         onAccepted: @escaping @Sendable (TaskResult<Data, Value>) async -> Void = { _ in }
     ) async throws -> [TaskResult<Data, Value>] {
-        let queue = TaskQueue(data)
+        jobCount += 1
+        let queue = TaskQueue(data, job: jobCount)
         let pool = OfferPool(clock: clock)
         let results = ResultsBox<TaskResult<Data, Value>>()
-        jobCount += 1
-        emit(.jobStarted(job: jobCount, tasks: data.count))
+        emit(.jobStarted(job: queue.job, tasks: data.count))
         let clock = self.clock
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -197,7 +201,9 @@ extension Golem {
             await pool.close()
             group.cancelAll()
         }
-        if let failure = await queue.failure { throw failure }
+        let failure = await queue.failure
+        emit(.jobFinished(job: queue.job, failure: failure.map { "\($0)" }))
+        if let failure { throw failure }
         return results.values
     }
 
@@ -266,21 +272,21 @@ extension Golem {
         setup.start()
         do { try await ctx.execute(setup) } catch { return true }
         while let task = await queue.next() {
-            emit(.taskStarted(taskId: task.id, provider: ctx.provider))
+            emit(.taskStarted(job: queue.job, taskId: task.id, provider: ctx.provider))
             do {
                 let value = try await withTimeout(taskTimeout) { try await worker(ctx, task) }
                 await queue.complete()
-                emit(.taskAccepted(taskId: task.id, provider: ctx.provider))
+                emit(.taskAccepted(job: queue.job, taskId: task.id, provider: ctx.provider))
                 await accepted(TaskResult(id: task.id, data: task.data, value: value, provider: ctx.provider, attempts: task.attempt))
             } catch let rejection as TaskRejected {
-                emit(.taskRejected(taskId: task.id, provider: ctx.provider, reason: rejection.reason, retry: rejection.retry))
+                emit(.taskRejected(job: queue.job, taskId: task.id, provider: ctx.provider, reason: rejection.reason, retry: rejection.retry))
                 await queue.retry(task, maxAttempts: rejection.retry ? maxAttempts : task.attempt, reason: rejection.reason)
             } catch where Task.isCancelled {
                 // The job was cancelled: the task ends unfinished, not through a fault of the provider.
-                emit(.taskCancelled(taskId: task.id, provider: ctx.provider))
+                emit(.taskCancelled(job: queue.job, taskId: task.id, provider: ctx.provider))
                 return false
             } catch {
-                emit(.taskRejected(taskId: task.id, provider: ctx.provider, reason: "\(error)", retry: true))
+                emit(.taskRejected(job: queue.job, taskId: task.id, provider: ctx.provider, reason: "\(error)", retry: true))
                 await queue.retry(task, maxAttempts: maxAttempts, reason: "\(error)")
                 return true
             }

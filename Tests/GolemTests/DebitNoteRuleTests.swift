@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GolemExamples
 import GolemRequestor
 import GolemTesting
@@ -107,5 +108,42 @@ final class EventLog: Sendable {
         let kinds = seen.all.map { "\($0)".prefix(while: { $0 != "(" }) }
         #expect(kinds.contains("agreementCreated") && kinds.contains("taskAccepted"))
         #expect(kinds.firstIndex(of: "agreementCreated")! < kinds.firstIndex(of: "taskAccepted")!)
+    }
+
+    /// The kept events and an unread stream hold at most `eventBufferLimit`, the newest;
+    /// `onEvent` and the summary still see everything.
+    @Test func theEventBufferIsBounded() async throws {
+        let all = EventLog()
+        var configuration = GolemConfiguration(budget: 1)
+        configuration.eventBufferLimit = 5
+        configuration.onEvent = { all.add($0) }
+        let unread = Mutex<AsyncStream<GolemEvent>?>(nil)
+        let kept = Mutex<[String]>([])
+        let report = try await SimulatedNetwork.run(scenario: try fastScenario(), configuration: configuration) { golem in
+            let stream = await golem.eventStream()
+            unread.withLock { $0 = stream }
+            _ = try await golem.executeTasks(Array(0..<4), payload: Examples.image, maxWorkers: 1, timeout: .seconds(60)) { ctx, t in
+                let script = ctx.newScript()
+                script.run("/bin/sh", "-c", "echo \(t.data)")
+                try await ctx.execute(script)
+                return t.data
+            }
+            kept.withLock { $0 = [] }
+            let events = await golem.events
+            kept.withLock { $0 = events.map { "\($0)" } }
+        }
+        #expect(report.passed, "\(report.failures)")
+        #expect(all.all.count > 20)
+        let tail = all.all.map { "\($0)" }
+        let keptEvents = kept.withLock { $0 }
+        #expect(keptEvents.count == 5)
+        // The newest five at the time they were read.
+        let i = try #require(tail.firstIndex(of: keptEvents[0]))
+        #expect(Array(tail[i..<(i + 5)]) == keptEvents)
+        var buffered: [GolemEvent] = []
+        if let stream = unread.withLock({ $0 }) { for await e in stream { buffered.append(e) } }
+        #expect(buffered.count == 5)
+        #expect(buffered.map { "\($0)" } == Array(tail.suffix(5)))
+        #expect(report.summary?.acceptances.count == 4)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GolemExamples
 import GolemTesting
 import Testing
 import YagnaSimulator
@@ -127,16 +128,58 @@ import GolemRequestor
         var summary = RunSummary()
         for e: GolemEvent in [
             .jobStarted(job: 1, tasks: 4),
-            .taskStarted(taskId: 1, provider: "a"), .taskAccepted(taskId: 1, provider: "a"),
-            .taskStarted(taskId: 2, provider: "a"), .taskAccepted(taskId: 2, provider: "a"), .taskAccepted(taskId: 2, provider: "b"),
-            .taskStarted(taskId: 3, provider: "b"), .taskRejected(taskId: 3, provider: "b", reason: "x", retry: true),
-            .taskStarted(taskId: 4, provider: "b"), .taskRejected(taskId: 4, provider: "b", reason: "bad input", retry: false),
+            .taskStarted(job: 1, taskId: 1, provider: "a"), .taskAccepted(job: 1, taskId: 1, provider: "a"),
+            .taskStarted(job: 1, taskId: 2, provider: "a"), .taskAccepted(job: 1, taskId: 2, provider: "a"), .taskAccepted(job: 1, taskId: 2, provider: "b"),
+            .taskStarted(job: 1, taskId: 3, provider: "b"), .taskRejected(job: 1, taskId: 3, provider: "b", reason: "x", retry: true),
+            .taskStarted(job: 1, taskId: 4, provider: "b"), .taskRejected(job: 1, taskId: 4, provider: "b", reason: "bad input", retry: false),
         ] { summary.record(e) }
         let failures = Invariants.check(tasks: summary, end: .seconds(12))
         #expect(failures == [
             "no-task-returned-twice: task 2 was accepted 2 times (by the run's end, 12.000s)",
             "no-task-lost: task 3 started but was neither accepted nor given up by the run's end (12.000s)",
         ])
+    }
+
+    @Test func eventsOfJobsAtOnceStayApartAndAFailedJobGivesUpItsTasks() {
+        var summary = RunSummary()
+        for e: GolemEvent in [
+            .jobStarted(job: 1, tasks: 1), .jobStarted(job: 2, tasks: 2),
+            .taskStarted(job: 1, taskId: 0, provider: "a"), .taskStarted(job: 2, taskId: 0, provider: "b"),
+            .taskAccepted(job: 2, taskId: 0, provider: "b"), .taskAccepted(job: 1, taskId: 0, provider: "a"),
+            .taskStarted(job: 2, taskId: 1, provider: "b"), .taskRejected(job: 2, taskId: 1, provider: "b", reason: "x", retry: true),
+            .jobFinished(job: 1, failure: nil), .jobFinished(job: 2, failure: "the job timed out"),
+        ] { summary.record(e) }
+        #expect(Invariants.check(tasks: summary, end: .seconds(1)).isEmpty)
+        #expect(summary.acceptances == [.init(job: 1, task: 0): 1, .init(job: 2, task: 0): 1])
+        #expect(summary.tasksGivenUp == [.init(job: 2, task: 1)])
+    }
+
+    @Test func twoJobsAtOnceOnOneEngine() async throws {
+        let scenario = try Scenario.parse(yaml: "name: two-jobs\nproviders:\n  - name: p\n    count: 4\n")
+        let events = EventLog()
+        var configuration = GolemConfiguration(budget: 1)
+        configuration.onEvent = { events.add($0) }
+        let report = try await SimulatedNetwork.run(scenario: scenario, configuration: configuration) { golem in
+            async let a = golem.executeTasks(Array(0..<3), payload: Examples.image, maxWorkers: 2, timeout: .seconds(300)) { ctx, t in
+                let s = ctx.newScript()
+                s.run("/bin/sh", "-c", "echo a\(t.data)")
+                try await ctx.execute(s)
+                return "a\(t.data)"
+            }
+            async let b = golem.executeTasks(Array(0..<3), payload: Examples.image, maxWorkers: 2, timeout: .seconds(300)) { ctx, t in
+                let s = ctx.newScript()
+                s.run("/bin/sh", "-c", "echo b\(t.data)")
+                try await ctx.execute(s)
+                return "b\(t.data)"
+            }
+            let (ra, rb) = try await (a, b)
+            #expect(Set(ra.map(\.value)) == ["a0", "a1", "a2"] && Set(rb.map(\.value)) == ["b0", "b1", "b2"])
+        }
+        #expect(report.passed, "\(report.failures)")
+        let summary = try #require(report.summary)
+        #expect(summary.acceptances.count == 6 && summary.acceptances.values.allSatisfy { $0 == 1 })
+        #expect(Set(summary.acceptances.keys.map(\.job)) == [1, 2])
+        #expect(summary.jobsFinished.count == 2 && summary.jobsFinished.values.allSatisfy { $0 == nil })
     }
 
     @Test func aHealthyRunKeepsEveryTask() async throws {

@@ -77,6 +77,11 @@ def task(number, downloads: Path, failed_providers: set):
         try:
             results = await batch()
         except BatchError:
+            # golem-core 0.7.8's Batch keeps a future per command and never reads those of a
+            # failed batch (asyncio would report "Future exception was never retrieved" at exit).
+            for future in batch._script.futures:
+                if future.done():
+                    future.exception()
             # This provider fails our commands: no new agreements with it (the retry plugin
             # runs this task again on a new activity, which then comes from another provider).
             failed_providers.add(await context.get_provider_id())
@@ -141,7 +146,11 @@ async def main():
             # releases the allocation.
             async with payment_manager, demand_manager, proposal_manager, agreement_manager:
                 work = [task(n, Path(downloads), failed_providers) for n in range(COUNT)]
-                results = await asyncio.wait_for(work_manager.do_work_list(work), 120)
+                try:
+                    results = await asyncio.wait_for(work_manager.do_work_list(work), 60)
+                except asyncio.TimeoutError:
+                    sys.exit(f"failed: the {COUNT} tasks did not finish in 60 s "
+                             f"(blacklisted providers: {sorted(failed_providers)})")
             unpaid = [i.id for i in invoices.values() if (await i.get_data(force=True)).status != "ACCEPTED"]
 
     done = {}

@@ -128,8 +128,12 @@ else
 fi
 if [ -n "$core_python" ]; then
   python=$core_python run_driver hello-task core_hello.py ""
+  # golem-core's managers API: tasks retried away from a failing provider, with downloads; two
+  # activities in a network (debit notes every 20 s, accepted).
+  python=$core_python run_driver tasks-one-bad-provider core_tasks.py "--min-invoices 2"
+  python=$core_python run_driver file-service core_network.py "--min-invoices 2 --min-debit-notes 2"
 else
-  echo "interop: core_hello.py: skipped: cannot install golem-core 0.7.8 from PyPI"
+  echo "interop: core_hello.py, core_tasks.py, core_network.py: skipped: cannot install golem-core 0.7.8 from PyPI"
   [ "$required" = "--required" ] && { ran=$((ran+1)); failures=$((failures+1)); }
 fi
 echo "interop: $((ran-failures)) passed, $failures failed"
