@@ -34,9 +34,10 @@ public actor Golem {
     var identity: String?
     var decoration = DemandDecoration(properties: [], constraints: [])
     var subscriptions: [String] = []
-    /// Agreements this engine made, by id: provider name and whether an invoice is settled.
-    var agreements: [String: AgreementBook] = [:]
-    var agreementOrder: [String] = []
+    /// Agreements this engine made and what payments decide about them (sans I/O).
+    var payments: PaymentPolicy
+    /// Moves when an invoice is accepted (the shutdown waits on it).
+    nonisolated let invoiceSettled = ChangeSignal()
     var activities: Set<String> = []
     var networks: [GolemNetwork] = []
     var streams: [AsyncStream<GolemEvent>.Continuation] = []
@@ -50,7 +51,6 @@ public actor Golem {
     public var events: ArraySlice<GolemEvent> { eventLog.suffix(configuration.eventBufferLimit) }
     var eventLog: [GolemEvent] = []
     var paymentsStopped = false
-    var spent: Decimal = 0
 
     struct ParkedAgreement {
         var id: String
@@ -65,23 +65,13 @@ public actor Golem {
         return parked.remove(at: i)
     }
 
-    struct AgreementBook {
-        var provider: String
-        var providerId: String
-        var terminated = false
-        var invoiceAccepted = false
-        /// The negotiated debit-note interval in seconds (`…debit-note.interval-sec?`).
-        var debitNoteInterval: Double? = nil
-        /// When the last accepted debit note was issued.
-        var lastDebitNote: Date? = nil
-    }
-
     init(yagna: YagnaClient, configuration: GolemConfiguration, clock: any GolemClock, storage: (any FileStorage)?, logger: Logger) {
         self.yagna = yagna
         self.configuration = configuration
         self.clock = clock
         self.storage = storage
         self.logger = logger
+        payments = PaymentPolicy(budget: configuration.budget)
     }
 
     /// Runs `body` with an engine and cleans up afterwards, whatever happens: when `body`
@@ -179,12 +169,12 @@ public actor Golem {
         parked.removeAll()
         for p in open { await endAgreement(p.id, provider: p.draft.name, success: true) }
         let deadline = clock.now.adding(configuration.invoiceWait)
-        while clock.now < deadline, agreementOrder.contains(where: { agreements[$0]!.terminated && !agreements[$0]!.invoiceAccepted }) {
-            if Task.isCancelled { break }
-            try? await clock.sleep(for: .milliseconds(250))
+        // Woken by each accepted invoice, not polled.
+        while clock.now < deadline, payments.awaitingInvoices, !Task.isCancelled {
+            await invoiceSettled.wait(after: invoiceSettled.generation, until: deadline, clock: clock)
         }
-        for id in agreementOrder where !agreements[id]!.invoiceAccepted {
-            emit(.unpaidAgreement(provider: agreements[id]!.provider, agreementId: id))
+        for (id, provider) in payments.unpaid {
+            emit(.unpaidAgreement(provider: provider, agreementId: id))
         }
         paymentsStopped = true
     }
@@ -231,13 +221,12 @@ public actor Golem {
     }
 
     func register(agreement id: String, provider: String, providerId: String, debitNoteInterval: Double? = nil) {
-        agreements[id] = AgreementBook(provider: provider, providerId: providerId, debitNoteInterval: debitNoteInterval)
-        agreementOrder.append(id)
+        payments.register(agreement: id, provider: provider, providerId: providerId, debitNoteInterval: debitNoteInterval)
         GolemLedger.shared.open(.agreement, id)
     }
 
     func markTerminated(_ id: String) {
-        agreements[id]?.terminated = true
+        payments.markTerminated(id)
         GolemLedger.shared.close(.agreement, id)
     }
 

@@ -178,7 +178,7 @@ extension Golem {
     /// Ends an agreement from the requestor's side (tolerating one the provider already ended).
     func endAgreement(_ id: String, provider: String, success: Bool) async {
         // Already ended by this side (a refused debit note): terminating again only gets a 410.
-        if agreements[id]?.terminated == true { return }
+        if payments.isTerminated(id) { return }
         let reason = success
             ? Reason(message: "Successfully finished all work", extra: ["golem.requestor.code": "Success"])
             : Reason(message: "Work cancelled", extra: ["golem.requestor.code": "Cancelled"])

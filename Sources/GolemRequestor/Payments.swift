@@ -35,21 +35,18 @@ extension Golem {
         guard let allocation else { return }
         do {
             let invoice = try await yagna.payment.invoice(id)
-            guard let book = agreements[invoice.agreementId] else {
-                try await yagna.payment.rejectInvoice(id, Rejection(rejectionReason: .unsolicitedService, totalAmountAccepted: 0, message: "no agreement of this requestor"))
-                emit(.invoiceRejected(provider: invoice.issuerId, invoiceId: id, reason: "unsolicited"))
-                return
+            let provider = payments.books[invoice.agreementId]?.provider ?? invoice.issuerId
+            switch payments.onInvoice(agreementId: invoice.agreementId, amount: invoice.amount) {
+            case .ignore: return
+            case .reject(let reason, let message, let event):
+                try await yagna.payment.rejectInvoice(id, Rejection(rejectionReason: reason, totalAmountAccepted: 0, message: message))
+                emit(.invoiceRejected(provider: provider, invoiceId: id, reason: event))
+            case .accept(let amount):
+                try await yagna.payment.acceptInvoice(id, Acceptance(totalAmountAccepted: amount, allocationId: allocation.allocationId))
+                payments.invoiceAccepted(agreementId: invoice.agreementId, amount: amount)
+                invoiceSettled.notify()
+                emit(.invoiceAccepted(provider: provider, invoiceId: id, amount: amount))
             }
-            guard !book.invoiceAccepted else { return }
-            guard spent + invoice.amount <= configuration.budget else {
-                try await yagna.payment.rejectInvoice(id, Rejection(rejectionReason: .incorrectAmount, totalAmountAccepted: 0, message: "over the budget"))
-                emit(.invoiceRejected(provider: book.provider, invoiceId: id, reason: "over budget"))
-                return
-            }
-            try await yagna.payment.acceptInvoice(id, Acceptance(totalAmountAccepted: invoice.amount, allocationId: allocation.allocationId))
-            spent += invoice.amount
-            agreements[invoice.agreementId]?.invoiceAccepted = true
-            emit(.invoiceAccepted(provider: book.provider, invoiceId: id, amount: invoice.amount))
         } catch {
             logger.warning("invoice \(id): \(error)")
         }
@@ -69,24 +66,17 @@ extension Golem {
         guard let allocation else { return }
         do {
             let note = try await yagna.payment.debitNote(id)
-            guard let book = agreements[note.agreementId], activities.contains(note.activityId) else { return }
-            guard note.totalAmountDue <= configuration.budget - spent else {
-                await refuse(note, id: id, provider: book.provider, reason: "over budget", message: "Debit note over budget", code: "TooMuchDue")
-                return
-            }
-            // Notes closer together than the negotiated interval (with a fifth of slack) are
-            // abusive: left unaccepted, and the agreement ends.
             let issued = note.timestamp.date
-            if let interval = book.debitNoteInterval, let last = book.lastDebitNote, let issued, issued.timeIntervalSince(last) < interval * 0.8 {
-                await refuse(
-                    note, id: id, provider: book.provider,
-                    reason: "too frequent: \(Int(issued.timeIntervalSince(last))) s after the last, \(Int(interval)) s negotiated",
-                    message: "Debit notes more frequent than negotiated", code: "DebitNotesTooFrequent")
-                return
+            let provider = payments.books[note.agreementId]?.provider ?? note.issuerId
+            switch payments.onDebitNote(agreementId: note.agreementId, activityKnown: activities.contains(note.activityId), totalDue: note.totalAmountDue, issued: issued) {
+            case .ignore: return
+            case .refuse(let reason, let message, let code):
+                await refuse(note, id: id, provider: provider, reason: reason, message: message, code: code)
+            case .accept(let amount):
+                try await yagna.payment.acceptDebitNote(id, Acceptance(totalAmountAccepted: amount, allocationId: allocation.allocationId))
+                payments.debitNoteAccepted(agreementId: note.agreementId, issued: issued)
+                emit(.debitNoteAccepted(provider: provider, debitNoteId: id, amount: amount))
             }
-            try await yagna.payment.acceptDebitNote(id, Acceptance(totalAmountAccepted: note.totalAmountDue, allocationId: allocation.allocationId))
-            if let issued { agreements[note.agreementId]?.lastDebitNote = issued }
-            emit(.debitNoteAccepted(provider: book.provider, debitNoteId: id, amount: note.totalAmountDue))
         } catch {
             logger.warning("debit note \(id): \(error)")
         }
