@@ -40,7 +40,7 @@ public enum GolemEvent: Sendable, Hashable {
     case invoiceAccepted(provider: String, invoiceId: String, amount: Decimal)
     case invoiceRejected(provider: String, invoiceId: String, reason: String)
     case unpaidAgreement(provider: String, agreementId: String)
-    case serviceStateChanged(instance: Int, from: String, to: String)
+    case serviceStateChanged(instance: Int, from: ServiceState, to: ServiceState)
 }
 
 /// Per-provider totals the examples print at the end.
@@ -103,8 +103,8 @@ public struct RunSummary: Sendable, CustomStringConvertible {
         case .invoiceAccepted(let p, _, let amount): providers[p, default: .init(name: p)].cost += amount
         case .unpaidAgreement: unpaidAgreements += 1
         case .serviceStateChanged(_, let from, let to):
-            if to == "running" && from == "starting" { instancesRunning += 1 }
-            if to == "pending" && from == "terminated" { respawns += 1 }
+            if to == .running && from == .starting { instancesRunning += 1 }
+            if to == .pending && from == .terminated { respawns += 1 }
         default: break
         }
     }

@@ -201,3 +201,101 @@ struct ProbeService: Service {
         #expect(report.virtualSeconds < 120)
     }
 }
+
+/// The cluster's controls, each judged on the instances' final states and the typed events.
+@Suite struct ClusterControlTests {
+    func run(
+        _ providers: String, instances: Int = 1, options: ServiceOptions = .init(),
+        _ control: @escaping @Sendable (Cluster, any GolemClock) async throws -> Void
+    ) async throws -> (SimulationReport, [Cluster.Instance], [GolemEvent]) {
+        let scenario = try Scenario.parse(yaml: "name: cluster\nproviders:\n" + providers, file: "cluster.yaml")
+        let events = EventLog()
+        var configuration = GolemConfiguration(budget: 1)
+        configuration.onEvent = { events.add($0) }
+        let final = Mutex<[Cluster.Instance]>([])
+        let probe = Probe()
+        let report = try await SimulatedNetwork.run(scenario: scenario, configuration: configuration) { golem in
+            let clock = golem.clock
+            let result = try await golem.runService(payload: Examples.image, numInstances: instances, options: options, make: { ProbeService(index: $0.index, probe: probe) }) { cluster in
+                try await control(cluster, clock)
+            }
+            final.withLock { $0 = result }
+        }
+        return (report, final.withLock { $0 }, events.all)
+    }
+
+    func transitions(_ events: [GolemEvent], instance: Int) -> [ServiceState] {
+        var states: [ServiceState] = []
+        for case .serviceStateChanged(let i, let from, let to) in events where i == instance {
+            if states.isEmpty { states.append(from) }
+            #expect(states.last == from, "a transition from \(from) after \(states)")
+            states.append(to)
+        }
+        return states
+    }
+
+    @Test func oneInstanceStoppedTheOtherRunsOn() async throws {
+        let (report, instances, events) = try await run("  - name: p\n    count: 2\n", instances: 2) { cluster, clock in
+            await cluster.waitUntilAll(.running)
+            await cluster.stop(instance: 0)
+            try await clock.sleep(for: .seconds(30))
+            let states = await cluster.all.map(\.state)
+            #expect(states == [.terminated, .running])
+        }
+        #expect(report.passed, "\(report.failures)")
+        #expect(instances.allSatisfy { $0.state == .terminated && $0.shutdownRan })
+        #expect(transitions(events, instance: 0) == [.pending, .starting, .running, .stopping, .terminated])
+        #expect(transitions(events, instance: 1) == [.pending, .starting, .running, .stopping, .terminated])
+    }
+
+    @Test func aLateSpawnJoinsTheCluster() async throws {
+        let (report, instances, _) = try await run("  - name: p\n    count: 2\n") { cluster, clock in
+            await cluster.waitUntilAll(.running)
+            await cluster.spawn(1, parameters: ["late": "yes"])
+            try await clock.sleep(for: .seconds(5))
+            await cluster.waitUntilAll(.running)
+            #expect(await cluster.all.count == 2)
+        }
+        #expect(report.passed, "\(report.failures)")
+        #expect(instances.count == 2 && instances.allSatisfy { $0.state == .terminated && $0.shutdownRan })
+        #expect(Set(instances.flatMap(\.providers)) == ["p-1", "p-2"])
+    }
+
+    @Test func respawnsStopAtMaxRespawns() async throws {
+        var options = ServiceOptions()
+        options.maxRespawns = 1
+        let (report, instances, events) = try await run("""
+              - name: broken
+                count: 3
+                faults:
+                  - fail-command: {match: "start-service"}
+
+            """, options: options) { _, clock in try await clock.sleep(for: .seconds(60)) }
+        #expect(report.passed, "\(report.failures)")
+        #expect(instances.first?.providers.count == 2 && instances.first?.respawns == 1 && instances.first?.state == .terminated)
+        #expect(transitions(events, instance: 0) == [.pending, .starting, .terminated, .pending, .starting, .terminated])
+        #expect(report.summary?.respawns == 1)
+    }
+
+    @Test func restartConditionRestartsARunningInstanceAfterItsProviderLeft() async throws {
+        var options = ServiceOptions()
+        options.restartCondition = { $0.respawns == 0 }
+        let (report, instances, _) = try await run("""
+              - name: doomed
+                offer-delay: 10ms
+                faults:
+                  - terminate-agreement: {at: 12s, reason: bye}
+              - name: steady
+                offer-delay: 500ms
+
+            """, options: options) { _, clock in try await clock.sleep(for: .seconds(60)) }
+        #expect(report.passed, "\(report.failures)")
+        #expect(instances.first?.providers == ["doomed", "steady"])
+        #expect(instances.first?.respawns == 1 && instances.first?.shutdownRan == true)
+        // Without the condition the instance ends with its provider.
+        let (_, alone, _) = try await run("  - name: doomed\n    offer-delay: 10ms\n    faults:\n      - terminate-agreement: {at: 12s, reason: bye}\n  - name: steady\n    offer-delay: 500ms\n") { _, clock in
+            try await clock.sleep(for: .seconds(60))
+        }
+        #expect(alone.first?.providers == ["doomed"] && alone.first?.state == .terminated)
+    }
+}

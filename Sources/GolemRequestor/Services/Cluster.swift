@@ -61,6 +61,30 @@ public actor Cluster {
 
     // MARK: - Engine side
 
+    /// Each instance's lifecycle machine: the only thing that changes `Instance.state`.
+    var machines: [Int: ServiceStateMachine] = [:]
+
+    /// Applies a lifecycle event to the instance's machine and mirrors the new state.
+    func transition(_ index: Int, _ event: ServiceStateMachine.Event) -> Result<(from: ServiceState, to: ServiceState), ServiceStateMachine.Refused> {
+        var machine = machines[index] ?? ServiceStateMachine()
+        let result = Result { () throws(ServiceStateMachine.Refused) in try machine.handle(event) }
+        if case .success(let (_, to)) = result {
+            machines[index] = machine
+            update(index) { $0.state = to }
+        }
+        return result
+    }
+
+    /// A fresh machine (pending) for an instance started again; returns the state it left.
+    func respawn(_ index: Int, respawns: Int) -> ServiceState {
+        let from = machines[index]?.state ?? .pending
+        machines[index] = ServiceStateMachine()
+        update(index) { $0.state = .pending; $0.respawns = respawns; $0.shutdownRan = false }
+        return from
+    }
+
+    func state(of index: Int) -> ServiceState { machines[index]?.state ?? .pending }
+
     func isStopRequested(_ index: Int) -> Bool { stopAllRequested || stopRequested.contains(index) }
 
     /// Moves when a stop is requested.

@@ -87,23 +87,26 @@ extension Golem {
         return await cluster.all
     }
 
-    func setState(_ machine: inout ServiceStateMachine, _ event: ServiceStateMachine.Event, _ index: Int, _ cluster: Cluster) async {
-        guard let (from, to) = try? machine.handle(event) else { return }
-        await cluster.update(index) { $0.state = to }
-        emit(.serviceStateChanged(instance: index, from: from.rawValue, to: to.rawValue))
+    /// Hands a lifecycle event to the instance's state machine (in the cluster, the single
+    /// authority over instance state) and reports the transition. A refused event is a race the
+    /// rules settle (the watcher's "unresponsive" after a stop, say): logged, not applied.
+    func transition(_ event: ServiceStateMachine.Event, _ index: Int, _ cluster: Cluster) async {
+        switch await cluster.transition(index, event) {
+        case .success(let (from, to)): emit(.serviceStateChanged(instance: index, from: from, to: to))
+        case .failure(let refused): logger.debug("instance \(index): \(refused)")
+        }
     }
 
     func runInstance<S: Service>(_ context: InstanceContext, service: S, pool: OfferPool, cluster: Cluster, options: ServiceOptions) async {
         var respawns = 0
         while true {
-            var machine = ServiceStateMachine()
             if respawns > 0 {
-                await cluster.update(context.index) { $0.state = .pending; $0.respawns = respawns; $0.shutdownRan = false }
-                emit(.serviceStateChanged(instance: context.index, from: "terminated", to: "pending"))
+                let from = await cluster.respawn(context.index, respawns: respawns)
+                emit(.serviceStateChanged(instance: context.index, from: from, to: .pending))
             }
             // Wait for a provider, unless stopped first.
             guard !(await cluster.isStopRequested(context.index)), let draft = await pool.take() else {
-                await setState(&machine, .stopRequested, context.index, cluster)
+                await transition(.stopRequested, context.index, cluster)
                 return
             }
             var reachedRunning = false
@@ -111,14 +114,14 @@ extension Golem {
             do {
                 let agreementId = try await agree(draft)
                 await cluster.update(context.index) { $0.providers.append(draft.name) }
-                let (ran, failed) = await serve(draft: draft, agreementId: agreementId, context: context, service: service, machine: &machine, cluster: cluster, options: options)
+                let (ran, failed) = await serve(draft: draft, agreementId: agreementId, context: context, service: service, cluster: cluster, options: options)
                 reachedRunning = ran
                 providerFailed = failed
             } catch {
                 providerFailed = true
             }
             await pool.release(draft.proposal.issuerId, failed: providerFailed)
-            if machine.state != .terminated { await setState(&machine, .providerTerminated, context.index, cluster) }
+            if await cluster.state(of: context.index) != .terminated { await transition(.providerTerminated, context.index, cluster) }
             let instance = await cluster.all.first { $0.index == context.index }
             let stopped = await cluster.isStopRequested(context.index)
             let respawnUnstarted = !reachedRunning && options.respawnUnstartedInstances
@@ -131,8 +134,7 @@ extension Golem {
     /// Runs one instance on one agreement. Returns whether it reached running and whether the
     /// provider failed it.
     func serve<S: Service>(
-        draft: Draft, agreementId: String, context: InstanceContext, service: S, machine: inout ServiceStateMachine, cluster: Cluster,
-        options: ServiceOptions
+        draft: Draft, agreementId: String, context: InstanceContext, service: S, cluster: Cluster, options: ServiceOptions
     ) async -> (reachedRunning: Bool, providerFailed: Bool) {
         let index = context.index
         let activityId: String
@@ -141,14 +143,14 @@ extension Golem {
         } catch {
             emit(.activityCreateFailed(provider: draft.name, reason: "\(error)"))
             await endAgreement(agreementId, provider: draft.name, success: false)
-            await setState(&machine, .activityObtained, index, cluster)
-            await setState(&machine, .startFailed, index, cluster)
+            await transition(.activityObtained, index, cluster)
+            await transition(.startFailed, index, cluster)
             return (false, true)
         }
         track(activity: activityId)
         emit(.activityCreated(provider: draft.name, activityId: activityId))
         var ctx = WorkContext(activityId: activityId, agreementId: agreementId, provider: draft.name, providerId: draft.proposal.issuerId, offer: draft.proposal.properties, golem: self)
-        await setState(&machine, .activityObtained, index, cluster)
+        await transition(.activityObtained, index, cluster)
         var reachedRunning = false
         var providerFailed = false
         var providerEnded = false
@@ -159,17 +161,17 @@ extension Golem {
                 await cluster.update(index) { $0.networkAddress = ip }
             }
             try await service.start(ctx)
-            await setState(&machine, .startSucceeded, index, cluster)
+            await transition(.startSucceeded, index, cluster)
             reachedRunning = true
         } catch {
-            await setState(&machine, .startFailed, index, cluster)
+            await transition(.startFailed, index, cluster)
             providerFailed = true
         }
         if reachedRunning {
-            let end = await runPhase(ctx, service: service, index: index, cluster: cluster, options: options, machine: &machine)
+            let end = await runPhase(ctx, service: service, index: index, cluster: cluster, options: options)
             switch end {
             case .runFinished, .stopRequested:
-                await setState(&machine, end.isStop ? .stopRequested : .runFinished, index, cluster)
+                await transition(end.isStop ? .stopRequested : .runFinished, index, cluster)
                 // Shielded: when the whole run was cancelled (a signal), shutdown still runs.
                 let logger = self.logger
                 let ctx = ctx
@@ -183,13 +185,13 @@ extension Golem {
                     }
                 }
                 if ran == true { await cluster.update(index) { $0.shutdownRan = true } }
-                await setState(&machine, .shutdownFinished, index, cluster)
+                await transition(.shutdownFinished, index, cluster)
             case .providerTerminated:
-                await setState(&machine, .providerTerminated, index, cluster)
+                await transition(.providerTerminated, index, cluster)
                 providerFailed = true
                 providerEnded = true
             case .graceExpired:
-                await setState(&machine, .graceExpired, index, cluster)
+                await transition(.graceExpired, index, cluster)
                 providerFailed = true
             }
         }
@@ -218,10 +220,9 @@ extension Golem {
 
     /// Runs the service's `run` phase while watching the agreement and the activity.
     func runPhase<S: Service>(
-        _ ctx: WorkContext, service: S, index: Int, cluster: Cluster, options: ServiceOptions, machine: inout ServiceStateMachine
+        _ ctx: WorkContext, service: S, index: Int, cluster: Cluster, options: ServiceOptions
     ) async -> RunEnd {
         let clock = self.clock
-        let watch = HealthWatch()
         let end: RunEnd = await withTaskGroup(of: RunEnd?.self) { group in
             group.addTask {
                 do { try await service.run(ctx) } catch is CancellationError { return nil } catch {}
@@ -232,7 +233,7 @@ extension Golem {
                 return .stopRequested
             }
             group.addTask { await self.watchAgreement(ctx.agreementId) }
-            group.addTask { await self.watchActivity(ctx, options: options, watch: watch, index: index, cluster: cluster) }
+            group.addTask { await self.watchActivity(ctx, options: options, index: index, cluster: cluster) }
             var result: RunEnd = .runFinished
             while let next = await group.next() {
                 if let next {
@@ -243,8 +244,6 @@ extension Golem {
             group.cancelAll()
             return result
         }
-        // Replay the unresponsive transitions the watcher saw onto the machine.
-        for event in await watch.events { _ = try? machine.handle(event) }
         return end
     }
 
@@ -270,7 +269,7 @@ extension Golem {
 
     /// Checks the activity's state every `healthCheckInterval`: Terminated ends the instance,
     /// silence or `Unresponsive` makes it unresponsive until it answers or the grace passes.
-    func watchActivity(_ ctx: WorkContext, options: ServiceOptions, watch: HealthWatch, index: Int, cluster: Cluster) async -> RunEnd? {
+    func watchActivity(_ ctx: WorkContext, options: ServiceOptions, index: Int, cluster: Cluster) async -> RunEnd? {
         var silentSince: Date?
         while !Task.isCancelled {
             do { try await clock.sleep(for: options.healthCheckInterval) } catch { return nil }
@@ -286,16 +285,12 @@ extension Golem {
             if responsive {
                 if silentSince != nil {
                     silentSince = nil
-                    await watch.add(.activityResponsive)
-                    await cluster.update(index) { $0.state = .running }
-                    emit(.serviceStateChanged(instance: index, from: "unresponsive", to: "running"))
+                    await transition(.activityResponsive, index, cluster)
                 }
             } else {
                 if silentSince == nil {
                     silentSince = clock.now
-                    await watch.add(.activityUnresponsive)
-                    await cluster.update(index) { $0.state = .unresponsive }
-                    emit(.serviceStateChanged(instance: index, from: "running", to: "unresponsive"))
+                    await transition(.activityUnresponsive, index, cluster)
                 } else if clock.now >= silentSince!.adding(options.unresponsiveGrace) {
                     return .graceExpired
                 }
@@ -307,10 +302,4 @@ extension Golem {
 
 extension RunEnd {
     var isStop: Bool { if case .stopRequested = self { true } else { false } }
-}
-
-/// Transitions seen by the activity watcher while `run` goes on.
-actor HealthWatch {
-    var events: [ServiceStateMachine.Event] = []
-    func add(_ e: ServiceStateMachine.Event) { events.append(e) }
 }
