@@ -78,4 +78,39 @@ import YagnaSimulator
         #expect(cleanup.terminated == cleanup.agreements && cleanup.released)
         #expect(seen.all.contains { if case .taskCancelled = $0 { true } else { false } })
     }
+
+    /// The same over HTTP, in real time: `withGolem`'s body is cancelled while a command runs;
+    /// the cleanup's requests still reach the node (the journal shows them), within its bounds.
+    @Test func cancellingOverHTTPStillCleansUpOnTheNode() async throws {
+        try await bounded(60) {
+            try await FrontEnd.withHTTPNode(try Scenario.parse(yaml: Self.slow)) { node, transport, clock in
+                let started = ChangeSignal()
+                let configuration = { var c = GolemConfiguration(budget: 1); c.invoiceWait = .seconds(5); return c }()
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        _ = try? await Golem.withGolem(transport: transport, configuration: configuration, clock: clock, storage: nil) { golem in
+                            _ = try await golem.executeTasks(["x"], payload: Examples.image, timeout: .seconds(300)) { ctx, _ in
+                                let script = ctx.newScript()
+                                script.run("/bin/sh", "-c", "crunch")
+                                started.fire()
+                                try await ctx.execute(script)
+                                return 1
+                            }
+                        }
+                        started.fire()  // a job that ends before its command starts fails the checks below, not the bound
+                    }
+                    await started.wait()
+                    group.cancelAll()
+                    await group.waitForAll()
+                }
+                let cleanup = Cleanup(await node.journal)
+                #expect(cleanup.destroyed.count == 1, "\(cleanup.destroyed)")
+                #expect(!cleanup.agreements.isEmpty && cleanup.terminated == cleanup.agreements)
+                #expect(cleanup.invoicesAccepted == cleanup.agreements.count)
+                #expect(cleanup.released)
+                // Cut short: the 60 s command never ran to its end.
+                #expect(cleanup.destroyed.allSatisfy { $0.at < 30 })
+            }
+        }
+    }
 }

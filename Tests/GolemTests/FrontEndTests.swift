@@ -22,21 +22,29 @@ enum FrontEnd: String, CaseIterable, Sendable {
                 try await body(InProcessTransport(node: node), clock)
             }
         case .http:
-            let clock = SystemClock(speed: 1)
-            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
-            let (ports, sink) = AsyncStream<Int>.makeStream()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    var logger = Logger(label: "test-node")
-                    logger.logLevel = .critical
-                    try await SimulatorServer.run(node: node, port: 0, logger: logger, handleSignals: false) { sink.yield($0) }
-                }
-                var it = ports.makeAsyncIterator()
-                let port = try #require(await it.next())
-                let endpoints = YagnaEndpoints(apiURL: "http://127.0.0.1:\(port)", appKey: "k")
-                try await HTTPTransport.withTransport(endpoints: endpoints) { try await body($0, clock) }
-                group.cancelAll()
+            try await Self.withHTTPNode(scenario) { _, transport, clock in try await body(transport, clock) }
+        }
+    }
+
+    /// A live Hummingbird server on port 0 over a node in real time, and an HTTP transport to it.
+    static func withHTTPNode(
+        _ scenario: Scenario, _ body: @escaping @Sendable (SimulatedNode, any Transport, any GolemClock) async throws -> Void
+    ) async throws {
+        let clock = SystemClock(speed: 1)
+        let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+        let (ports, sink) = AsyncStream<Int>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var logger = Logger(label: "test-node")
+                logger.logLevel = .critical
+                try await SimulatorServer.run(node: node, port: 0, logger: logger, handleSignals: false) { sink.yield($0) }
             }
+            var it = ports.makeAsyncIterator()
+            let port = try #require(await it.next())
+            var endpoints = YagnaEndpoints(apiURL: "http://127.0.0.1:\(port)", appKey: "k")
+            endpoints.registry = "http://127.0.0.1:\(port)"  // the node serves the registry too
+            try await HTTPTransport.withTransport(endpoints: endpoints) { try await body(node, $0, clock) }
+            group.cancelAll()
         }
     }
 }
