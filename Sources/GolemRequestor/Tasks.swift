@@ -51,70 +51,116 @@ public enum TaskJobError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// The queue of a task job: hands tasks to workers, takes back failed ones, knows when all are done.
-actor TaskQueue<Data: Sendable> {
-    var pending: [TaskHandle<Data>]
-    var inFlight = 0
-    var done = 0
-    let total: Int
-    var failure: TaskJobError? {
-        didSet {
-            if failure != nil {
-                failed.fire()
-                changes.notify()
-            }
-        }
+/// A task job's queue as a sans-I/O state machine: which task goes out next, what comes back,
+/// when tries run out, when the job is done. No clock, no waiting: `TaskQueue` waits around it.
+struct TaskQueueState<Data: Sendable>: Sendable {
+    enum Next: Sendable {
+        /// Run this task (now in flight).
+        case task(TaskHandle<Data>)
+        /// Nothing pending, but tasks in flight may come back: wait for a change.
+        case wait
+        /// Every task is done, or the job failed.
+        case finished
     }
-    /// Fired when the job fails, so that its running workers are stopped at once.
-    nonisolated let failed = ChangeSignal()
 
-    /// The job's number in its engine (task events carry it).
-    nonisolated let job: Int
+    private(set) var pending: [TaskHandle<Data>]
+    private(set) var inFlight = 0
+    private(set) var done = 0
+    let total: Int
+    private(set) var failure: TaskJobError?
 
-    init(_ data: [Data], job: Int) {
-        self.job = job
+    init(_ data: [Data]) {
         pending = data.enumerated().map { TaskHandle(id: $0.offset, data: $0.element, attempt: 1) }
         total = data.count
     }
 
     var finished: Bool { failure != nil || (pending.isEmpty && inFlight == 0) }
 
+    mutating func next() -> Next {
+        if failure != nil { return .finished }
+        if !pending.isEmpty {
+            inFlight += 1
+            return .task(pending.removeFirst())
+        }
+        return inFlight == 0 ? .finished : .wait
+    }
+
+    /// A task in flight was accepted.
+    mutating func complete() {
+        inFlight -= 1
+        done += 1
+    }
+
+    /// A task in flight failed: back to the front of the queue for another try, or, when its
+    /// tries are used up, the job fails.
+    mutating func retry(_ task: TaskHandle<Data>, maxAttempts: Int, reason: String) {
+        inFlight -= 1
+        if task.attempt >= maxAttempts {
+            fail(.taskFailed(id: task.id, attempts: task.attempt, reason: reason))
+        } else {
+            pending.insert(TaskHandle(id: task.id, data: task.data, attempt: task.attempt + 1), at: 0)
+        }
+    }
+
+    /// The job failed (the first failure stays).
+    mutating func fail(_ error: TaskJobError) {
+        if failure == nil { failure = error }
+    }
+}
+
+/// The queue of a task job shared by its workers: `TaskQueueState` behind an actor, with the
+/// waits signalled.
+actor TaskQueue<Data: Sendable> {
+    private var state: TaskQueueState<Data>
+    /// Fired when the job fails, so that its running workers are stopped at once.
+    nonisolated let failed = ChangeSignal()
+    /// Moves on every change a waiting `next` cares about (signalled, not polled).
+    nonisolated let changes = ChangeSignal()
+    /// The job's number in its engine (task events carry it).
+    nonisolated let job: Int
+    nonisolated let total: Int
+
+    init(_ data: [Data], job: Int) {
+        self.job = job
+        state = TaskQueueState(data)
+        total = data.count
+    }
+
+    var finished: Bool { state.finished }
+    var done: Int { state.done }
+    var failure: TaskJobError? { state.failure }
+
     /// The next task, waiting while others are in flight (they may come back); `nil` when all are
     /// done, the job failed, or the waiting task is cancelled.
     func next() async -> TaskHandle<Data>? {
-        while failure == nil && !Task.isCancelled {
-            if !pending.isEmpty {
-                inFlight += 1
-                return pending.removeFirst()
-            }
-            if inFlight == 0 { return nil }
+        while !Task.isCancelled {
+            let generation = changes.generation
+            switch state.next() {
+            case .task(let task): return task
+            case .finished: return nil
             // Woken when a task comes back, the last one in flight ends, or the job fails.
-            await changes.changed(after: changes.generation)
+            case .wait: await changes.changed(after: generation)
+            }
         }
         return nil
     }
 
-    /// Moves on every change a waiting `next` cares about (signalled, not polled).
-    nonisolated let changes = ChangeSignal()
-
     func complete() {
-        inFlight -= 1
-        done += 1
+        state.complete()
         changes.notify()
     }
 
-    /// Puts a task back for another try, or fails the job when its tries are used up.
     func retry(_ task: TaskHandle<Data>, maxAttempts: Int, reason: String) {
-        inFlight -= 1
-        if task.attempt >= maxAttempts {
-            failure = .taskFailed(id: task.id, attempts: task.attempt, reason: reason)
-        } else {
-            pending.insert(TaskHandle(id: task.id, data: task.data, attempt: task.attempt + 1), at: 0)
-        }
+        state.retry(task, maxAttempts: maxAttempts, reason: reason)
+        if state.failure != nil { failed.fire() }
         changes.notify()
     }
 
-    func fail(_ error: TaskJobError) { failure = error }
+    func fail(_ error: TaskJobError) {
+        state.fail(error)
+        failed.fire()
+        changes.notify()
+    }
 }
 
 extension Golem {
