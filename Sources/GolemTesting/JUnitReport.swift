@@ -20,16 +20,26 @@ public struct JUnitReport: Sendable {
 
     public var suite: String
     public var cases: [Case]
-    public init(suite: String, cases: [Case] = []) {
+    /// `<properties>` of the suite (a sweep writes its scenario, seed range and shard there).
+    public var properties: [(name: String, value: String)]
+    public init(suite: String, cases: [Case] = [], properties: [(name: String, value: String)] = []) {
         self.suite = suite
         self.cases = cases
+        self.properties = properties
     }
+
+    public func property(_ name: String) -> String? { properties.first { $0.name == name }?.value }
 
     public var failures: Int { cases.filter { $0.failure != nil }.count }
 
     public var xml: String {
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<testsuite name=\"\(Self.escape(suite))\" tests=\"\(cases.count)\" failures=\"\(failures)\">\n"
+        if !properties.isEmpty {
+            out += "<properties>\n"
+            for p in properties { out += "<property name=\"\(Self.escape(p.name))\" value=\"\(Self.escape(p.value))\"/>\n" }
+            out += "</properties>\n"
+        }
         for c in cases {
             var open = "<testcase name=\"\(Self.escape(c.name))\" classname=\"\(Self.escape(c.className))\""
             if let s = c.seconds { open += " time=\"\(String(format: "%.3f", s))\"" }

@@ -6,6 +6,13 @@ extension SimulatedNetwork {
     public static func sweep(
         scenario: Scenario, seeds: ClosedRange<UInt64>, jobs: Int
     ) async -> [UInt64: Result<SimulationReport, any Error>] {
+        await sweep(scenario: scenario, seeds: Array(seeds), jobs: jobs)
+    }
+
+    /// Runs the scenario's app once per seed, `jobs` at a time; every seed's result comes back.
+    public static func sweep(
+        scenario: Scenario, seeds: [UInt64], jobs: Int
+    ) async -> [UInt64: Result<SimulationReport, any Error>] {
         // No nested function capturing the group: the launch loop is written out, one seed per
         // child task, a new child as each finishes.
         await withTaskGroup(of: (UInt64, Result<SimulationReport, any Error>).self, returning: [UInt64: Result<SimulationReport, any Error>].self) { group in

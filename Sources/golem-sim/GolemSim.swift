@@ -11,7 +11,22 @@ struct GolemSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "golem-sim",
         abstract: "A simulated yagna node for developing and testing Golem requestor apps offline.",
-        subcommands: [Serve.self, Record.self, Run.self, Sweep.self, Inspect.self, Verify.self, Diff.self, Validate.self, Bench.self, Fidelity.self, Provide.self])
+        subcommands: [Serve.self, Record.self, Run.self, Sweep.self, Inspect.self, Verify.self, Diff.self, Validate.self, Bench.self, Fidelity.self, Provide.self, Merge.self])
+
+    /// ArgumentParser's own entry, except that bad input (an unknown flag, a malformed option,
+    /// a failed validation) exits 2 as the CLI contract says, not 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? any AsyncParsableCommand { try await async.run() } else { try command.run() }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(Exit.badInput.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Exit statuses of the CLI contract.

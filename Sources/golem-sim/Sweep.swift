@@ -14,6 +14,8 @@ extension GolemSim {
         @Option(help: "Write a JUnit XML report here.") var junit: String?
         @Option(help: "Where to save the first failing seed's (shrunk) run as a recording (default: <scenario>-seed-N.sqlite).") var save: String?
         @Flag(help: "Do not shrink the first failure's fault schedule; save its run as it failed.") var noShrink = false
+        @Option(help: "Run only shard K of N (K/N, 1 <= K <= N): every N-th seed of the range from its (K-1)-th; merge the shards' --junit reports with `golem-sim merge`.")
+        var shard: String?
 
         func parseSeeds() throws -> ClosedRange<UInt64> {
             let parts = seeds.components(separatedBy: "..")
@@ -26,12 +28,16 @@ extension GolemSim {
         func validate() throws {
             _ = try parseSeeds()
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+            if let shard, SweepShard(shard) == nil { throw ValidationError("--shard must look like K/N with 1 <= K <= N, e.g. 2/8 (got '\(shard)')") }
         }
 
         func run() async throws {
             let scenario = try loadScenario(scenarioFile)
             guard scenario.app != nil else { throw fail("\(scenarioFile): the scenario names no 'app' to run") }
-            let range = try parseSeeds()
+            let full = try parseSeeds()
+            let part = shard.flatMap(SweepShard.init)
+            let range = part?.seeds(of: full) ?? Array(full)
+            if let part { print("shard \(part): \(range.count) of the \(full.count) seeds \(seeds)") }
             let started = Date()
             var reports: [UInt64: SimulationReport] = [:]
             var errors: [UInt64: String] = [:]
@@ -80,11 +86,13 @@ extension GolemSim {
             print("\(count - failing.count) passed, \(failing.count) failed")
             print(String(format: "%d runs in %.2f s wall (%.0f runs per minute, %d at once)", count, wall, Double(count) / max(wall, 1e-9) * 60, jobs))
             if let junit {
+                var properties = [(name: "scenario", value: scenario.name), (name: "seeds", value: seeds)]
+                if let part { properties.append((name: "shard", value: part.description)) }
                 let junitReport = JUnitReport(suite: "golem-sim sweep", cases: range.map { seed in
                     JUnitReport.Case(
                         name: "seed-\(seed)", className: scenario.name,
                         failure: failing.contains(seed) ? (errors[seed] ?? reports[seed]?.failures.joined(separator: "; ") ?? "") : nil)
-                })
+                }, properties: properties)
                 do { try junitReport.write(to: junit) } catch { throw fail("\(error)") }
             }
             if !failing.isEmpty { throw Exit.checkFailed }
