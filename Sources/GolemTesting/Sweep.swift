@@ -10,8 +10,9 @@ extension SimulatedNetwork {
     }
 
     /// Runs the scenario's app once per seed, `jobs` at a time; every seed's result comes back.
+    /// `progress` hears of each seed as it finishes (seeds done, failures so far).
     public static func sweep(
-        scenario: Scenario, seeds: [UInt64], jobs: Int
+        scenario: Scenario, seeds: [UInt64], jobs: Int, progress: (@Sendable (_ done: Int, _ failed: Int) -> Void)? = nil
     ) async -> [UInt64: Result<SimulationReport, any Error>] {
         // No nested function capturing the group: the launch loop is written out, one seed per
         // child task, a new child as each finishes.
@@ -22,8 +23,11 @@ extension SimulatedNetwork {
                 guard let seed = pending.next() else { break }
                 group.addTask { await runSeed(scenario: scenario, seed: seed) }
             }
+            var failed = 0
             while let (seed, result) = await group.next() {
                 out[seed] = result
+                if case .success(let r) = result, r.passed {} else { failed += 1 }
+                progress?(out.count, failed)
                 if let seed = pending.next() { group.addTask { await runSeed(scenario: scenario, seed: seed) } }
             }
             return out

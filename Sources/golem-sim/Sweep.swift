@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import GolemTesting
 import GolemRecording
 import YagnaSimulator
@@ -41,7 +42,12 @@ extension GolemSim {
             let started = Date()
             var reports: [UInt64: SimulationReport] = [:]
             var errors: [UInt64: String] = [:]
-            for (seed, result) in await SimulatedNetwork.sweep(scenario: scenario, seeds: range, jobs: jobs) {
+            // On a terminal, long sweeps show a progress line (rewritten in place, at most 4 times a second).
+            let total = range.count
+            let progress: (@Sendable (Int, Int) -> Void)? = isatty(STDOUT_FILENO) == 1 && total >= 100 ? ProgressLine(total: total, started: started).update : nil
+            let results = await SimulatedNetwork.sweep(scenario: scenario, seeds: range, jobs: jobs, progress: progress)
+            if progress != nil { print("\r\u{1B}[K", terminator: "") }
+            for (seed, result) in results {
                 switch result {
                 case .success(let r): reports[seed] = r
                 case .failure(let e): errors[seed] = "\(e)"
@@ -97,5 +103,30 @@ extension GolemSim {
             }
             if !failing.isEmpty { throw Exit.checkFailed }
         }
+    }
+}
+
+/// "seeds done/total, failures, rate, time left" on one terminal line.
+final class ProgressLine: Sendable {
+    let total: Int
+    let started: Date
+    private let last = Mutex<Date>(.distantPast)
+    init(total: Int, started: Date) {
+        self.total = total
+        self.started = started
+    }
+
+    func update(done: Int, failed: Int) {
+        let now = Date()
+        guard last.withLock({ l in
+            guard done == total || now.timeIntervalSince(l) >= 0.25 else { return false }
+            l = now
+            return true
+        }) else { return }
+        let elapsed = max(now.timeIntervalSince(started), 1e-9)
+        let rate = Double(done) / elapsed
+        let left = rate > 0 ? Double(total - done) / rate : 0
+        let line = String(format: "\r\u{1B}[K%d/%d seeds, %d failed, %.0f runs/min, %.0f s left", done, total, failed, rate * 60, left)
+        FileHandle.standardOutput.write(Data(line.utf8))
     }
 }

@@ -1,10 +1,16 @@
 """Several tasks with the unmodified golem-core 0.7.8 library's managers API, against golem-sim serve.
 
 Composed as golem-core's own manager examples are: DefaultPaymentManager (allocation, invoices and
-debit notes accepted), RefreshingDemandManager, DefaultProposalManager with NegotiatingPlugin +
-PaymentPlatformNegotiator, a ProposalScoringBuffer scoring with MapScore(LinearAverageCostPricing)
-and BlacklistProviderIdPlugin, DefaultAgreementManager, SingleUseActivityManager (deploy and start
-on each new activity) and ConcurrentWorkManager with the `retry` work plugin.
+debit notes accepted), RefreshingDemandManager, DefaultProposalManager with BlacklistProviderIdPlugin
+and NegotiatingPlugin + PaymentPlatformNegotiator, DefaultAgreementManager, SingleUseActivityManager
+(deploy and start on each new activity) and ConcurrentWorkManager with the `retry` work plugin.
+
+No ProposalBuffer / ProposalScoringBuffer (so no MapScore scoring): in golem-core 0.7.8 their stop
+can hang for good. A fill worker that is negotiating when the buffer stops can lose its cancellation
+(NegotiatingPlugin waits for the provider's answer with asyncio.wait_for, which on Python 3.11
+returns the answer instead of raising when the answer and the cancel come together); the worker
+then waits on its semaphore, and BackgroundFillBuffer.stop waits for it forever. Here that happened
+when a provider offered again (its last agreement ended) as the managers stopped: 5 runs in ~185.
 
 Each task is one batch: a `run` whose stdout names the task and which writes a file, then a
 download of that file through gftp (golem-core's DownloadFile; the simulator's gftp stand-in).
@@ -27,11 +33,8 @@ from golem.managers import (
     DefaultAgreementManager,
     DefaultPaymentManager,
     DefaultProposalManager,
-    LinearAverageCostPricing,
-    MapScore,
     NegotiatingPlugin,
     PaymentPlatformNegotiator,
-    ProposalScoringBuffer,
     RefreshingDemandManager,
     SingleUseActivityManager,
     WorkContext,
@@ -118,16 +121,8 @@ async def main():
         golem,
         demand_manager.get_initial_proposal,
         plugins=[
-            NegotiatingPlugin(proposal_negotiators=[PaymentPlatformNegotiator()]),
-            ProposalScoringBuffer(
-                min_size=1, max_size=3, fill_concurrency_size=3,
-                # The cheapest first; a short debounce, as our providers answer at once.
-                scoring_debounce=timedelta(seconds=0.5),
-                proposal_scorers=[MapScore(
-                    LinearAverageCostPricing(average_cpu_load=1, average_duration=timedelta(seconds=10)),
-                    normalize=True, normalize_flip=True)],
-            ),
             BlacklistProviderIdPlugin(failed_providers),  # holds the set, which grows
+            NegotiatingPlugin(proposal_negotiators=[PaymentPlatformNegotiator()]),
         ],
     )
     agreement_manager = DefaultAgreementManager(golem, proposal_manager.get_draft_proposal)
