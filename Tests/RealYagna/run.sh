@@ -96,6 +96,10 @@ check yapapi-service simple-service "--min-debit-notes 1" "service answered" \
   -- "$venv/bin/python" Tests/Interop/service.py 25
 check yapapi-vpn file-service "--min-invoices 2" "two instances in the network" "" -- "$venv/bin/python" Tests/Interop/vpn.py
 check golem-core-hello hello-task "" "hello from golem-core" "" -- "$core_venv/bin/python" Tests/Interop/core_hello.py
+check golem-core-tasks tasks-one-bad-provider "--min-invoices 2" "all 6 tasks done" \
+  "which worker takes which task, and how many agreements the retries make, are races" -- "$core_venv/bin/python" Tests/Interop/core_tasks.py
+check golem-core-network file-service "--min-invoices 2 --min-debit-notes 2" "two activities in the network" "" \
+  -- "$core_venv/bin/python" Tests/Interop/core_network.py
 # Shaped after yapapi's own examples (scenarios/apps): files the provider's commands leave, custom
 # usage counters reported through the exe-unit's SetActivityUsage, the market re-offering providers.
 # Not here: downloads.py (the SSE stream, as above) and the tunnel (the real node's VPN needs a
