@@ -122,8 +122,10 @@ run_driver apps/http-proxy http_proxy.py "--min-invoices 2"
 run_driver apps/webapp webapp.py "--min-invoices 2"
 if [ -n "$dapp_python" ]; then
   python=$dapp_python run_driver apps/http-proxy dapp_runner.py ""
+  # dapp-store's webapp: a db and an http node in one network (depends_on), the http one's port 5000 proxied.
+  python=$dapp_python run_driver apps/webapp dapp_runner.py "--min-invoices 2" webapp
 else
-  echo "interop: dapp_runner.py: skipped: cannot install dapp-runner 0.3.1 from PyPI"
+  echo "interop: dapp_runner.py (http-proxy, webapp): skipped: cannot install dapp-runner 0.3.1 from PyPI"
   [ "$required" = "--required" ] && { ran=$((ran+1)); failures=$((failures+1)); }
 fi
 if [ -n "$core_python" ]; then
