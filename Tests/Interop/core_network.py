@@ -20,12 +20,11 @@ Usage: core_network.py [-v]   (-v: golem-core's own logging)"""
 import asyncio
 import logging.config
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from golem.managers import (
     ConcurrentWorkManager,
     DefaultAgreementManager,
-    DefaultPaymentManager,
     DefaultProposalManager,
     MidAgreementPaymentsNegotiator,
     NegotiatingPlugin,
@@ -38,29 +37,12 @@ from golem.managers import (
 from golem.node import GolemNode
 from golem.payload import RepositoryVmPayload
 from golem.resources import (
-    ActivityClosed, Allocation, NetworkClosed, NewDebitNote, NewInvoice, NewNetwork, NoMatchingAccount)
+    ActivityClosed, NetworkClosed, NewDebitNote, NewInvoice, NewNetwork)
 from golem.utils.logging import DEFAULT_LOGGING
-from ya_payment import models
+from core_support import PaymentManager, run
 
 IMAGE = "d646d7b93083d817846c2ae5c62c72ca0507782385a2e29291a3d376"
 INSTANCES = 2
-
-
-class PaymentManager(DefaultPaymentManager):
-    """DefaultPaymentManager, with the allocation fallback core_hello.py explains: its allocation
-    needs the sender account listed (as after `yagna payment fund`), and a fresh yagna 0.17.6, like
-    golem-sim, lists it only once an allocation was made on its platform. So the first allocation
-    names just the platform, as yapapi's does. stop() still releases it."""
-
-    async def _create_allocation(self) -> Allocation:
-        try:
-            return await super()._create_allocation()
-        except NoMatchingAccount:
-            now = datetime.now(timezone.utc)
-            return await Allocation.create(self._golem, models.Allocation(
-                allocation_id="", payment_platform=f"{self._driver}-{self._network}-tglm",
-                total_amount=str(self._budget), spent_amount="", remaining_amount="",
-                timestamp=now, timeout=now + timedelta(hours=1), make_deposit=False))
 
 
 async def main():
@@ -177,8 +159,4 @@ async def main():
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main())
-    except Exception as e:
-        print(f"failed: {type(e).__name__}: {e}", file=sys.stderr)
-        raise
+    run(main)

@@ -24,14 +24,13 @@ import asyncio
 import logging.config
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 from golem.managers import (
     BlacklistProviderIdPlugin,
     ConcurrentWorkManager,
     DefaultAgreementManager,
-    DefaultPaymentManager,
     DefaultProposalManager,
     NegotiatingPlugin,
     PaymentPlatformNegotiator,
@@ -42,30 +41,13 @@ from golem.managers import (
 )
 from golem.node import GolemNode
 from golem.payload import RepositoryVmPayload
-from golem.resources import Allocation, BatchError, NewAgreement, NewInvoice, NoMatchingAccount
+from golem.resources import BatchError, NewAgreement, NewInvoice
 from golem.utils.logging import DEFAULT_LOGGING
-from ya_payment import models
+from core_support import PaymentManager, run
 
 IMAGE = "d646d7b93083d817846c2ae5c62c72ca0507782385a2e29291a3d376"
 ARGS = [a for a in sys.argv[1:] if a != "-v"]
 COUNT = int(ARGS[0]) if ARGS else 6
-
-
-class PaymentManager(DefaultPaymentManager):
-    """DefaultPaymentManager, with the allocation fallback core_hello.py explains: its allocation
-    needs the sender account listed (as after `yagna payment fund`), and a fresh yagna 0.17.6, like
-    golem-sim, lists it only once an allocation was made on its platform. So the first allocation
-    names just the platform, as yapapi's does. stop() still releases it."""
-
-    async def _create_allocation(self) -> Allocation:
-        try:
-            return await super()._create_allocation()
-        except NoMatchingAccount:
-            now = datetime.now(timezone.utc)
-            return await Allocation.create(self._golem, models.Allocation(
-                allocation_id="", payment_platform=f"{self._driver}-{self._network}-tglm",
-                total_amount=str(self._budget), spent_amount="", remaining_amount="",
-                timestamp=now, timeout=now + timedelta(hours=1), make_deposit=False))
 
 
 def task(number, downloads: Path, failed_providers: set):
@@ -171,8 +153,4 @@ async def main():
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main())
-    except Exception as e:
-        print(f"failed: {type(e).__name__}: {e}", file=sys.stderr)
-        raise
+    run(main)
