@@ -130,6 +130,76 @@ import YagnaSimulator
     }
 }
 
+/// Failures on the way to work: a batch timeout, no common payment platform, an approval wait
+/// that breaks.
+@Suite struct NegotiationFailureTests {
+    @Test func aBatchTimeoutEndsTheScriptAndTheTryMovesOn() async throws {
+        let s = try Scenario.parse(yaml: "name: t\nproviders:\n  - name: slow\n    offer-delay: 10ms\n    commands:\n      - {match: crunch, duration: 300s}\n  - name: quick\n    offer-delay: 1s\n")
+        let thrown = Mutex<[String]>([])
+        let report = try await SimulatedNetwork.run(scenario: s) { golem in
+            let results = try await golem.executeTasks([1], payload: Examples.image, maxWorkers: 1, timeout: .seconds(600)) { ctx, _ in
+                let script = ctx.newScript(timeout: .seconds(20))
+                script.run("/bin/sh", "-c", ctx.provider == "slow" ? "crunch" : "echo ok")
+                do { try await ctx.execute(script) } catch {
+                    thrown.withLock { $0.append("\(type(of: error))") }
+                    throw error
+                }
+                return ctx.provider
+            }
+            #expect(results.map(\.value) == ["quick"])
+        }
+        #expect(report.passed, "\(report.failures)")
+        #expect(thrown.withLock { $0 } == ["BatchTimeout"])
+        #expect(report.virtualSeconds < 60, "the 300 s command was waited for")
+    }
+
+    /// A payment platform the node holds no funds on: the allocation is refused, `withGolem`
+    /// fails before any demand with the daemon's own words, and nothing is left open.
+    @Test func anAllocationWithoutFundsFailsWithTheDaemonsMessage() async throws {
+        var configuration = GolemConfiguration(budget: 1)
+        configuration.paymentNetwork = "polygon"
+        let ran = Mutex(false)
+        let report = try await SimulatedNetwork.run(scenario: try Scenario.parse(yaml: "name: t\nproviders:\n  - name: p\n"), configuration: configuration) { _ in
+            ran.withLock { $0 = true }
+        }
+        #expect(!ran.withLock { $0 })
+        #expect(report.error?.contains("payment.createAllocation") == true && report.error?.contains("Insufficient funds") == true, "\(report.error ?? "")")
+        #expect(!report.journal.contains { $0.target.hasPrefix("/market-api/v1/demands") })
+        #expect(report.state.agreements.isEmpty)
+    }
+
+    /// The approval wait's connection drops: the agreement is cancelled on the daemon (not left
+    /// pending) and another provider does the work.
+    @Test func anApprovalThatBreaksIsCancelled() async throws {
+        let s = try Scenario.parse(yaml: """
+            name: t
+            providers:
+              - {name: first, offer-delay: 10ms}
+              - {name: second, offer-delay: 2s}
+            daemon:
+              faults:
+                - {kind: drop-connection, match: "/wait", times: 1}
+            """)
+        let events = EventLog()
+        var configuration = GolemConfiguration(budget: 1)
+        configuration.onEvent = { events.add($0) }
+        let report = try await SimulatedNetwork.run(scenario: s, configuration: configuration) { golem in
+            let results = try await golem.executeTasks([1], payload: Examples.image, maxWorkers: 1, timeout: .seconds(600)) { ctx, _ in
+                let script = ctx.newScript()
+                script.run("/bin/sh", "-c", "echo ok")
+                try await ctx.execute(script)
+                return ctx.provider
+            }
+            #expect(results.map(\.value) == ["second"])
+        }
+        #expect(report.passed, "\(report.failures)")
+        let cancelled = events.all.compactMap { e -> String? in if case .agreementCancelled(let p, _, _) = e { p } else { nil } }
+        #expect(cancelled == ["first"])
+        #expect(report.journal.contains { $0.method == "POST" && $0.target.hasSuffix("/cancel") })
+        #expect(report.state.agreements.first { $0.providerName == "first" }?.state != .approved)
+    }
+}
+
 /// The market strategies, on offers built by hand: no node, no clock.
 @Suite struct MarketStrategyTests {
     func offer(_ id: String, name: String? = nil, fixed: Double = 0, perSecond: Double = 0.0001, perCpu: Double = 0.0002, extra: [(String, Double)] = []) -> Proposal {
