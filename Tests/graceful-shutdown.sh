@@ -28,5 +28,24 @@ check() { # NAME SCENARIO READY COUNT LIMIT JOURNAL_CHECKS EXPECT -- COMMAND…
 check many-tasks tasks-one-bad-provider "done on good" 1 60 "" clean -- "$bin/many-tasks" --tasks 300
 check simple-service simple-service "stats: " 1 60 "" clean -- "$bin/simple-service" --instances 2 --running-time 600
 check many-tasks-twice tasks-one-bad-provider "done on good" 2 5 "" forced -- "$bin/many-tasks" --tasks 300
-echo "graceful-shutdown: $((3 - failures)) passed, $failures failed"
+# Ctrl-C at a terminal signals the whole foreground process group: scripts/with-golem-sim.sh,
+# the app and (before it ran the node in a session of its own) the node under the app. The app
+# must shut down through a node that is still there, and the wrapper must still check the journal.
+out=$(mktemp)
+(
+  set -m
+  scripts/with-golem-sim.sh --scenario scenarios/simple-service.yaml -- "$bin/simple-service" --running-time 600 >"$out" 2>&1 &
+  group=$!
+  for _ in $(seq 1 300); do grep -q "stats: " "$out" && break; sleep 0.1; done
+  kill -INT -- "-$group"
+  wait "$group"
+)
+status=$?
+if [ $status -eq 130 ] && grep -q "^journal: .*allocation released" "$out" && ! grep -q "^journal: .*never" "$out"; then
+  echo "graceful-shutdown: process-group Ctrl-C through with-golem-sim.sh: ok ($(grep '^journal:' "$out" | head -1))"
+else
+  echo "graceful-shutdown: process-group Ctrl-C through with-golem-sim.sh: FAILED (status $status)"; tail -20 "$out"; failures=$((failures+1))
+fi
+rm -f "$out"
+echo "graceful-shutdown: $((4 - failures)) passed, $failures failed"
 [ $failures -eq 0 ]

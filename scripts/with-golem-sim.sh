@@ -35,10 +35,14 @@ if [ ! -x "$bin/golem-sim" ] || [ ! -x "$bin/gftp" ]; then
   (cd "$root" && swift build --product golem-sim && swift build --product gftp) || exit 2
 fi
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# The node is stopped however this script ends (a `timeout` that kills it included).
+trap 'kill -INT ${node:-} 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exit 143' TERM
 [ -n "$journal" ] || journal=$work/session.sqlite
 export GOLEM_SIM_GFTP_DIR=$work/gftp
-"$bin/golem-sim" serve --scenario "$scenario" --port 0 --speed "$speed" --journal "$journal" >"$work/node.log" 2>&1 &
+# In a session of its own: Ctrl-C in a terminal reaches the app (which shuts down gracefully
+# through the node), not the node under it.
+setsid "$bin/golem-sim" serve --scenario "$scenario" --port 0 --speed "$speed" --journal "$journal" >"$work/node.log" 2>&1 &
 node=$!
 port=""
 for _ in $(seq 1 100); do
@@ -50,10 +54,14 @@ done
 if [ -z "$port" ]; then echo "with-golem-sim: the node did not start:" >&2; cat "$work/node.log" >&2; exit 2; fi
 echo "with-golem-sim: node on http://127.0.0.1:$port ($(basename "$scenario"), speed $speed)" >&2
 # scripts/python/sitecustomize.py points yapapi's and golem-core's image-registry lookups at the node.
+# A Ctrl-C meant for the app must not end this script before the node is stopped and checked.
+trap 'interrupted=1' INT
 PATH="$bin:$PATH" YAGNA_API_URL="http://127.0.0.1:$port" YAGNA_APPKEY=golem-sim-dev-key GOLEM_REGISTRY_URL="http://127.0.0.1:$port" \
   PYTHONPATH="$root/scripts/python${PYTHONPATH:+:$PYTHONPATH}" "$@"
 status=$?
+trap - INT
 kill -INT $node 2>/dev/null; wait $node 2>/dev/null
+node=""
 "$bin/golem-sim" inspect "$journal" --json >"$work/inspect.json" 2>/dev/null
 # shellcheck disable=SC2086
 python3 "$root/Tests/Interop/check_journal.py" "$work/inspect.json" $checks --journal "$journal" >&2

@@ -99,16 +99,18 @@ wait_line() { # log pattern pid what
   echo "with-real-yagna: $4 did not start:" >&2; cat "$1" >&2; exit 2
 }
 
-"$bin/golem-sim" provide --scenario "$scenario" --yagna "$YAGNA_API_URL" --gsb-url "$GSB_URL" \
+# provide, the registry stand-in and the recorder each in a session of their own: a Ctrl-C in a
+# terminal reaches the app, which then shuts down through them.
+setsid "$bin/golem-sim" provide --scenario "$scenario" --yagna "$YAGNA_API_URL" --gsb-url "$GSB_URL" \
   --provider-keys "$PROVIDER_KEYS" ${seed:+--seed "$seed"} --verbose >"$work/provide.log" 2>&1 &
 pids+=($!)
 wait_line "$work/provide.log" "providing $providers providers" $! "golem-sim provide"
 # The image registry stand-in: the registry endpoints of a simulated node (nothing else of it is used).
-"$bin/golem-sim" serve --scenario "$scenario" --port 0 >"$work/registry.log" 2>&1 &
+setsid "$bin/golem-sim" serve --scenario "$scenario" --port 0 >"$work/registry.log" 2>&1 &
 pids+=($!)
 wait_line "$work/registry.log" "listening on" $! "the registry stand-in"
 registry=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/registry.log" | head -1)
-"$bin/golem-sim" record --upstream "$YAGNA_API_URL" --out "$journal" --port 0 $pseudonymize \
+setsid "$bin/golem-sim" record --upstream "$YAGNA_API_URL" --out "$journal" --port 0 $pseudonymize \
   --notes "real $(sed -n 's/^YAGNA_VERSION="\(.*\)"$/\1/p' "$work/yagna/env") with golem-sim provide, scenario $(basename "$scenario" .yaml): $(basename "$1") ${*:2}" \
   >"$work/record.log" 2>&1 &
 recorder=$!
