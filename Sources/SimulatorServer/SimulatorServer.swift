@@ -53,7 +53,7 @@ public enum SimulatorServer {
                 case .send(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
                 case .request(let request):
                     let answer = await node.tunnelAnswer(request, target)
-                    try await outbound.write(.binary(ByteBuffer(bytes: answer)))
+                    for frame in TunnelConnection.frames(answer) { try await outbound.write(.binary(ByteBuffer(bytes: frame))) }
                 case .close: return false
                 }
             }

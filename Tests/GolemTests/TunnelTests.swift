@@ -142,3 +142,20 @@ import YagnaSimulator
         }
     }
 }
+
+@Suite struct TunnelFrameTests {
+    /// A response goes through the tunnel as a server's writes would: the head alone, then the
+    /// body in pieces — a body that holds a blank line of its own is not glued to the head.
+    @Test func theHeadGoesAloneThenTheBodyInPieces() {
+        let head = Array("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n".utf8)
+        let body = Array("ab\r\n\r\ncdef".utf8)
+        let frames = TunnelConnection.frames(head + body, maxFrame: 4)
+        #expect(frames.first == head)
+        #expect(frames.dropFirst().allSatisfy { $0.count <= 4 })
+        #expect(Array(frames.dropFirst().joined()) == body)
+        // No body: the head alone; no head at all (an echo's bytes): one piece.
+        #expect(TunnelConnection.frames(head) == [head])
+        #expect(TunnelConnection.frames(Array("raw".utf8)) == [Array("raw".utf8)])
+        #expect(TunnelConnection.frames([]) == [])
+    }
+}

@@ -209,4 +209,27 @@ public struct TunnelConnection: Sendable {
         for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 { return i }
         return nil
     }
+
+    /// An HTTP response as a server's TCP writes would carry it through the tunnel: the head
+    /// (status line and headers, up to the blank line) on its own, then the body in pieces of at
+    /// most `maxFrame` bytes. (One message for everything made yapapi 0.13.1's tunnel proxy stall
+    /// on a body that holds a blank line of its own: it reads only the first piece after the head.)
+    public static func frames(_ response: [UInt8], maxFrame: Int = 64 << 10) -> [[UInt8]] {
+        let blank: [UInt8] = [13, 10, 13, 10]
+        var end = response.count
+        if response.count >= 4 {
+            for i in 0...(response.count - 4) where response[i] == 13 && Array(response[i..<(i + 4)]) == blank {
+                end = i + 4
+                break
+            }
+        }
+        var out = [Array(response[..<end])]
+        var at = end
+        while at < response.count {
+            let next = min(at + max(1, maxFrame), response.count)
+            out.append(Array(response[at..<next]))
+            at = next
+        }
+        return out.filter { !$0.isEmpty }
+    }
 }

@@ -140,7 +140,7 @@ public struct ProtocolAnalyzer: Sendable {
             event(agreementProvider[id], .agreementRejected, "\(agreementLabel[id] ?? "agreement") not approved: \(reason)", agreementLabel[id] ?? "", failure: true)
             return
         }
-        if !e.ok && e.status != 408 && e.status != 204 && !name.hasPrefix("registry") {
+        if !e.ok && e.status != 408 && e.status != 204 && e.status != 101 && !name.hasPrefix("registry") {
             let message = e.response?["message"]?.stringValue ?? String(decoding: e.responseBody.prefix(200), as: UTF8.self)
             let lane = classify(e)?.lane ?? requestor
             event(lane == "unknown" ? requestor : lane, .error, "\(name) answered \(e.status == -1 ? "nothing (connection closed)" : String(e.status)): \(message)", failure: true)
