@@ -90,7 +90,7 @@ check yapapi-many-tasks tasks-one-bad-provider "--min-invoices 1 --allow-unused-
   "which worker takes which task, and whether a third agreement is made before the job ends, are races" \
   -- "$venv/bin/python" Tests/Interop/many_tasks.py 6
 check yapapi-transfer hello-task "" "downloaded .* as expected" "" -- "$venv/bin/python" Tests/Interop/transfer.py
-check yapapi-no-multi-activity no-multi-activity "--no-terminate" "^output: " "" -- "$venv/bin/python" Tests/Interop/hello.py
+check yapapi-no-multi-activity no-multi-activity "--no-terminate --invoice-may-race-destroy" "^output: " "" -- "$venv/bin/python" Tests/Interop/hello.py
 check yapapi-service simple-service "--min-debit-notes 1" "service answered" \
   "the service polls on a wall-clock timer: the number of polls in 25 s differs with the real exe-unit's latency" \
   -- "$venv/bin/python" Tests/Interop/service.py 25
@@ -113,7 +113,7 @@ check yapapi-counters apps/counters "" "usage readings on fair-counter" \
   "the service reads usage on a wall-clock timer" -- "$venv/bin/python" Tests/Interop/counters.py
 check yapapi-plots apps/plots "" "plots downloaded as drawn" \
   "the service polls on a wall-clock timer" -- "$venv/bin/python" Tests/Interop/plots.py "$root/scenarios/apps/frame.png"
-check yapapi-market apps/market "--min-invoices 8 --no-terminate" "8 tasks on new agreements" \
+check yapapi-market apps/market "--min-invoices 8 --no-terminate --invoice-may-race-destroy" "8 tasks on new agreements" \
   "which provider wins the first, unscored negotiations is a race" -- "$venv/bin/python" Tests/Interop/market.py
 
 echo "real-yagna: $((ran-failures)) passed, $failures failed (sessions in $out)"
