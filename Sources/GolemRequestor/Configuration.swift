@@ -21,7 +21,7 @@ public struct GolemConfiguration: Sendable {
     public var onEvent: (@Sendable (GolemEvent) -> Void)?
     /// How many events `Golem.events` keeps (the most recent), and how many an `eventStream`
     /// holds for a consumer that falls behind (the oldest are dropped first): a long-running
-    /// engine's memory stays bounded. `onEvent` and `summary` see every event.
+    /// engine's memory stays bounded (at least one is kept). `onEvent` and `summary` see every event.
     public var eventBufferLimit = 10_000
     /// How scripts' results come back by default: long polls, or the SSE stream (yapapi's
     /// `stream_output=True`). A script can choose its own (`newScript(resultMode:)`).

@@ -48,7 +48,7 @@ public actor Golem {
     var parked: [ParkedAgreement] = []
     public private(set) var summary = RunSummary()
     /// The most recent events (at most `configuration.eventBufferLimit`), oldest first.
-    public var events: ArraySlice<GolemEvent> { eventLog.suffix(configuration.eventBufferLimit) }
+    public var events: ArraySlice<GolemEvent> { eventLog.suffix(max(1, configuration.eventBufferLimit)) }
     var eventLog: [GolemEvent] = []
     var paymentsStopped = false
 
@@ -135,7 +135,7 @@ public actor Golem {
         for s in streams { s.yield(event) }
         eventLog.append(event)
         // Trimmed in steps, so keeping the newest costs O(1) per event on average.
-        if eventLog.count >= 2 * max(1, configuration.eventBufferLimit) { eventLog.removeFirst(eventLog.count - configuration.eventBufferLimit) }
+        if eventLog.count >= 2 * max(1, configuration.eventBufferLimit) { eventLog.removeFirst(eventLog.count - max(1, configuration.eventBufferLimit)) }
         summary.record(event)
         configuration.onEvent?(event)
         logger.debug("\(event)")

@@ -11,9 +11,6 @@ struct Draft: Sendable {
 
 /// Drafts waiting for an agreement, one per provider, best score first; workers take them.
 actor OfferPool {
-    let clock: any GolemClock
-    init(clock: any GolemClock) { self.clock = clock }
-
     var drafts: [Draft] = []
     var context = MarketContext()
     var closed = false
@@ -177,8 +174,8 @@ extension Golem {
 
     /// Ends an agreement from the requestor's side (tolerating one the provider already ended).
     func endAgreement(_ id: String, provider: String, success: Bool) async {
-        // Already ended by this side (a refused debit note): terminating again only gets a 410.
-        if payments.isTerminated(id) { return }
+        // Ended, or being ended, by this side (a refused debit note): once is enough.
+        guard payments.claimTermination(id) else { return }
         let reason = success
             ? Reason(message: "Successfully finished all work", extra: ["golem.requestor.code": "Success"])
             : Reason(message: "Work cancelled", extra: ["golem.requestor.code": "Cancelled"])

@@ -10,6 +10,8 @@ struct PaymentPolicy: Sendable {
         var provider: String
         var providerId: String
         var terminated = false
+        /// A terminate request of this engine is under way (one at a time).
+        var terminating = false
         var invoiceAccepted = false
         /// The negotiated debit-note interval in seconds (`…debit-note.interval-sec?`).
         var debitNoteInterval: Double? = nil
@@ -47,9 +49,24 @@ struct PaymentPolicy: Sendable {
         books[id] = Book(provider: provider, providerId: providerId, debitNoteInterval: debitNoteInterval)
     }
 
-    mutating func markTerminated(_ id: String) { books[id]?.terminated = true }
+    mutating func markTerminated(_ id: String) {
+        books[id]?.terminated = true
+        books[id]?.terminating = false
+    }
 
     func isTerminated(_ id: String) -> Bool { books[id]?.terminated == true }
+
+    /// Whether this caller may send the agreement's terminate: not when it is ended or another
+    /// terminate is under way (so it is sent once). An agreement not in the books may be ended.
+    mutating func claimTermination(_ id: String) -> Bool {
+        guard let book = books[id] else { return true }
+        guard !book.terminated, !book.terminating else { return false }
+        books[id]?.terminating = true
+        return true
+    }
+
+    /// A claimed terminate did not go through: another may try.
+    mutating func releaseTermination(_ id: String) { books[id]?.terminating = false }
 
     // MARK: Invoices
 
@@ -58,7 +75,8 @@ struct PaymentPolicy: Sendable {
             return .reject(.unsolicitedService, message: "no agreement of this requestor", event: "unsolicited")
         }
         if book.invoiceAccepted { return .ignore }
-        guard amount >= 0, spent + amount <= budget else {
+        guard amount >= 0 else { return .reject(.incorrectAmount, message: "a negative amount", event: "negative amount") }
+        guard spent + amount <= budget else {
             return .reject(.incorrectAmount, message: "over the budget", event: "over budget")
         }
         return .accept(amount)

@@ -56,10 +56,15 @@ extension Golem {
     /// agreement ended, with the reason.
     func refuse(_ note: DebitNote, id: String, provider: String, reason: String, message: String, code: String) async {
         emit(.debitNoteIgnored(provider: provider, debitNoteId: id, reason: reason))
+        // Claimed before the request, so a worker's own clean-up does not terminate it too.
+        guard payments.claimTermination(note.agreementId) else { return }
         if (try? await yagna.market.terminateAgreement(note.agreementId, reason: Reason(message: message, extra: ["golem.requestor.code": .string(code)]))) != nil {
             emit(.agreementTerminated(provider: provider, agreementId: note.agreementId, byProvider: false, reason: message))
+            markTerminated(note.agreementId)
+        } else {
+            // Not ended (the daemon failed): the worker's clean-up or shutdown ends it later.
+            payments.releaseTermination(note.agreementId)
         }
-        markTerminated(note.agreementId)
     }
 
     func handleDebitNote(_ id: String) async {

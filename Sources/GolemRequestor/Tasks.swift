@@ -187,7 +187,7 @@ extension Golem {
     ) async throws -> [TaskResult<Data, Value>] {
         jobCount += 1
         let queue = TaskQueue(data, job: jobCount)
-        let pool = OfferPool(clock: clock)
+        let pool = OfferPool()
         let results = ResultsBox<TaskResult<Data, Value>>()
         emit(.jobStarted(job: queue.job, tasks: data.count))
         let clock = self.clock

@@ -49,11 +49,14 @@ public struct ActivityTerminated: Error, CustomStringConvertible {
 
 extension Golem {
     func execute(_ script: Script, on ctx: WorkContext) async throws -> [CommandOutcome] {
+        // One copy of the commands for the whole batch: steps added meanwhile (from another
+        // task) belong to no batch sent here.
+        let steps = script.steps
         var commands: [ExeScriptCommand] = []
         do {
-            for step in script.steps { commands.append(try await step.prepare?(storage) ?? step.command) }
+            for step in steps { commands.append(try await step.prepare?(storage) ?? step.command) }
         } catch {
-            for step in script.steps { await step.resolve(.failure(error)) }
+            for step in steps { await step.resolve(.failure(error)) }
             throw error
         }
         let activity = yagna.activity
@@ -67,12 +70,12 @@ extension Golem {
                 results = try await pollResults(ctx, batchId: batchId, count: commands.count, timeout: script.timeout)
             }
         } catch {
-            for step in script.steps { await step.resolve(.failure(error)) }
+            for step in steps { await step.resolve(.failure(error)) }
             throw error
         }
         var outcomes: [CommandOutcome] = []
         var failure: CommandError?
-        for (i, step) in script.steps.enumerated() {
+        for (i, step) in steps.enumerated() {
             if let failure {
                 await step.resolve(.failure(failure))
                 continue

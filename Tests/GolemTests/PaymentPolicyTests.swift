@@ -27,7 +27,7 @@ import YagnaAPI
         #expect(p.onInvoice(agreementId: "B", amount: 0.5) == .reject(.incorrectAmount, message: "over the budget", event: "over budget"))
         #expect(p.onInvoice(agreementId: "B", amount: 0.4) == .accept(0.4))
         // A negative amount is not money owed.
-        #expect(p.onInvoice(agreementId: "B", amount: -1) == .reject(.incorrectAmount, message: "over the budget", event: "over budget"))
+        #expect(p.onInvoice(agreementId: "B", amount: -1) == .reject(.incorrectAmount, message: "a negative amount", event: "negative amount"))
     }
 
     @Test func anInvoiceForAnotherRequestorsAgreementIsUnsolicited() {

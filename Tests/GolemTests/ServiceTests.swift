@@ -22,6 +22,7 @@ import YagnaSimulator
         let cases: [([E], ServiceState)] = [
             ([.activityObtained], .starting),
             ([.stopRequested], .terminated),
+            ([.providerTerminated], .terminated),
             ([.activityObtained, .startSucceeded], .running),
             ([.activityObtained, .startFailed], .terminated),
             ([.activityObtained, .stopRequested], .terminated),
@@ -274,6 +275,27 @@ struct ProbeService: Service {
         #expect(report.passed, "\(report.failures)")
         #expect(instances.first?.providers.count == 2 && instances.first?.respawns == 1 && instances.first?.state == .terminated)
         #expect(transitions(events, instance: 0) == [.pending, .starting, .terminated, .pending, .starting, .terminated])
+        #expect(report.summary?.respawns == 1)
+    }
+
+    /// An agreement the provider refuses: the pending instance ends (terminated, through its
+    /// machine) and is started again on another provider; the respawn is counted.
+    @Test func aRefusedAgreementRespawnsThePendingInstance() async throws {
+        let (report, instances, events) = try await run("""
+              - name: refuses
+                offer-delay: 10ms
+                faults:
+                  - reject-agreement: {reason: busy}
+              - name: fine
+                offer-delay: 500ms
+
+            """) { cluster, clock in
+            await cluster.waitUntilAll(.running)
+            try await clock.sleep(for: .seconds(5))
+        }
+        #expect(report.passed, "\(report.failures)")
+        #expect(instances.first?.providers == ["fine"] && instances.first?.respawns == 1, "\(instances)")
+        #expect(transitions(events, instance: 0) == [.pending, .terminated, .pending, .starting, .running, .stopping, .terminated])
         #expect(report.summary?.respawns == 1)
     }
 

@@ -20,7 +20,8 @@ public actor Cluster {
     var instances: [Int: Instance] = [:]
     var stopRequested: Set<Int> = []
     var stopAllRequested = false
-    var stateWaiters: [(ServiceState, CheckedContinuation<Void, Never>)] = []
+    /// Moves when an instance changes (waitUntilAll wakes on it).
+    nonisolated let changes = ChangeSignal()
     let spawnSink: AsyncStream<InstanceContext>.Continuation
     var nextIndex = 0
 
@@ -52,10 +53,11 @@ public actor Cluster {
         stops.notify()
     }
 
-    /// Waits until every instance is in `state` (or terminated, for any target).
+    /// Waits until every instance is in `state` (or terminated, for any target); returns early
+    /// when the waiting task is cancelled.
     public func waitUntilAll(_ state: ServiceState) async {
-        while !instances.isEmpty, !instances.values.allSatisfy({ $0.state == state || $0.state == .terminated }) {
-            await withCheckedContinuation { stateWaiters.append((state, $0)) }
+        while !instances.isEmpty, !instances.values.allSatisfy({ $0.state == state || $0.state == .terminated }), !Task.isCancelled {
+            await changes.changed(after: changes.generation)
         }
     }
 
@@ -103,9 +105,7 @@ public actor Cluster {
         guard var i = instances[index] else { return }
         change(&i)
         instances[index] = i
-        let waiters = stateWaiters
-        stateWaiters.removeAll()
-        for (s, c) in waiters { _ = s; c.resume() }
+        changes.notify()
     }
 
     func finishSpawning() { spawnSink.finish() }

@@ -47,7 +47,7 @@ extension Golem {
     ) async throws -> [Cluster.Instance] {
         let (spawns, sink) = AsyncStream<InstanceContext>.makeStream()
         let cluster = Cluster(spawnSink: sink)
-        let pool = OfferPool(clock: clock)
+        let pool = OfferPool()
         let clock = self.clock
         let expiresAt = clock.now.adding(options.expiration)
         for i in 0..<numInstances { await cluster.spawn(1, parameters: i < instanceParameters.count ? instanceParameters[i] : [:]) }

@@ -56,6 +56,8 @@ public struct ServiceStateMachine: Sendable, Hashable {
         switch (state, event) {
         case (.pending, .activityObtained): .starting
         case (.pending, .stopRequested): .terminated
+        // The agreement failed before there was an activity to start.
+        case (.pending, .providerTerminated): .terminated
         case (.starting, .startSucceeded): .running
         case (.starting, .startFailed): .terminated
         case (.starting, .stopRequested): .terminated
