@@ -204,9 +204,12 @@ public struct TunnelConnection: Sendable {
         return .success(TunnelHTTPRequest(method: String(requestLine[0]), target: String(requestLine[1]), headers: headers, body: body, closes: closes))
     }
 
-    func headerEnd() -> Int? {
-        guard buffer.count >= 4 else { return nil }
-        for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 { return i }
+    func headerEnd() -> Int? { Self.blankLine(in: buffer) }
+
+    /// Where the first CRLF CRLF (the end of an HTTP head) starts in `bytes`, if anywhere.
+    static func blankLine(in bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 { return i }
         return nil
     }
 
@@ -215,14 +218,7 @@ public struct TunnelConnection: Sendable {
     /// most `maxFrame` bytes. (One message for everything made yapapi 0.13.1's tunnel proxy stall
     /// on a body that holds a blank line of its own: it reads only the first piece after the head.)
     public static func frames(_ response: [UInt8], maxFrame: Int = 64 << 10) -> [[UInt8]] {
-        let blank: [UInt8] = [13, 10, 13, 10]
-        var end = response.count
-        if response.count >= 4 {
-            for i in 0...(response.count - 4) where response[i] == 13 && Array(response[i..<(i + 4)]) == blank {
-                end = i + 4
-                break
-            }
-        }
+        let end = blankLine(in: response).map { $0 + 4 } ?? response.count
         var out = [Array(response[..<end])]
         var at = end
         while at < response.count {
