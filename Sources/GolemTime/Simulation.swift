@@ -130,8 +130,10 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
         _ = root
         while true {
             drain()
-            if let r = result.withLock({ $0 }) { return try r.get() }
+            // A foreign job may have been drained and even finished the body (a real-clock sleep
+            // that ran out while the runner was busy): check before handing back a result.
             try checkForeignEnqueues()
+            if let r = result.withLock({ $0 }) { return try r.get() }
             guard fireEarliestTimers() else {
                 // Nothing can move in virtual time. Give work outside the simulation a moment to
                 // show itself, so that a foreign enqueue is named as such rather than as a deadlock.

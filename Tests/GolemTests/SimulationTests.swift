@@ -105,6 +105,28 @@ actor Log {
         #expect(error?.description.contains("10.0 seconds") == true || error?.description.contains("10 seconds") == true, "\(String(describing: error))")
     }
 
+    /// The foreign job lands while the runner is still draining and finishes the body in that
+    /// same drain: the run must fail all the same (CI once saw a real-clock sleep slip through
+    /// this way on a loaded machine).
+    @Test func aForeignJobThatFinishesTheBodyStillFailsTheRun() async throws {
+        let simulation = Simulation()
+        let error = await #expect(throws: Simulation.Failure.self) {
+            try await simulation.runDetached { _ in
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in Thread { c.resume() }.start() }
+                    }
+                    group.addTask {
+                        // Keep the runner busy until the other thread's job has been enqueued (bounded).
+                        let deadline = Date().addingTimeInterval(10)
+                        while simulation.statistics.foreignEnqueues == 0 && Date() < deadline {}
+                    }
+                }
+            }
+        }
+        #expect(error?.description.hasPrefix("foreign enqueue") == true, "\(String(describing: error))")
+    }
+
     @Test func lenientSimulationCountsForeignEnqueues() async throws {
         let simulation = Simulation(strict: false)
         let value = try await simulation.runDetached { _ in
