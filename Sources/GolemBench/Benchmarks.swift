@@ -28,18 +28,20 @@ public enum Benchmarks {
         public var cpuProviders: Int
         public var scaleTasks: Int
         public var scaleProviders: Int
+        /// Requests to a served node whose resident memory is watched.
+        public var memoryRequests: Int
 
         /// The suite as `BENCHMARKS.md` reports it.
         public static let full = Sizes(
             replayRepeats: 15, sweepSeeds: 2000, pollRequests: 20000, pollConcurrency: 8, proxyRequests: 3000, cpuTasks: 1000, cpuProviders: 20,
-            scaleTasks: 10000, scaleProviders: 100)
+            scaleTasks: 10000, scaleProviders: 100, memoryRequests: 1_000_000)
         /// A smoke test for CI: every benchmark runs, at tiny sizes (its figures mean nothing).
         public static let quick = Sizes(
             replayRepeats: 1, sweepSeeds: 8, pollRequests: 200, pollConcurrency: 4, proxyRequests: 50, cpuTasks: 40, cpuProviders: 4,
-            scaleTasks: 100, scaleProviders: 10)
+            scaleTasks: 100, scaleProviders: 10, memoryRequests: 2000)
     }
 
-    public static let names = ["scale", "replay", "sweep", "polls", "proxy", "requestor-cpu"]
+    public static let names = ["scale", "replay", "sweep", "polls", "proxy", "requestor-cpu", "serve-memory"]
 
     /// Runs the benchmarks named in `only` (all when empty); `root` is the repository (for
     /// `recordings/` and `scenarios/`); `executable` is `golem-sim` itself, started as the
@@ -63,6 +65,7 @@ public enum Benchmarks {
             add(try await requestorCPUInProcess(tasks: sizes.cpuTasks, providers: sizes.cpuProviders))
             add(try await requestorCPUOverHTTP(tasks: sizes.cpuTasks, providers: sizes.cpuProviders, executable: executable))
         }
+        if wanted("serve-memory") { add(try await serveMemory(requests: sizes.memoryRequests, executable: executable)) }
         return figures
     }
 
@@ -209,16 +212,20 @@ public enum Benchmarks {
         provider.debitNoteInterval = nil
         let clock = SystemClock()
         let node = SimulatedNode(scenario: Scenario(name: "bench-polls", providers: [provider]), seed: 1, clock: clock, appKey: "bench-key", files: InMemoryFileExchange())
-        let y = YagnaClient(transport: InProcessTransport(node: node))
+        return (node, try await pollTargets(YagnaClient(transport: InProcessTransport(node: node)), clock: clock))
+    }
+
+    /// A demand and a finished batch on the node behind `y`, to poll.
+    static func pollTargets(_ y: YagnaClient, clock: any GolemClock) async throws -> PollTargets {
         let (sub, activity) = try await y.approvedActivity(clock: clock)
         let batch = try await y.activity.exec(activity, commands: [
             .deploy(DeployCommand()), .start(StartCommand()), .run(RunCommand(entryPoint: "/bin/echo", args: ["polled"], capture: .atEnd)),
         ])
         var results: [ExeScriptCommandResult] = []
         while results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)) }
-        return (node, PollTargets(
+        return PollTargets(
             demandEvents: "/market-api/v1/demands/\(sub)/events?timeout=0&maxEvents=5",
-            execResults: "/activity-api/v1/activity/\(activity)/exec/\(batch)?timeout=0"))
+            execResults: "/activity-api/v1/activity/\(activity)/exec/\(batch)?timeout=0")
     }
 
     /// Serves `node` and runs `body` with its base URL.
@@ -343,6 +350,64 @@ public enum Benchmarks {
         return figures
     }
 
+    // MARK: - Memory
+
+    /// `golem-sim serve` in another process under a polling app (demand-event and exec-result
+    /// polls, half each): its resident memory after a warm-up and after `requests` more, without
+    /// `--journal` and with it (the journal streams to its file, which must hold every exchange).
+    static func serveMemory(requests: Int, executable: String) async throws -> [BenchFigure] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("golem-bench-memory-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let scenarioPath = dir.appendingPathComponent("polls.yaml").path
+        try """
+            name: bench-memory
+            providers:
+              - {name: p, offer-delay: 1ms, response-delay: 1ms, deploy-duration: 1ms, command-duration: 1ms, debit-note-interval: none}
+            """.write(toFile: scenarioPath, atomically: true, encoding: .utf8)
+        let warmUp = min(20_000, max(200, requests / 50))
+        var figures: [BenchFigure] = []
+        for journal in [false, true] {
+            let journalPath = dir.appendingPathComponent("journal-\(journal).sqlite").path
+            let node = try ChildNode(
+                executable: executable,
+                arguments: ["serve", "--scenario", scenarioPath, "--port", "0", "--app-key", "bench-key"] + (journal ? ["--journal", journalPath] : []),
+                directory: dir)
+            defer { node.stop() }
+            let endpoints = YagnaEndpoints(apiURL: node.url, appKey: "bench-key")
+            let targets = try await HTTPTransport.withTransport(endpoints: endpoints) { transport in
+                try await pollTargets(YagnaClient(transport: transport), clock: SystemClock())
+            }
+            let (before, after, served) = try await withClient(connections: 8) { client in
+                func poll(_ count: Int) async throws -> Int {
+                    var done = 0
+                    for path in [targets.demandEvents, targets.execResults] {
+                        done += try await load(client, url: node.url + path, key: "bench-key", requests: count / 2, concurrency: 8).latencies.count
+                    }
+                    return done
+                }
+                _ = try await poll(warmUp)
+                let before = try node.residentBytes()
+                let served = try await poll(requests)
+                return (before, try node.residentBytes(), served)
+            }
+            guard served >= requests - 16 else { throw Failure(description: "serve-memory: \(served) of \(requests) polls answered") }
+            node.stop()
+            var detail = String(format: "`golem-sim serve`%@ in another process: %.1f MB resident after %d warm-up polls, %.1f MB after %d more (demand-event and exec-result polls over 8 connections)",
+                journal ? " --journal" : "", Double(before) / 1e6, warmUp, Double(after) / 1e6, served)
+            if journal {
+                let recorded = try Recording.open(journalPath).exchanges.count
+                guard recorded >= served + warmUp - 16 else { throw Failure(description: "serve-memory: the journal holds \(recorded) exchanges of \(served + warmUp)") }
+                detail += "; the journal file holds all \(recorded) exchanges"
+            }
+            let growth = Double(after - before) / 1e6
+            figures.append(BenchFigure(
+                name: "serve memory growth\(journal ? ", with --journal" : "")", value: growth, unit: "MB",
+                target: journal ? nil : "≤ 50 MB after 1 000 000 requests", met: journal ? nil : growth <= 50, detail: detail))
+        }
+        return figures
+    }
+
     static func proxyOverhead(requests: Int) async throws -> [BenchFigure] {
         let (node, targets) = try await preparedNode()
         return try await withClient(connections: 1) { client in try await proxyOverhead(node, targets, client, requests: requests) }
@@ -414,6 +479,15 @@ final class ChildNode: @unchecked Sendable {
             throw Benchmarks.Failure(description: "golem-sim serve said: \(text)")
         }
         url = String(line.dropFirst("listening on ".count))
+    }
+
+    /// The child's resident set size now (Linux `VmRSS`).
+    func residentBytes() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }), let kb = line.split(separator: " ").compactMap({ Int($0) }).first else {
+            throw Benchmarks.Failure(description: "no VmRSS for process \(process.processIdentifier)")
+        }
+        return kb * 1024
     }
 
     func stop() {

@@ -17,7 +17,9 @@ public final class RealProviderRole: ProviderRole, @unchecked Sendable {
 
     /// The offer's properties: what the simulator's default provider offers.
     public static let offerProperties: JSONValue = [
+        "golem.activity.caps.deploy.report-progress": true,
         "golem.activity.caps.transfer.protocol": ["gftp", "http", "https"],
+        "golem.activity.caps.transfer.report-progress": true,
         "golem.com.payment.debit-notes.accept-timeout?": 240,
         "golem.com.payment.protocol.version": "3",
         "golem.com.pricing.model": "linear",

@@ -71,105 +71,127 @@ extension Golem {
     /// subscription disappears.
     func negotiate(payload: VMPayload, expiration: Duration, pool: OfferPool) async throws {
         var (subscription, demand) = try await subscribe(payload, expiration: expiration)
-        // The demand expires after `expiration`: subscribe it again before that, so a job that
-        // outlives it keeps receiving offers (and on a 404, at once).
-        let renewal = expiration * 0.9
-        var renewAt = clock.now.adding(renewal)
-        while !Task.isCancelled {
-            if clock.now >= renewAt {
-                await unsubscribe(subscription)
-                (subscription, demand) = try await subscribe(payload, expiration: expiration)
-                renewAt = clock.now.adding(renewal)
+        // The demand expires after `expiration`: the lifecycle subscribes it again before that,
+        // so a job that outlives it keeps receiving offers (and on a 404, at once).
+        var lifecycle = DemandLifecycle(expiration: expiration, subscribedAt: clock.now)
+        let policy = ProposalPolicy(strategy: configuration.strategy, paymentPlatform: configuration.paymentPlatform)
+        loop: while !Task.isCancelled {
+            if lifecycle.beforePoll(now: clock.now) == .resubscribe {
+                (subscription, demand) = try await resubscribe(subscription, payload, expiration: expiration)
+                lifecycle.onSubscribed(now: clock.now)
             }
             let events: [MarketEvent]
             do {
                 events = try await yagna.market.events(subscription, timeout: .seconds(5), maxEvents: 10)
-            } catch let e as YagnaError where e.code == .notFound {
-                await unsubscribe(subscription)
-                (subscription, demand) = try await subscribe(payload, expiration: expiration)
-                renewAt = clock.now.adding(renewal)
-                continue
-            } catch is CancellationError {
-                break
-            } catch let e as YagnaError where e.isIntermittent || e.code == .serverError {
-                try await clock.sleep(for: .seconds(1))
+            } catch {
+                switch lifecycle.onPollFailed(error) {
+                case .resubscribe:
+                    (subscription, demand) = try await resubscribe(subscription, payload, expiration: expiration)
+                    lifecycle.onSubscribed(now: clock.now)
+                case .pause(let pause): try await clock.sleep(for: pause)
+                case .stop: break loop
+                case .poll: break
+                case .fail: throw error
+                }
                 continue
             }
             // A closed pool takes no more drafts: the job is ending, and a provider the market
             // offers again as its agreement ends is not countered (nor is anything after it).
-            if await pool.closed { break }
-            for event in events {
-                guard case .proposal(_, let proposal) = event else { continue }
-                let name = proposal.properties["golem.node.id.name"]?.stringValue ?? proposal.issuerId
-                let context = await pool.context
-                switch configuration.strategy.score(proposal, context: context) {
-                case .failure(let rejection):
-                    emit(.proposalRejected(provider: name, reason: rejection.reason))
-                    try? await yagna.market.rejectProposal(subscription, proposalId: proposal.proposalId, reason: Reason(message: rejection.reason))
-                case .success(let score):
-                    if proposal.state == .initial {
-                        emit(.proposalReceived(provider: name, proposalId: proposal.proposalId))
-                        guard proposal.properties["golem.com.payment.platform.\(configuration.paymentPlatform).address"] != nil else {
-                            emit(.proposalRejected(provider: name, reason: "No common payment platform"))
-                            try? await yagna.market.rejectProposal(subscription, proposalId: proposal.proposalId, reason: Reason(message: "No common payment platform"))
-                            continue
-                        }
-                        var counter = demand
-                        counter.properties["golem.com.payment.chosen-platform"] = .string(configuration.paymentPlatform)
-                        if let timeout = proposal.properties["golem.com.payment.debit-notes.accept-timeout?"] {
-                            counter.properties["golem.com.payment.debit-notes.accept-timeout?"] = timeout
-                        }
-                        if let id = try? await yagna.market.counter(subscription, proposalId: proposal.proposalId, with: counter) {
-                            emit(.proposalResponded(provider: name, proposalId: id))
-                        }
-                    } else if proposal.state == .draft {
-                        await pool.add(Draft(proposal: proposal, score: score))
-                    }
+            let closed = await pool.closed
+            if !closed {
+                for event in events {
+                    guard case .proposal(_, let proposal) = event else { continue }
+                    try await answer(proposal, policy.decide(proposal, context: await pool.context), subscription: subscription, demand: demand, pool: pool)
                 }
             }
-            if events.isEmpty { try? await clock.sleep(for: .seconds(1)) }
+            switch lifecycle.onPolled(eventCount: events.count, poolClosed: closed) {
+            case .stop: break loop
+            case .pause(let pause): try? await clock.sleep(for: pause)
+            default: break
+            }
         }
         await unsubscribe(subscription)
     }
 
-    /// Makes an agreement from a draft: create, confirm, wait for approval.
+    /// Ends a subscription and makes the demand anew.
+    private func resubscribe(_ old: String, _ payload: VMPayload, expiration: Duration) async throws -> (String, DemandBody) {
+        await unsubscribe(old)
+        return try await subscribe(payload, expiration: expiration)
+    }
+
+    /// Carries out the policy's decision on one proposal.
+    private func answer(_ proposal: Proposal, _ decision: ProposalPolicy.Decision, subscription: String, demand: DemandBody, pool: OfferPool) async throws {
+        let name = proposal.properties["golem.node.id.name"]?.stringValue ?? proposal.issuerId
+        switch decision {
+        case .counter, .rejectReceived: emit(.proposalReceived(provider: name, proposalId: proposal.proposalId))
+        default: break
+        }
+        switch decision {
+        case .reject(let reason), .rejectReceived(let reason):
+            emit(.proposalRejected(provider: name, reason: reason))
+            try? await yagna.market.rejectProposal(subscription, proposalId: proposal.proposalId, reason: Reason(message: reason))
+        case .counter(let extra):
+            var counter = demand
+            for (k, v) in extra { counter.properties[k] = v }
+            if let id = try? await yagna.market.counter(subscription, proposalId: proposal.proposalId, with: counter) {
+                emit(.proposalResponded(provider: name, proposalId: id))
+            }
+        case .take(let score):
+            await pool.add(Draft(proposal: proposal, score: score))
+        case .ignore:
+            break
+        }
+    }
+
+    /// Makes an agreement from a draft: create, confirm, wait for approval (`AgreementAttempt`
+    /// decides each step; this only performs them).
     func agree(_ draft: Draft) async throws -> String {
+        var attempt = AgreementAttempt()
         let validTo = WireTimestamp(clock.now.addingTimeInterval(3600))
         let id = try await yagna.market.createAgreement(AgreementProposal(proposalId: draft.proposal.proposalId, validTo: validTo))
         emit(.agreementCreated(provider: draft.name, agreementId: id))
-        do {
-            _ = try await yagna.market.agreement(id)
-            try await yagna.market.confirmAgreement(id)
-            var attempts = 0
-            while true {
-                do {
-                    try await yagna.market.waitForApproval(id, timeout: .seconds(15))
-                    break
-                } catch let e as YagnaError where e.code == .timeout && attempts < 3 && !Task.isCancelled {
-                    attempts += 1
+        var action = attempt.onCreated()
+        while true {
+            do {
+                switch action {
+                case .fetchAndConfirm:
+                    _ = try await yagna.market.agreement(id)
+                    try await yagna.market.confirmAgreement(id)
+                    action = attempt.onConfirmed()
+                case .waitForApproval(let timeout):
+                    try await yagna.market.waitForApproval(id, timeout: timeout)
+                    action = attempt.onApproved()
+                case .register:
+                    register(
+                        agreement: id, provider: draft.name, providerId: draft.proposal.issuerId,
+                        debitNoteInterval: draft.proposal.properties["golem.com.scheme.payu.debit-note.interval-sec?"]?.doubleValue)
+                    emit(.agreementConfirmed(provider: draft.name, agreementId: id))
+                    return id
+                case .reportRejection, .cancel, .giveUp:
+                    preconditionFailure("handled where the failure is")
+                }
+            } catch {
+                let next = attempt.onFailure(error, cancelled: Task.isCancelled)
+                switch next {
+                case .reportRejection(let reason):
+                    emit(.agreementRejected(provider: draft.name, agreementId: id, reason: reason))
+                    throw error
+                case .cancel(let reason):
+                    // Pending on the daemon: cancel it, shielded from the cancellation that may
+                    // have caused this, so that it does not stay open.
+                    let yagna = self.yagna
+                    await clock.shielded(limit: .seconds(15)) {
+                        try? await yagna.market.cancelAgreement(id, reason: Reason(message: "Cancelled by the requestor: \(reason)"))
+                    }
+                    emit(.agreementCancelled(provider: draft.name, agreementId: id, reason: reason))
+                    throw error
+                case .giveUp:
+                    throw error
+                default:
+                    action = next
                 }
             }
-        } catch {
-            // Refused by the provider: nothing to undo. Anything else (approval timed out, the
-            // connection failed, this worker was cancelled) leaves an agreement pending: cancel
-            // it, shielded from the cancellation, so that it does not stay open on the daemon.
-            if let e = error as? YagnaError, e.code == .gone {
-                emit(.agreementRejected(provider: draft.name, agreementId: id, reason: e.message ?? e.code.description))
-            } else {
-                let reason = Task.isCancelled ? "the job was cancelled" : "\(error)"
-                let yagna = self.yagna
-                await clock.shielded(limit: .seconds(15)) {
-                    try? await yagna.market.cancelAgreement(id, reason: Reason(message: "Cancelled by the requestor: \(reason)"))
-                }
-                emit(.agreementCancelled(provider: draft.name, agreementId: id, reason: reason))
-            }
-            throw error
         }
-        register(
-            agreement: id, provider: draft.name, providerId: draft.proposal.issuerId,
-            debitNoteInterval: draft.proposal.properties["golem.com.scheme.payu.debit-note.interval-sec?"]?.doubleValue)
-        emit(.agreementConfirmed(provider: draft.name, agreementId: id))
-        return id
     }
 
     /// Ends an agreement from the requestor's side (tolerating one the provider already ended).

@@ -15,6 +15,8 @@ import Synchronization
 /// uses none of them, and the guardrails catch code that does: a job enqueued from another
 /// thread fails the run ("foreign enqueue"), and so does a state where every task waits and
 /// no timer is pending ("deadlock"; a real-clock sleep or I/O wait shows up as one or the other).
+/// What cannot be seen: a real-clock sleep so short that it ends before its task has suspended
+/// is resumed in place, on the simulation's own thread, with no foreign job to notice.
 ///
 /// ```swift
 /// let simulation = Simulation(start: Date(timeIntervalSince1970: 1_800_000_000))

@@ -47,7 +47,7 @@ extension GolemSim {
                 throw fail("cannot use the gftp exchange directory \(directory.path): \(error)")
             }
             let seed = self.seed ?? scenario.seed
-            let node = SimulatedNode(scenario: scenario, seed: seed, clock: SystemClock(speed: speed), appKey: key, files: files)
+            let node = SimulatedNode(scenario: scenario, seed: seed, clock: SystemClock(speed: speed), appKey: key, files: files, retainJournal: false)
             if let plan { await node.enableReplay(ReplayReferee(plan: plan, strict: !lenient)) }
             var writer: RecordingWriter?
             if let journal {

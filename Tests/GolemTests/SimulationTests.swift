@@ -93,12 +93,16 @@ actor Log {
         #expect(error?.description.hasPrefix("foreign enqueue") == true, "\(String(describing: error))")
     }
 
+    /// A real-clock sleep resumes its task from the timer's thread: the run fails naming it. (A
+    /// sleep so short that it ends before its task has finished suspending is resumed in place
+    /// and cannot be seen — a 2 ms one slipped through this way twice in CI on a loaded machine —
+    /// so this one sleeps long enough to suspend first.)
     @Test func aRealClockSleepFailsTheRun() async throws {
         let simulation = Simulation()
         let error = await #expect(throws: Simulation.Failure.self) {
             try await simulation.runDetached { clock in
                 try await clock.sleep(for: .seconds(10))
-                try await Task.sleep(for: .milliseconds(2))
+                try await Task.sleep(for: .milliseconds(100))
             }
         }
         #expect(error?.description.hasPrefix("foreign enqueue") == true, "\(String(describing: error))")

@@ -125,6 +125,102 @@ import YagnaSimulator
         }
     }
 
+    static let uploadScenario = """
+        name: uploads
+        providers:
+          - name: web
+            node-id: "\(provider)"
+            offer-delay: 10ms
+            response-delay: 10ms
+            deploy-duration: 50ms
+            command-duration: 20ms
+            debit-note-interval: none
+            services:
+              - port: 5000
+                http:
+                  - {path: /, method: POST, upload: /app/uploads, field: file, status: 302, headers: {Location: /}}
+                  - {path: "/images/{name}", file: "/app/uploads/{name}"}
+                  - {path: "/raw/{name}", file: "/app/uploads/{name}", content-type: application/x-raw, headers: {X-Name: "{name}"}}
+                  - {path: /, method: GET, content-type: text/html, body: "<ul>{each:/app/uploads}<li><img src=\\"/images/{name}\\"> {size}</li>{end}</ul>"}
+        """
+
+    /// A multipart body as browsers and `curl -F` send it.
+    static func multipart(_ boundary: String, _ parts: [(field: String, filename: String?, bytes: String)]) -> String {
+        var body = ""
+        for part in parts {
+            body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(part.field)\""
+            if let filename = part.filename { body += "; filename=\"\(filename)\"\r\nContent-Type: application/octet-stream" }
+            body += "\r\n\r\n\(part.bytes)\r\n"
+        }
+        return body + "--\(boundary)--\r\n"
+    }
+
+    /// yapapi's webapp_fileupload: files POSTed as multipart/form-data are stored in the
+    /// activity under safe names, the page lists them, and each is served at a path named at
+    /// run time.
+    @Test func uploadedFilesAreStoredListedAndServed() async throws {
+        let scenario = try Scenario.parse(yaml: Self.uploadScenario)
+        try await Simulation().runDetached { clock in
+            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+            let y = YagnaClient(transport: InProcessTransport(node: node))
+            let activity = try await y.approvedActivity(clock: clock).activity
+            let network = try #require(try await y.net.createNetwork(NetworkBody(ip: "192.168.0.0/24")).id)
+            try await y.net.addNode(network, nodeId: Self.provider, ip: "192.168.0.2")
+            let deploy = DeployNetwork(id: network, ip: "192.168.0.0", mask: "255.255.255.0", nodeIp: "192.168.0.2", nodes: ["192.168.0.2": Self.provider])
+            let batch = try await y.activity.exec(activity, commands: [.deploy(DeployCommand(net: [deploy])), .start(StartCommand())])
+            var results: [ExeScriptCommandResult] = []
+            for _ in 0..<30 where results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)) }
+            #expect(results.map(\.result) == [.ok, .ok])
+            let web = try #require(await node.openTunnel(tunnelRequest(network, "192.168.0.2", 5000)))
+            var http = TunnelConnection(service: web.service)
+
+            func post(_ body: String, boundary: String = "XyZ") async -> String {
+                let request = "POST / HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=\(boundary)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                return await exchange(node, web, &http, request).0
+            }
+            // Two uploads (one named with a path and a space: stored under a safe name) and a
+            // form field that is not a file.
+            let first = await post(Self.multipart("XyZ", [("note", nil, "not a file"), ("file", "../../etc/cat picture.png", "PNG\r\n--XyZ-not-a-boundary")]))
+            #expect(first.hasPrefix("HTTP/1.1 302 Found\r\n") && first.contains("Location: /\r\n"), "\(first)")
+            let second = await post(Self.multipart("b2", [("file", "a.txt", "hello")]), boundary: "b2")
+            #expect(second.hasPrefix("HTTP/1.1 302 Found\r\n"))
+            // A file under another field is not taken; no file at all is refused.
+            let other = await post(Self.multipart("b3", [("avatar", "x.png", "zzz")]), boundary: "b3")
+            #expect(other.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(other)")
+
+            let (page, _) = await exchange(node, web, &http, "GET / HTTP/1.1\r\n\r\n")
+            #expect(page.hasSuffix("\r\n\r\n<ul><li><img src=\"/images/a.txt\"> 5</li><li><img src=\"/images/cat_picture.png\"> 25</li></ul>"), "\(page)")
+            let (image, _) = await exchange(node, web, &http, "GET /images/cat_picture.png HTTP/1.1\r\n\r\n")
+            #expect(image.hasPrefix("HTTP/1.1 200 OK\r\n") && image.contains("Content-Type: image/png\r\n"))
+            #expect(image.hasSuffix("\r\n\r\nPNG\r\n--XyZ-not-a-boundary"), "\(image)")
+            let (raw, _) = await exchange(node, web, &http, "GET /raw/a%2Etxt HTTP/1.1\r\n\r\n")
+            #expect(raw.contains("Content-Type: application/x-raw\r\n") && raw.contains("X-Name: a.txt\r\n") && raw.hasSuffix("\r\n\r\nhello"), "\(raw)")
+            // Names that would leave the directory, or files that do not exist: 404.
+            for path in ["/images/..", "/images/%2E%2E", "/images/a%2F..%2F..%2Fx", "/images/missing.png", "/images/a.txt/more"] {
+                let (answer, _) = await exchange(node, web, &http, "GET \(path) HTTP/1.1\r\n\r\n")
+                #expect(answer.hasPrefix("HTTP/1.1 404 Not Found\r\n"), "\(path): \(answer)")
+            }
+        }
+    }
+
+    @Test func routesAreCheckedAtLoad() throws {
+        for (route, key) in [
+            ("{path: /x, upload: relative}", "upload"),
+            ("{path: /x, file: relative}", "file"),
+            ("{path: \"/x/{name}\", file: \"/d/{other}\"}", "file"),
+            ("{path: /x, body: hi, file: /d/f}", "file"),
+            ("{path: /x, save: /a, upload: /b}", "upload"),
+            ("{path: \"/x/{na me}\", body: hi}", "path"),
+            ("{path: \"/x/a{name}\", body: hi}", "path"),
+            ("{path: \"/{a}/{a}\", body: hi}", "path"),
+            ("{path: /x, field: f}", "field"),
+        ] {
+            let yaml = "name: t\nproviders:\n  - name: p\n    services:\n      - port: 80\n        http:\n          - \(route)\n"
+            let error = #expect(throws: ScenarioError.self, "\(route)") { try Scenario.parse(yaml: yaml, file: "s.yaml") }
+            #expect(error?.key == key, "\(route): \(String(describing: error))")
+        }
+    }
+
     @Test func servicesAreCheckedAtLoad() throws {
         for (yaml, key) in [
             ("[{port: 0, echo: true}]", "port"),

@@ -120,6 +120,8 @@ run_driver apps/plots plots.py "" "$root/scenarios/apps/frame.png"
 # An HTTP service through the VPN's TCP tunnel (WebSocket), served locally by yapapi's LocalHttpProxy.
 run_driver apps/http-proxy http_proxy.py "--min-invoices 2"
 run_driver apps/webapp webapp.py "--min-invoices 2"
+# yapapi's webapp_fileupload: a multipart upload stored in the activity, listed and served back.
+run_driver apps/webapp-fileupload webapp.py "--min-invoices 2" --upload
 if [ -n "$dapp_python" ]; then
   python=$dapp_python run_driver apps/http-proxy dapp_runner.py ""
   # dapp-store's webapp: a db and an http node in one network (depends_on), the http one's port 5000 proxied.

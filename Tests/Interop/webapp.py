@@ -1,7 +1,9 @@
 """A two-service web app through the VPN tunnel on unmodified yapapi (after yapapi's webapp
 example): a database service and an HTTP service in one network, the HTTP one given the DB's
 address; yapapi's LocalHttpProxy serves the app's port 5000 locally. A message POSTed as a form
-must show on the page afterwards, as the example's goth test checks."""
+must show on the page afterwards, as the example's goth test checks. With `--upload` (on
+scenarios/apps/webapp-fileupload.yaml, yapapi's webapp_fileupload): a file uploaded as
+multipart/form-data must be listed on the page and served back byte for byte at /images/NAME."""
 import asyncio
 import sys
 from datetime import datetime, timedelta, timezone
@@ -14,7 +16,12 @@ from yapapi.services import Service, ServiceState
 
 DB_IMAGE = "85021afecf51687ecae8bdc21e10f3b11b82d2e3b169ba44e177340c"
 HTTP_IMAGE = "c37c1364f637c199fe710ca62241ff486db92c875b786814c6030aa1"
-PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 8091
+UPLOAD = "--upload" in sys.argv[1:]
+_ports = [a for a in sys.argv[1:] if a != "--upload"]
+PORT = int(_ports[0]) if _ports else 8091
+# Bytes that include a blank line and the boundary's dashes, named with a space (stored safe).
+UPLOAD_BYTES = b"\x89PNG\r\n\r\n--not-the-boundary\r\n" + bytes(range(256)) * 40
+UPLOAD_NAME = "tiny frame.png"
 
 
 class DbService(Service):
@@ -70,11 +77,20 @@ async def main():
             await wait_running(web, 1)
             proxy = LocalHttpProxy(web, PORT)
             await proxy.run()
+            served = None
             async with aiohttp.ClientSession() as session:
-                async with session.post(f"http://127.0.0.1:{PORT}/", data={"message": "hello from golem-sim"}, allow_redirects=False) as r:
+                if UPLOAD:
+                    form = aiohttp.FormData()
+                    form.add_field("file", UPLOAD_BYTES, filename=UPLOAD_NAME, content_type="image/png")
+                else:
+                    form = {"message": "hello from golem-sim"}
+                async with session.post(f"http://127.0.0.1:{PORT}/", data=form, allow_redirects=False) as r:
                     posted = r.status
                 async with session.get(f"http://127.0.0.1:{PORT}/") as r:
                     page = (r.status, await r.text())
+                if UPLOAD:
+                    async with session.get(f"http://127.0.0.1:{PORT}/images/tiny_frame.png") as r:
+                        served = (r.status, r.headers.get("Content-Type"), await r.read())
             await proxy.stop()
             web.stop()
             db.stop()
@@ -85,12 +101,18 @@ async def main():
     problems = []
     if posted != 302:
         problems.append(f"POST / answered {posted}")
-    if page[0] != 200 or "hello from golem-sim" not in page[1]:
+    expected = 'src="/images/tiny_frame.png"' if UPLOAD else "hello from golem-sim"
+    if page[0] != 200 or expected not in page[1]:
         problems.append(f"GET / after the post: {page}")
+    if UPLOAD and served != (200, "image/png", UPLOAD_BYTES):
+        problems.append(f"GET /images/tiny_frame.png: {served and (served[0], served[1], len(served[2]))}")
     if problems:
         print("\n".join(problems))
         sys.exit(1)
-    print(f"the posted message shows on the page served through the tunnel (DB at {db_ip})")
+    if UPLOAD:
+        print(f"the uploaded file ({len(UPLOAD_BYTES)} bytes) is listed and served back through the tunnel (DB at {db_ip})")
+    else:
+        print(f"the posted message shows on the page served through the tunnel (DB at {db_ip})")
 
 
 if __name__ == "__main__":

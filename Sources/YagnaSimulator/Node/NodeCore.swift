@@ -115,7 +115,9 @@ public struct NodeCore: Sendable {
     /// scenario's overrides.
     static func offerProperties(_ spec: ProviderSpec, id: String) -> Properties {
         var p: Properties = [
+            "golem.activity.caps.deploy.report-progress": true,
             "golem.activity.caps.transfer.protocol": ["gftp", "http", "https"],
+            "golem.activity.caps.transfer.report-progress": true,
             "golem.com.payment.debit-notes.accept-timeout?": 240,
             "golem.com.payment.platform.erc20-holesky-tglm.address": .string(id),
             "golem.com.payment.protocol.version": 3,

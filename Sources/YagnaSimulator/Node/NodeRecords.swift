@@ -78,6 +78,16 @@ struct ActivityRecord: Sendable {
     var busyUntil: Date
     /// Files a background loop rewrites periodically (`while true; do date > f; sleep 5; done &`).
     var periodic: [String: PeriodicWriter] = [:]
+
+    /// The files directly in directory `dir`, in name order, with their sizes.
+    func files(in dir: String) -> [(name: String, size: Int)] {
+        let prefix = dir.hasSuffix("/") ? dir : dir + "/"
+        return files.compactMap { path, bytes -> (name: String, size: Int)? in
+            guard path.hasPrefix(prefix) else { return nil }
+            let name = path.dropFirst(prefix.count)
+            return name.isEmpty || name.contains("/") ? nil : (String(name), bytes.count)
+        }.sorted { $0.name < $1.name }
+    }
 }
 
 struct DebitNoteRecord: Sendable {

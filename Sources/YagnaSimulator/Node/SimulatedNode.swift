@@ -23,7 +23,7 @@ public actor SimulatedNode {
     public nonisolated let seed: UInt64
     let notifier = ChangeSignal()
     let start: Date
-    var entries: [JournalEntry] = []
+    var entries: JournalStore
     var faultRandom: SeededRandom
     var faultCounts: [Int: Int] = [:]
     /// While the daemon is restarting, nothing answers.
@@ -36,7 +36,12 @@ public actor SimulatedNode {
     /// `GOLEM_SIM_TRACE` set: every request is logged on stderr with its virtual time.
     let traceRequests = ProcessInfo.processInfo.environment["GOLEM_SIM_TRACE"] != nil
 
-    public init(scenario: Scenario, seed: UInt64, clock: any GolemClock, appKey: String, files: any FileExchange) {
+    /// - Parameter retainJournal: keep every exchange in memory for `journal` (runs, tests,
+    ///   checks at the end). `serve` passes `false`: a completed exchange goes to the observer
+    ///   (the `--journal` file) and is then forgotten, so a node left running for days under a
+    ///   polling app does not grow with every request.
+    public init(scenario: Scenario, seed: UInt64, clock: any GolemClock, appKey: String, files: any FileExchange, retainJournal: Bool = true) {
+        self.entries = JournalStore(retain: retainJournal)
         self.core = NodeCore(scenario: scenario, seed: seed, appKey: appKey, files: files)
         self.clock = clock
         self.appKey = appKey
@@ -62,15 +67,19 @@ public actor SimulatedNode {
     public var replay: ReplayReferee? { referee }
 
     func completed(_ index: Int) {
-        referee?.observe(entries[index])
-        observer?(entries[index])
+        guard let entry = entries.complete(index) else { return }
+        referee?.observe(entry)
+        observer?(entry)
     }
 
     /// When the node's clock started: offsets in the journal count from here.
     public nonisolated var startDate: Date { start }
 
-    /// Every exchange served so far, in order.
-    public var journal: [JournalEntry] { entries }
+    /// Every exchange served so far, in order (empty when the node does not retain its journal).
+    public var journal: [JournalEntry] { entries.retained }
+
+    /// How many exchanges the node has served or is serving.
+    public var exchangeCount: Int { entries.count }
 
     /// A snapshot of the node's state, for checks and invariants.
     public var state: NodeSnapshot { NodeSnapshot(core) }
@@ -84,10 +93,10 @@ public actor SimulatedNode {
         core.advance(to: clock.now)
         guard let target = core.tunnelTarget(request) else { return nil }
         let now = offset(clock.now)
-        entries.append(JournalEntry(
+        let index = entries.append(JournalEntry(
             sequence: entries.count, startOffset: now, endOffset: now, method: request.method.rawValue,
             target: request.target, requestBody: request.body, status: 101, responseBody: [], frames: []))
-        completed(entries.count - 1)
+        completed(index)
         return target
     }
 
@@ -102,9 +111,8 @@ public actor SimulatedNode {
     /// Serves one request.
     public func handle(_ request: NodeRequest) async -> Reply {
         let started = clock.now
-        let index = entries.count
-        entries.append(JournalEntry(
-            sequence: index, startOffset: offset(started), endOffset: offset(started), method: request.method.rawValue,
+        let index = entries.append(JournalEntry(
+            sequence: entries.count, startOffset: offset(started), endOffset: offset(started), method: request.method.rawValue,
             target: request.target, requestBody: request.body, status: 0, responseBody: [], frames: []))
         if let downUntil, clock.now < downUntil { return finish(index, .drop) }
         if referee != nil, let divergence = referee!.check(request, sequence: index, offset: offset(started)) {
@@ -146,23 +154,25 @@ public actor SimulatedNode {
                 if Task.isCancelled || restarts != restartsAtStart { return finish(index, .drop) }
             }
         case .stream(let activityId, let batchId):
-            entries[index].status = 200
+            entries.update(index) { $0.status = 200 }
             let cursor = StreamCursor(node: self, entry: index, activityId: activityId, batchId: batchId)
             return .stream(AsyncThrowingStream { try await cursor.next() })
         }
     }
 
     private func finish(_ index: Int, _ reply: Reply) -> Reply {
-        entries[index].endOffset = offset(clock.now)
-        switch reply {
-        case .response(let r):
-            entries[index].status = r.status
-            entries[index].responseBody = r.body
-        case .drop: entries[index].status = -1
-        case .stream:
-            entries[index].status = 200
-            return reply
+        let end = offset(clock.now)
+        entries.update(index) { entry in
+            entry.endOffset = end
+            switch reply {
+            case .response(let r):
+                entry.status = r.status
+                entry.responseBody = r.body
+            case .drop: entry.status = -1
+            case .stream: entry.status = 200
+            }
         }
+        if case .stream = reply { return reply }
         completed(index)
         return reply
     }
@@ -176,8 +186,11 @@ public actor SimulatedNode {
                 let event = frames[count]
                 let data = JSONWriter.string(JSONValue(event))
                 let sse = ServerSentEvent(event: "runtime", data: data, id: String(count + 1))
-                entries[entry].frames.append((offset(clock.now), sse))
-                entries[entry].endOffset = offset(clock.now)
+                let at = offset(clock.now)
+                entries.update(entry) { e in
+                    e.frames.append((at, sse))
+                    e.endOffset = at
+                }
                 return sse
             }
             if finished && frames.count == count {
@@ -239,5 +252,40 @@ final class Mutex2<Value: Sendable>: Sendable {
     var value: Value {
         get { m.withLock { $0 } }
         set { m.withLock { $0 = newValue } }
+    }
+}
+
+/// The node's journal: every exchange (retained), or only those still being served (the rest
+/// went to the observer once complete).
+struct JournalStore: Sendable {
+    let retain: Bool
+    private(set) var retained: [JournalEntry] = []
+    private var open: [Int: JournalEntry] = [:]
+    /// Exchanges so far; the next one's sequence.
+    private(set) var count = 0
+    private var completedRetained: Set<Int> = []
+
+    init(retain: Bool) { self.retain = retain }
+
+    /// Adds an exchange being served; its sequence is its index.
+    mutating func append(_ entry: JournalEntry) -> Int {
+        if retain { retained.append(entry) } else { open[count] = entry }
+        count += 1
+        return count - 1
+    }
+
+    /// Changes an exchange still being served (one already complete stays as it was observed).
+    mutating func update(_ index: Int, _ change: (inout JournalEntry) -> Void) {
+        if retain {
+            if !completedRetained.contains(index) { change(&retained[index]) }
+        } else if open[index] != nil {
+            change(&open[index]!)
+        }
+    }
+
+    /// The exchange, once, when it completes (`nil` if it already did).
+    mutating func complete(_ index: Int) -> JournalEntry? {
+        if retain { return completedRetained.insert(index).inserted ? retained[index] : nil }
+        return open.removeValue(forKey: index)
     }
 }

@@ -4,14 +4,21 @@ import YagnaAPI
 /// Placeholders in scenario text (command rules' output and files, HTTP routes' bodies):
 /// `{0}` the match and `{1}`… its capture groups, `{json:FILE:key.0}` a value from a JSON file in
 /// the activity, `{file:FILE}` a file's text, `{now}`, `{provider}`, `{activity}`; `|04` after a
-/// name pads with zeros to four characters. Anything else in braces (JSON) stays as written.
+/// name pads with zeros to four characters; `{name}` a value the template was given (an HTTP
+/// route's path segment); `{each:DIR}…{end}` repeats what is between once per file in the
+/// activity's directory DIR, in name order, with `{name}` and `{size}` of that file. Anything
+/// else in braces (JSON) stays as written.
 struct Template {
     var groups: [String] = []
     var now: Date
     var provider: String
     var activityId: String
+    /// Named values (`{name}`).
+    var values: [String: String] = [:]
     /// A file of the activity, by path as written in the template.
     var read: (String) -> [UInt8]?
+    /// The files directly in a directory of the activity: name and size.
+    var list: (String) -> [(name: String, size: Int)] = { _ in [] }
 
     func expand(_ text: String) -> String {
         guard text.contains("{") else { return text }
@@ -19,7 +26,24 @@ struct Template {
         var rest = text[...]
         while let open = rest.firstIndex(of: "{") {
             out += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}"), let value = placeholder(String(rest[rest.index(after: open)..<close])) else {
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                out.append("{")
+                rest = rest[rest.index(after: open)...]
+                continue
+            }
+            let name = String(rest[rest.index(after: open)..<close])
+            if name.hasPrefix("each:"), let end = rest[close...].range(of: "{end}") {
+                let body = String(rest[rest.index(after: close)..<end.lowerBound])
+                for file in list(ActivityPath.normalise(String(name.dropFirst(5)))) {
+                    var inner = self
+                    inner.values["name"] = file.name
+                    inner.values["size"] = String(file.size)
+                    out += inner.expand(body)
+                }
+                rest = rest[end.upperBound...]
+                continue
+            }
+            guard let value = placeholder(name) else {
                 out.append("{")
                 rest = rest[rest.index(after: open)...]
                 continue
@@ -44,7 +68,9 @@ struct Template {
         case "provider": value = provider
         case "activity": value = activityId
         default:
-            if let n = Int(key), n >= 0 {
+            if let named = values[key] {
+                value = named
+            } else if let n = Int(key), n >= 0 {
                 guard n < groups.count || groups.isEmpty else { return nil }
                 value = n < groups.count ? groups[n] : ""
             } else if key.hasPrefix("file:") {

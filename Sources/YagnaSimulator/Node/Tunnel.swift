@@ -39,36 +39,56 @@ extension NodeCore {
         guard let service = target.service else { return TunnelHTTPRequest.response(502, "text/plain", Array("no service\n".utf8), head: false) }
         let head = request.method == "HEAD"
         let path = String(request.target.prefix { $0 != "?" && $0 != "#" })
-        if let route = service.routes.first(where: { $0.path == path && ($0.method == nil || $0.method == request.method || (head && $0.method == "GET")) }) {
-            if let file = route.save, var activity = activities[target.activityId] {
-                var line = request.body
-                if let field = route.saveField {
-                    line = Array((TunnelHTTPRequest.formField(field, in: request.body) ?? "").utf8)
-                }
-                activity.files[file] = (activity.files[file] ?? []) + line + [10]
-                activities[target.activityId] = activity
-            }
-            var body = route.body
-            if route.bodyIsTemplate, let activity = activities[target.activityId] {
-                let provider = providers[activity.provider].spec.name
-                let template = Template(now: now, provider: provider, activityId: activity.id) { name in
-                    let file = ActivityPath.normalise(name)
-                    return activity.periodic[file].map { Array($0.content(at: now).utf8) } ?? activity.files[file]
-                }
-                body = Array(template.expand(String(decoding: route.body, as: UTF8.self)).utf8)
-            }
-            return TunnelHTTPRequest.response(route.status, route.contentType, body, head: head, extra: route.headers)
+        for route in service.routes where route.method == nil || route.method == request.method || (head && route.method == "GET") {
+            guard let values = route.match(path) else { continue }
+            return routeAnswer(route, values, request, target, now: now, head: head)
         }
         if let root = service.filesRoot, ["GET", "HEAD"].contains(request.method), let activity = activities[target.activityId] {
             let decoded = path.removingPercentEncoding ?? path
             var file = ActivityPath.normalise(root + "/" + decoded)
             if decoded.hasSuffix("/") || file == root { file += file.hasSuffix("/") ? "index.html" : "/index.html" }
-            if file.hasPrefix(root + "/") {
-                let bytes = activity.periodic[file].map { Array($0.content(at: now).utf8) } ?? activity.files[file]
-                if let bytes { return TunnelHTTPRequest.response(200, TunnelHTTPRequest.mediaType(file), bytes, head: head) }
+            if file.hasPrefix(root + "/"), let bytes = activity.content(of: file, at: now) {
+                return TunnelHTTPRequest.response(200, TunnelHTTPRequest.mediaType(file), bytes, head: head)
             }
         }
-        return TunnelHTTPRequest.response(404, "text/html", Array("<html><body><h1>404 Not Found</h1></body></html>\n".utf8), head: head)
+        return TunnelHTTPRequest.notFound(head: head)
+    }
+
+    /// One route's answer: what it stores first (a line, uploaded files), then its body or file.
+    mutating func routeAnswer(_ route: HTTPRoute, _ values: [String: String], _ request: TunnelHTTPRequest, _ target: TunnelTarget, now: Date, head: Bool) -> [UInt8] {
+        guard var activity = activities[target.activityId] else { return TunnelHTTPRequest.notFound(head: head) }
+        if let file = route.save {
+            var line = request.body
+            if let field = route.saveField { line = Array((request.formField(field) ?? "").utf8) }
+            activity.files[file] = (activity.files[file] ?? []) + line + [10]
+        }
+        if let dir = route.upload {
+            let uploads = request.multipartFiles().filter { route.saveField == nil || $0.field == route.saveField }
+            guard !uploads.isEmpty else {
+                return TunnelHTTPRequest.response(400, "text/plain", Array("no file in the upload (a multipart/form-data body with a filename)\n".utf8), head: head)
+            }
+            for upload in uploads { activity.files[dir + "/" + upload.name] = upload.bytes }
+        }
+        activities[target.activityId] = activity
+        let template = Template(now: now, provider: providers[activity.provider].spec.name, activityId: activity.id, values: values,
+                                read: { activity.content(of: ActivityPath.normalise($0), at: now) },
+                                list: { activity.files(in: $0) })
+        let headers = route.headers.mapValues { template.expand($0) }
+        if let file = route.file {
+            let path = ActivityPath.normalise(template.expand(file))
+            guard let bytes = activity.content(of: path, at: now) else { return TunnelHTTPRequest.notFound(head: head) }
+            let type = route.contentTypeGiven ? route.contentType : TunnelHTTPRequest.mediaType(path)
+            return TunnelHTTPRequest.response(route.status, type, bytes, head: head, extra: headers)
+        }
+        let body = route.bodyIsTemplate ? Array(template.expand(String(decoding: route.body, as: UTF8.self)).utf8) : route.body
+        return TunnelHTTPRequest.response(route.status, route.contentType, body, head: head, extra: headers)
+    }
+}
+
+extension ActivityRecord {
+    /// A file's bytes at `now`: what a background loop last wrote, or what is stored.
+    func content(of file: String, at now: Date) -> [UInt8]? {
+        periodic[file].map { Array($0.content(at: now).utf8) } ?? files[file]
     }
 }
 
@@ -98,6 +118,112 @@ public struct TunnelHTTPRequest: Sendable, Hashable {
         var text = "HTTP/1.1 \(status) \(reasons[status] ?? "Status")\r\nServer: golem-sim\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n"
         for (k, v) in extra.sorted(by: { $0.key < $1.key }) { text += "\(k): \(v)\r\n" }
         return Array((text + "\r\n").utf8) + (head ? [] : body)
+    }
+
+    static func notFound(head: Bool) -> [UInt8] {
+        response(404, "text/html", Array("<html><body><h1>404 Not Found</h1></body></html>\n".utf8), head: head)
+    }
+
+    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
+
+    /// A form field of the body: `multipart/form-data` (a part without a file name) or
+    /// `application/x-www-form-urlencoded`.
+    func formField(_ name: String) -> String? {
+        if let boundary = multipartBoundary {
+            return Self.parts(of: body, boundary: boundary).first { $0.field == name && $0.filename == nil }
+                .map { String(decoding: $0.bytes, as: UTF8.self) }
+        }
+        return Self.formField(name, in: body)
+    }
+
+    /// The files of a `multipart/form-data` body: the form field, a safe file name (the last
+    /// path component, only letters, digits, `.`, `-` and `_`, as web frameworks make them) and
+    /// the bytes. Parts without a file name, or whose name is nothing once made safe, are left out.
+    func multipartFiles() -> [(field: String, name: String, bytes: [UInt8])] {
+        guard let boundary = multipartBoundary else { return [] }
+        return Self.parts(of: body, boundary: boundary).compactMap { part in
+            guard let filename = part.filename, let safe = Self.safeFileName(filename) else { return nil }
+            return (part.field, safe, part.bytes)
+        }
+    }
+
+    var multipartBoundary: String? {
+        guard let type = header("content-type"), type.lowercased().hasPrefix("multipart/form-data") else { return nil }
+        for parameter in type.split(separator: ";").dropFirst() {
+            let kv = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if kv.count == 2, kv[0].lowercased() == "boundary" {
+                let value = kv[1].hasPrefix("\"") && kv[1].hasSuffix("\"") && kv[1].count >= 2 ? String(kv[1].dropFirst().dropLast()) : kv[1]
+                return value.isEmpty ? nil : value
+            }
+        }
+        return nil
+    }
+
+    /// The parts of a multipart body: each part's form field, file name (if any) and bytes.
+    /// A body that does not follow the format yields the parts read before the fault.
+    static func parts(of body: [UInt8], boundary: String) -> [(field: String, filename: String?, bytes: [UInt8])] {
+        let delimiter = Array(("--" + boundary).utf8)
+        var out: [(field: String, filename: String?, bytes: [UInt8])] = []
+        guard var at = find(delimiter, in: body, from: 0) else { return [] }
+        while true {
+            at += delimiter.count
+            // "--" after the delimiter closes the body.
+            if at + 1 < body.count, body[at] == 45, body[at + 1] == 45 { break }
+            guard at + 1 < body.count, body[at] == 13, body[at + 1] == 10 else { break }
+            let headStart = at + 2
+            guard let headEnd = find([13, 10, 13, 10], in: body, from: headStart) else { break }
+            // The delimiter ends a part only where it is followed by "--", a line break or
+            // padding; anything else is content that happens to start like it.
+            var search = headEnd + 4
+            var found: Int?
+            while let candidate = find([13, 10] + delimiter, in: body, from: search) {
+                let after = candidate + 2 + delimiter.count
+                let closing = after + 1 < body.count && body[after] == 45 && body[after + 1] == 45
+                if after >= body.count || closing || body[after] == 13 || body[after] == 32 || body[after] == 9 {
+                    found = candidate
+                    break
+                }
+                search = candidate + 1
+            }
+            guard let next = found else { break }
+            let head = String(decoding: body[headStart..<headEnd], as: UTF8.self)
+            var field = ""
+            var filename: String?
+            for line in head.components(separatedBy: "\r\n") where line.lowercased().hasPrefix("content-disposition:") {
+                field = dispositionParameter("name", in: line) ?? ""
+                filename = dispositionParameter("filename", in: line)
+            }
+            out.append((field, filename, Array(body[(headEnd + 4)..<next])))
+            at = next + 2
+        }
+        return out
+    }
+
+    /// `name="value"` (or unquoted) in a `Content-Disposition` line.
+    static func dispositionParameter(_ name: String, in line: String) -> String? {
+        for piece in line.split(separator: ";").dropFirst() {
+            let kv = piece.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2, kv[0].lowercased() == name else { continue }
+            return kv[1].hasPrefix("\"") && kv[1].hasSuffix("\"") && kv[1].count >= 2 ? String(kv[1].dropFirst().dropLast()) : kv[1]
+        }
+        return nil
+    }
+
+    static func safeFileName(_ name: String) -> String? {
+        let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        let kept = String(last.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") ? $0 : "_" })
+        let trimmed = String(kept.drop { $0 == "." || $0 == "_" })
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
+        guard !needle.isEmpty, haystack.count >= needle.count, from <= haystack.count - needle.count else { return nil }
+        var i = from
+        while i <= haystack.count - needle.count {
+            if haystack[i] == needle[0] && haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// A field of an `application/x-www-form-urlencoded` body, decoded (`+` is a space).
@@ -207,11 +333,7 @@ public struct TunnelConnection: Sendable {
     func headerEnd() -> Int? { Self.blankLine(in: buffer) }
 
     /// Where the first CRLF CRLF (the end of an HTTP head) starts in `bytes`, if anywhere.
-    static func blankLine(in bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 { return i }
-        return nil
-    }
+    static func blankLine(in bytes: [UInt8]) -> Int? { TunnelHTTPRequest.find([13, 10, 13, 10], in: bytes, from: 0) }
 
     /// An HTTP response as a server's TCP writes would carry it through the tunnel: the head
     /// (status line and headers, up to the blank line) on its own, then the body in pieces of at

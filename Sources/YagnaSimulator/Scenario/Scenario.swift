@@ -167,21 +167,66 @@ public struct TunnelService: Sendable, Hashable {
     public var isHTTP: Bool { !routes.isEmpty || filesRoot != nil }
 }
 
-/// A canned HTTP answer: `method` (any when `nil`) and exact `path` (without the query).
+/// A canned HTTP answer: `method` (any when `nil`) and `path` (without the query). A path
+/// segment written `{name}` matches any one segment and binds it for the route's templates
+/// (`/images/{name}`); the rest must match exactly.
 public struct HTTPRoute: Sendable, Hashable {
     public var method: String?
     public var path: String
     public var status = 200
     public var contentType = "text/plain; charset=utf-8"
+    /// `content-type` was given: it wins over the one a served file's name suggests.
+    public var contentTypeGiven = false
     public var body: [UInt8] = []
-    /// The body was given as text: its placeholders (`{file:…}`, `{now}`, …) are filled in per request.
+    /// The body was given as text: its placeholders (`{file:…}`, `{now}`, `{each:DIR}…{end}`,
+    /// the path's `{name}`s) are filled in per request.
     public var bodyIsTemplate = false
     public var headers: [String: String] = [:]
-    /// Append each request's body (or one field of a form-encoded body) as a line to this file
-    /// of the activity: a guestbook, a message board (yapapi's webapp example).
+    /// Append each request's body (or one field of a form-encoded or multipart body) as a line
+    /// to this file of the activity: a guestbook, a message board (yapapi's webapp example).
     public var save: String?
     public var saveField: String?
+    /// Store each file of a `multipart/form-data` body (only the form field `saveField` when
+    /// given) in this directory of the activity under its own name, made safe (what a web app's
+    /// upload handler does).
+    public var upload: String?
+    /// Answer with this file of the activity (a template, e.g. `/uploads/{name}`); 404 when it
+    /// does not exist.
+    public var file: String?
     public init(path: String) { self.path = path }
+
+    /// The names the path binds, in order (`/a/{x}/{y}` → `x`, `y`).
+    public var parameters: [String] {
+        path.split(separator: "/").compactMap { Self.parameter($0) }
+    }
+
+    static func parameter(_ segment: Substring) -> String? {
+        guard segment.count > 2, segment.first == "{", segment.last == "}" else { return nil }
+        let name = segment.dropFirst().dropLast()
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else { return nil }
+        return String(name)
+    }
+
+    /// The values the path's `{name}` segments take for `requestPath` (percent-decoded), or
+    /// `nil` when the route does not match it. A bound segment never holds `/`, `.` or `..`,
+    /// so a template built from it stays where the scenario put it.
+    public func match(_ requestPath: String) -> [String: String]? {
+        if !path.contains("{") { return requestPath == path ? [:] : nil }
+        let want = path.split(separator: "/", omittingEmptySubsequences: false)
+        let got = requestPath.split(separator: "/", omittingEmptySubsequences: false)
+        guard want.count == got.count else { return nil }
+        var bound: [String: String] = [:]
+        for (w, g) in zip(want, got) {
+            if let name = Self.parameter(w) {
+                let value = g.removingPercentEncoding ?? String(g)
+                guard !value.isEmpty, value != ".", value != "..", !value.contains("/"), !value.contains("\0") else { return nil }
+                bound[name] = value
+            } else if w != g {
+                return nil
+            }
+        }
+        return bound
+    }
 }
 
 /// What a URL serves to a provider's `transfer`.

@@ -385,7 +385,7 @@ struct YAMLReader {
     }
 
     func route(_ node: Node) throws(ScenarioError) -> HTTPRoute {
-        let entries = try mapping(node, "an HTTP route", known: ["path", "method", "status", "content-type", "body", "from", "headers", "save", "field"])
+        let entries = try mapping(node, "an HTTP route", known: ["path", "method", "status", "content-type", "body", "from", "headers", "save", "field", "upload", "file"])
         guard let p = entries.first(where: { $0.0 == "path" })?.2 else { throw fail(node, "path", "a route needs 'path'") }
         var route = HTTPRoute(path: try string(p, "path"))
         guard route.path.hasPrefix("/") else { throw fail(p, "path", "must start with /") }
@@ -395,7 +395,9 @@ struct YAMLReader {
             case "status":
                 route.status = try int(value, key, min: 100)
                 guard route.status <= 599 else { throw fail(value, key, "must be an HTTP status, 100 to 599") }
-            case "content-type": route.contentType = try string(value, key)
+            case "content-type":
+                route.contentType = try string(value, key)
+                route.contentTypeGiven = true
             case "body":
                 route.body = Array(try string(value, key).utf8)
                 route.bodyIsTemplate = true
@@ -404,13 +406,53 @@ struct YAMLReader {
                 guard target.hasPrefix("/") else { throw fail(value, key, "must be an absolute path in the activity") }
                 route.save = ActivityPath.normalise(target)
             case "field": route.saveField = try string(value, key)
+            case "upload":
+                let target = try string(value, key)
+                guard target.hasPrefix("/") else { throw fail(value, key, "must be an absolute directory of the activity, e.g. /app/uploads") }
+                route.upload = ActivityPath.normalise(target)
+            case "file":
+                let target = try string(value, key)
+                guard target.hasPrefix("/") else { throw fail(value, key, "must be an absolute path of the activity, e.g. /app/uploads/{name}") }
+                route.file = target
             case "from": route.body = try bytesBeside(value, key)
             case "headers": for (k, _, v) in try mappingAny(value, "headers") { route.headers[k] = try string(v, k) }
             default: break
             }
         }
-        if route.saveField != nil && route.save == nil { throw fail(node, "field", "names the form field to 'save'; give 'save' too") }
+        if route.saveField != nil && route.save == nil && route.upload == nil {
+            throw fail(node, "field", "names the form field to 'save' or 'upload'; give one of them too")
+        }
+        if route.save != nil && route.upload != nil { throw fail(node, "upload", "a route either appends a line ('save') or stores uploaded files ('upload'), not both") }
+        let given = Set(entries.map(\.0))
+        if route.file != nil && (given.contains("body") || given.contains("from")) {
+            throw fail(node, "file", "a route answers with either 'body'/'from' or a 'file' of the activity, not both")
+        }
+        // Every `{name}` a template of the route uses must be bound by its path.
+        let bound = Set(route.parameters)
+        for segment in route.path.split(separator: "/") where segment.contains("{") && HTTPRoute.parameter(segment) == nil {
+            throw fail(p, "path", "'\(segment)': a bound segment is written {name} (letters, digits, _ and -), and fills the whole segment")
+        }
+        if bound.count != route.parameters.count { throw fail(p, "path", "binds a name twice") }
+        if let file = route.file {
+            for name in Self.placeholderNames(file) where !bound.contains(name) {
+                throw fail(node, "file", "uses {\(name)}, which the path '\(route.path)' does not bind")
+            }
+        }
         return route
+    }
+
+    /// The simple `{name}` placeholders of a template (not `{file:…}`, `{1}` and the like).
+    static func placeholderNames(_ text: String) -> [String] {
+        var names: [String] = []
+        var rest = text[...]
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            let name = rest[rest.index(after: open)..<close]
+            if HTTPRoute.parameter(rest[open...close]) != nil, Int(name) == nil, !["now", "provider", "activity", "end"].contains(name) {
+                names.append(String(name))
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
     }
 
     /// `{url: U, content: TEXT}`, `{url: U, from: FILE}` or `{url: U, size: BYTES}` (that
