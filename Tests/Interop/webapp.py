@@ -19,9 +19,9 @@ HTTP_IMAGE = "c37c1364f637c199fe710ca62241ff486db92c875b786814c6030aa1"
 UPLOAD = "--upload" in sys.argv[1:]
 _ports = [a for a in sys.argv[1:] if a != "--upload"]
 PORT = int(_ports[0]) if _ports else 8091
-# Bytes that include a blank line and the boundary's dashes, named with a space (stored safe).
+# Bytes that include a blank line and the boundary's dashes.
 UPLOAD_BYTES = b"\x89PNG\r\n\r\n--not-the-boundary\r\n" + bytes(range(256)) * 40
-UPLOAD_NAME = "tiny frame.png"
+UPLOAD_NAME = "tiny_frame.png"
 
 
 class DbService(Service):

@@ -137,8 +137,8 @@ public struct TunnelHTTPRequest: Sendable, Hashable {
     }
 
     /// The files of a `multipart/form-data` body: the form field, a safe file name (the last
-    /// path component, only letters, digits, `.`, `-` and `_`, as web frameworks make them) and
-    /// the bytes. Parts without a file name, or whose name is nothing once made safe, are left out.
+    /// path component, spaces made `_`, anything but ASCII letters, digits, `.`, `-` and `_`
+    /// dropped, as werkzeug's `secure_filename` makes them) and the bytes. Parts without a file name, or whose name is nothing once made safe, are left out.
     func multipartFiles() -> [(field: String, name: String, bytes: [UInt8])] {
         guard let boundary = multipartBoundary else { return [] }
         return Self.parts(of: body, boundary: boundary).compactMap { part in
@@ -211,8 +211,9 @@ public struct TunnelHTTPRequest: Sendable, Hashable {
 
     static func safeFileName(_ name: String) -> String? {
         let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        let kept = String(last.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") ? $0 : "_" })
-        let trimmed = String(kept.drop { $0 == "." || $0 == "_" })
+        let spaced = last.map { $0.isWhitespace ? "_" : $0 }
+        let kept = String(spaced.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") })
+        let trimmed = String(kept.drop { $0 == "." || $0 == "_" }.reversed().drop { $0 == "." || $0 == "_" }.reversed())
         return trimmed.isEmpty ? nil : trimmed
     }
 
