@@ -154,3 +154,67 @@ struct AgreementAttempt: Sendable, Equatable {
         return .cancel(reason)
     }
 }
+
+/// After an activity's work: keep the agreement for the next job (a multi-activity agreement
+/// whose provider did not fail, in a job that neither failed nor was cancelled — yapapi's
+/// agreements pool) or end it, successfully when nothing failed and nothing was cancelled.
+enum AgreementAfterWork: Sendable, Equatable {
+    case park
+    case end(success: Bool)
+
+    static func decide(providerFailed: Bool, cancelled: Bool, jobFailed: Bool, multiActivity: Bool) -> AgreementAfterWork {
+        if !providerFailed, !cancelled, !jobFailed, multiActivity { return .park }
+        return .end(success: !providerFailed && !cancelled)
+    }
+}
+
+/// Reading one batch's results by polling, without I/O, as yapapi does: 5 s long polls; a 408
+/// polls again; GSB errors (500) are retried three times and intermittent ones five, a second
+/// apart; anything else ends it (after a look at whether the activity was terminated); the batch
+/// is done at its last command or its first error.
+struct BatchPoll: Sendable {
+    let count: Int
+    let deadline: Date?
+    let pollTimeout: Duration = .seconds(5)
+    private(set) var gsbFailures = 0
+    private(set) var transportFailures = 0
+
+    enum Action: Sendable, Equatable {
+        case poll
+        case pause(Duration)
+        case done
+        case timedOut
+        /// Not retried: fail, naming the activity's termination if that is what happened.
+        case fail
+    }
+
+    init(count: Int, deadline: Date?) {
+        self.count = count
+        self.deadline = deadline
+    }
+
+    func beforePoll(now: Date) -> Action {
+        if let deadline, now >= deadline { return .timedOut }
+        return .poll
+    }
+
+    func onResults(_ results: [ExeScriptCommandResult]) -> Action {
+        if results.contains(where: { $0.result == .error }) || results.contains(where: { $0.index == count - 1 && $0.isBatchFinished }) { return .done }
+        if results.count >= count { return .done }
+        // Nothing new yet: the daemon answered at once (timeout 0 semantics on some nodes).
+        return results.isEmpty ? .pause(.milliseconds(500)) : .poll
+    }
+
+    mutating func onError(_ error: YagnaError) -> Action {
+        if error.code == .timeout { return .poll }
+        if error.code == .serverError && gsbFailures < 3 {
+            gsbFailures += 1
+            return .pause(.seconds(1))
+        }
+        if error.isIntermittent && transportFailures < 5 {
+            transportFailures += 1
+            return .pause(.seconds(1))
+        }
+        return .fail
+    }
+}

@@ -293,13 +293,14 @@ extension Golem {
             }
             // Idle workers wait for drafts: once every task is done, let them go.
             if await queue.finished { await pool.close() }
-            if !failed, !Task.isCancelled, await queue.failure == nil,
-                draft.proposal.properties["golem.srv.caps.multi-activity"]?.boolValue == true
-            {
+            let after = AgreementAfterWork.decide(
+                providerFailed: failed, cancelled: Task.isCancelled, jobFailed: await queue.failure != nil,
+                multiActivity: draft.proposal.properties["golem.srv.caps.multi-activity"]?.boolValue == true)
+            switch after {
+            case .park:
                 // Kept for the next job (and terminated at shutdown), as yapapi's agreements pool does.
                 park(agreementId, draft: draft, payloadKey: payloadKey)
-            } else {
-                let success = !failed && !Task.isCancelled
+            case .end(let success):
                 await clock.shielded(limit: configuration.cleanupLimit) { await self.endAgreement(agreementId, provider: draft.name, success: success) }
             }
             if failed { emit(.providerExcluded(provider: draft.name, reason: "failed in this job")) }

@@ -160,32 +160,27 @@ extension Golem {
     /// Polls a batch until its last command (or an error) is reported, like yapapi: 5 s polls,
     /// 408 and intermittent errors retried, GSB errors retried three times.
     func pollResults(_ ctx: WorkContext, batchId: String, count: Int, timeout: Duration?) async throws -> [ExeScriptCommandResult] {
-        let deadline = timeout.map { clock.now.adding($0) }
-        var gsbFailures = 0
-        var transportFailures = 0
+        var poll = BatchPoll(count: count, deadline: timeout.map { clock.now.adding($0) })
         while true {
-            if let deadline, clock.now >= deadline { throw BatchTimeout(batchId: batchId, timeout: timeout!) }
+            if poll.beforePoll(now: clock.now) == .timedOut { throw BatchTimeout(batchId: batchId, timeout: timeout!) }
+            let action: BatchPoll.Action
+            var results: [ExeScriptCommandResult] = []
             do {
-                let results = try await yagna.activity.results(ctx.activityId, batchId: batchId, timeout: .seconds(5))
-                if results.contains(where: { $0.result == .error }) || results.contains(where: { $0.index == count - 1 && $0.isBatchFinished }) {
-                    return results
-                }
-                if results.count >= count { return results }
-                // Nothing new yet: the daemon answered at once (timeout 0 semantics on some nodes).
-                if results.isEmpty { try await clock.sleep(for: .milliseconds(500)) }
-            } catch let e as YagnaError where e.code == .timeout {
-                continue
-            } catch let e as YagnaError where e.code == .serverError && gsbFailures < 3 {
-                gsbFailures += 1
-                try await clock.sleep(for: .seconds(1))
-            } catch let e as YagnaError where e.isIntermittent && transportFailures < 5 {
-                transportFailures += 1
-                try await clock.sleep(for: .seconds(1))
+                results = try await yagna.activity.results(ctx.activityId, batchId: batchId, timeout: poll.pollTimeout)
+                action = poll.onResults(results)
             } catch let e as YagnaError {
-                if let state = try? await yagna.activity.state(ctx.activityId), state.current == .terminated {
-                    throw ActivityTerminated(activityId: ctx.activityId, reason: state.reason ?? e.description)
+                action = poll.onError(e)
+                if action == .fail {
+                    if let state = try? await yagna.activity.state(ctx.activityId), state.current == .terminated {
+                        throw ActivityTerminated(activityId: ctx.activityId, reason: state.reason ?? e.description)
+                    }
+                    throw e
                 }
-                throw e
+            }
+            switch action {
+            case .done: return results
+            case .pause(let pause): try await clock.sleep(for: pause)
+            case .poll, .timedOut, .fail: break
             }
         }
     }

@@ -122,3 +122,57 @@ import YagnaAPI
         #expect(never.onFailure(error(.transport), cancelled: false) == .giveUp)
     }
 }
+
+/// Reading a batch by polling, and what becomes of an agreement after its activity's work,
+/// decided without a node or a clock.
+@Suite struct BatchPollTests {
+    static let epoch = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func result(_ index: Int, _ kind: CommandResultKind = .ok, finished: Bool = false) -> ExeScriptCommandResult {
+        ExeScriptCommandResult(index: index, eventDate: WireTimestamp(Self.epoch), result: kind, stdout: nil, stderr: nil, message: nil, isBatchFinished: finished)
+    }
+
+    func error(_ code: YagnaError.Code) -> YagnaError {
+        YagnaError(code: code, operation: "activity.getExecBatchResults", method: .GET, path: "/activity/a/exec/b", status: nil, message: nil)
+    }
+
+    @Test func theBatchIsDoneAtItsLastCommandOrItsFirstError() {
+        let poll = BatchPoll(count: 3, deadline: nil)
+        #expect(poll.onResults([]) == .pause(.milliseconds(500)))
+        #expect(poll.onResults([result(0)]) == .poll)
+        #expect(poll.onResults([result(0), result(1), result(2, finished: true)]) == .done)
+        #expect(poll.onResults([result(0), result(1, .error, finished: true)]) == .done)
+        #expect(poll.onResults([result(0), result(1), result(2)]) == .done)
+    }
+
+    @Test func theDeadlineEndsThePolling() {
+        let poll = BatchPoll(count: 1, deadline: Self.epoch.addingTimeInterval(30))
+        #expect(poll.beforePoll(now: Self.epoch.addingTimeInterval(29.999)) == .poll)
+        #expect(poll.beforePoll(now: Self.epoch.addingTimeInterval(30)) == .timedOut)
+        #expect(BatchPoll(count: 1, deadline: nil).beforePoll(now: .distantFuture) == .poll)
+    }
+
+    @Test func failuresAreRetriedWithinTheirBudgets() {
+        var poll = BatchPoll(count: 1, deadline: nil)
+        // A 408 is the long poll running out: poll again, as often as it comes.
+        for _ in 0..<10 { #expect(poll.onError(error(.timeout)) == .poll) }
+        // GSB errors: three retries a second apart, then it fails.
+        for _ in 0..<3 { #expect(poll.onError(error(.serverError)) == .pause(.seconds(1))) }
+        // …and intermittent ones have a budget of their own (five); a GSB error past its budget
+        // counts as intermittent no more.
+        for _ in 0..<5 { #expect(poll.onError(error(.transport)) == .pause(.seconds(1))) }
+        #expect(poll.onError(error(.gatewayTimeout)) == .fail)
+        #expect(poll.onError(error(.serverError)) == .fail)
+        #expect(poll.gsbFailures == 3 && poll.transportFailures == 5)
+        var fresh = BatchPoll(count: 1, deadline: nil)
+        for code in [YagnaError.Code.notFound, .gone, .badRequest, .unauthorized, .forbidden] { #expect(fresh.onError(error(code)) == .fail, "\(code)") }
+    }
+
+    @Test func anAgreementIsKeptOnlyWhenEverythingWentWellAndItAllowsMoreActivities() {
+        #expect(AgreementAfterWork.decide(providerFailed: false, cancelled: false, jobFailed: false, multiActivity: true) == .park)
+        #expect(AgreementAfterWork.decide(providerFailed: false, cancelled: false, jobFailed: false, multiActivity: false) == .end(success: true))
+        #expect(AgreementAfterWork.decide(providerFailed: false, cancelled: false, jobFailed: true, multiActivity: true) == .end(success: true))
+        #expect(AgreementAfterWork.decide(providerFailed: true, cancelled: false, jobFailed: false, multiActivity: true) == .end(success: false))
+        #expect(AgreementAfterWork.decide(providerFailed: false, cancelled: true, jobFailed: false, multiActivity: true) == .end(success: false))
+    }
+}
