@@ -63,7 +63,9 @@ public enum Benchmarks {
         if wanted("proxy") { add(try await proxyOverhead(requests: sizes.proxyRequests)) }
         if wanted("requestor-cpu") {
             add(try await requestorCPUInProcess(tasks: sizes.cpuTasks, providers: sizes.cpuProviders))
-            add(try await requestorCPUOverHTTP(tasks: sizes.cpuTasks, providers: sizes.cpuProviders, executable: executable))
+            let swift = try await requestorCPUOverHTTP(tasks: sizes.cpuTasks, providers: sizes.cpuProviders, executable: executable)
+            add(swift)
+            add(try await yapapiBaseline(tasks: sizes.cpuTasks, providers: sizes.cpuProviders, executable: executable, root: root, swift: swift.first))
         }
         if wanted("serve-memory") { add(try await serveMemory(requests: sizes.memoryRequests, executable: executable)) }
         return figures
@@ -150,6 +152,73 @@ public enum Benchmarks {
         return [BenchFigure(
             name: "requestor CPU per task, over HTTP", value: cpu / Double(tasks) * 1e6, unit: "µs",
             detail: String(format: "%d tasks over %d providers against `golem-sim serve --speed 20` in another process (%.1f s wall); this process runs only the requestor", tasks, providers, wall))]
+    }
+
+    /// A Python with yapapi 0.13.1: `GOLEM_SIM_BENCH_PYTHON`, or the interop check's environment.
+    static func yapapiPython(root: String) -> String? {
+        let candidates = [ProcessInfo.processInfo.environment["GOLEM_SIM_BENCH_PYTHON"], root + "/.build/interop-venv/bin/python"].compactMap { $0 }
+        for python in candidates where FileManager.default.isExecutableFile(atPath: python) {
+            let check = Process()
+            check.executableURL = URL(fileURLWithPath: python)
+            check.arguments = ["-c", "import yapapi, sys; sys.exit(0 if yapapi.__version__ == '0.13.1' else 1)"]
+            check.standardOutput = FileHandle.nullDevice
+            check.standardError = FileHandle.nullDevice
+            guard (try? check.run()) != nil else { continue }
+            check.waitUntilExit()
+            if check.terminationStatus == 0 { return python }
+        }
+        return nil
+    }
+
+    /// The same job on yapapi 0.13.1 against the same kind of node, its CPU time read from the
+    /// child's resource usage; the ratio is the Swift requestor's CPU per task over yapapi's.
+    static func yapapiBaseline(tasks: Int, providers: Int, executable: String, root: String, swift: BenchFigure?) async throws -> [BenchFigure] {
+        guard let python = yapapiPython(root: root) else {
+            return [BenchFigure(
+                name: "requestor CPU per task, Swift ÷ yapapi", value: .nan, unit: "", target: "≤ 0.1", met: nil,
+                detail: "not measured: no Python with yapapi 0.13.1 (set GOLEM_SIM_BENCH_PYTHON, or run Tests/Interop/run.sh once to make .build/interop-venv)")]
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("golem-bench-yapapi-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let scenarioPath = dir.appendingPathComponent("bench.yaml").path
+        try "name: bench-http\nproviders:\n  - name: p\n    count: \(providers)\n    debit-note-interval: none\n".write(
+            toFile: scenarioPath, atomically: true, encoding: .utf8)
+        let node = try ChildNode(executable: executable, arguments: ["serve", "--scenario", scenarioPath, "--port", "0", "--speed", "20"], directory: dir)
+        defer { node.stop() }
+        let app = Process()
+        app.executableURL = URL(fileURLWithPath: python)
+        app.arguments = [root + "/scripts/bench/yapapi_tasks.py", String(tasks), String(providers)]
+        var environment = ProcessInfo.processInfo.environment
+        environment["YAGNA_API_URL"] = node.url
+        environment["YAGNA_APPKEY"] = "golem-sim-dev-key"
+        environment["GOLEM_REGISTRY_URL"] = node.url
+        environment["GOLEM_SIM_GFTP_DIR"] = dir.appendingPathComponent("gftp").path
+        app.environment = environment
+        let out = Pipe()
+        app.standardOutput = out
+        app.standardError = FileHandle.nullDevice
+        let before = Measure.childrenCPUSeconds()
+        let start = Measure.now()
+        try app.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        app.waitUntilExit()
+        let wall = Measure.seconds(since: start)
+        let cpu = Measure.childrenCPUSeconds() - before
+        guard app.terminationStatus == 0, text.contains("accepted \(tasks)") else {
+            throw Failure(description: "requestor-cpu: yapapi's run failed (exit \(app.terminationStatus)): \(text.suffix(300))")
+        }
+        let perTask = cpu / Double(tasks) * 1e6
+        var figures = [BenchFigure(
+            name: "requestor CPU per task, yapapi 0.13.1 over HTTP", value: perTask, unit: "µs",
+            detail: String(format: "the same %d tasks over %d providers on unmodified yapapi (%@) against another `golem-sim serve --speed 20` (%.1f s wall)", tasks, providers, python, wall))]
+        if let swift {
+            let ratio = swift.value / perTask
+            figures.append(BenchFigure(
+                name: "requestor CPU per task, Swift ÷ yapapi", value: ratio, unit: "×", target: "≤ 0.1×", met: ratio <= 0.1,
+                detail: String(format: "%.0f µs vs %.0f µs per task, measured in this run", swift.value, perTask)))
+        }
+        return figures
     }
 
     // MARK: - Replay and sweep
@@ -388,10 +457,12 @@ public enum Benchmarks {
                 }
                 _ = try await poll(warmUp)
                 let before = try node.residentBytes()
-                let served = try await poll(requests)
+                // The journal variant needs fewer to show whether the file or the memory grows.
+                let served = try await poll(journal ? max(1000, requests / 5) : requests)
                 return (before, try node.residentBytes(), served)
             }
-            guard served >= requests - 16 else { throw Failure(description: "serve-memory: \(served) of \(requests) polls answered") }
+            let asked = journal ? max(1000, requests / 5) : requests
+            guard served >= asked - 16 else { throw Failure(description: "serve-memory: \(served) of \(asked) polls answered") }
             node.stop()
             var detail = String(format: "`golem-sim serve`%@ in another process: %.1f MB resident after %d warm-up polls, %.1f MB after %d more (demand-event and exec-result polls over 8 connections)",
                 journal ? " --journal" : "", Double(before) / 1e6, warmUp, Double(after) / 1e6, served)

@@ -37,6 +37,14 @@ enum Measure {
         return s(usage.ru_utime) + s(usage.ru_stime)
     }
 
+    /// User + system CPU time of this process's children that have ended, in seconds.
+    static func childrenCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(rusageChildren, &usage)
+        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return s(usage.ru_utime) + s(usage.ru_stime)
+    }
+
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     static func seconds(since start: UInt64) -> Double { Double(now() - start) / 1e9 }
@@ -76,8 +84,10 @@ enum Measure {
 
 #if os(Linux)
 let rusageSelf = __rusage_who_t(RUSAGE_SELF.rawValue)
+let rusageChildren = __rusage_who_t(RUSAGE_CHILDREN.rawValue)
 #else
 let rusageSelf = RUSAGE_SELF
+let rusageChildren = RUSAGE_CHILDREN
 #endif
 
 /// A benchmark that could not measure what it claims (a result missing, a run that failed).

@@ -44,7 +44,10 @@ func handle(_ method: String, _ params: JSONValue) throws -> JSONValue {
         })
     case "receive":
         guard let path = params["output_file"]?.stringValue else { throw FileExchangeError(description: "receive needs params.output_file") }
-        return ["file": .string(path), "url": .string(try exchange.receive(into: path))]
+        // The node writes the file from its own working directory: a relative path is the
+        // app's (this process's), as it is to yagna's gftp server the app runs.
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return ["file": .string(path), "url": .string(try exchange.receive(into: absolute))]
     case "close":
         let urls = params["urls"]?.arrayValue ?? []
         return .array(urls.map { _ in "ok" })
@@ -58,7 +61,7 @@ func handle(_ method: String, _ params: JSONValue) throws -> JSONValue {
         guard let url = params["url"]?.stringValue, let path = params["output_file"]?.stringValue else {
             throw FileExchangeError(description: "download needs params.url and params.output_file")
         }
-        try Data(try exchange.read(url: url)).write(to: URL(fileURLWithPath: path))
+        try DirectoryFileExchange.writeTarget(try exchange.read(url: url), to: path)
         return .null
     case "shutdown":
         return "ok"

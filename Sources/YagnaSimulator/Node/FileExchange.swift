@@ -45,6 +45,16 @@ enum GftpURL {
     }
 }
 
+extension FileExchange {
+    /// Writes a download's bytes to the requestor's file, making its folders first, as yagna's
+    /// gftp does (a download into `frames/out0000.png` creates `frames/`).
+    public static func writeTarget(_ bytes: [UInt8], to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url)
+    }
+}
+
 /// An in-memory exchange for in-process runs: nothing touches the disk unless a receive
 /// target path is given.
 public final class InMemoryFileExchange: FileExchange {
@@ -92,7 +102,7 @@ public final class InMemoryFileExchange: FileExchange {
             return t
         }
         guard let target else { throw FileExchangeError(description: "\(url) was not registered with receive") }
-        if let path = target { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
+        if let path = target { try Self.writeTarget(bytes, to: path) }
     }
 
     public func received(url: String) throws -> [UInt8] {
@@ -153,7 +163,7 @@ public struct DirectoryFileExchange: FileExchange {
         }
         try Data(bytes).write(to: directory.appendingPathComponent("got-\(key)"))
         let path = String(decoding: target, as: UTF8.self)
-        if !path.isEmpty { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
+        if !path.isEmpty { try Self.writeTarget(bytes, to: path) }
     }
 
     public func received(url: String) throws -> [UInt8] {

@@ -166,6 +166,10 @@ extension NodeCore {
         proposals[counter.proposalId] = ProposalRecord(proposal: counter, subscriptionId: sub, provider: original.provider, fromProvider: false)
         let provider = original.provider
         let reply = now.adding(providers[provider].spec.responseDelay)
+        if let full = agreementLimitReached(provider) {
+            schedule(.rejectProposal(subscriptionId: sub, proposalId: counter.proposalId, reason: full), at: reply)
+            return .json(200, .string(counter.proposalId))
+        }
         for case .rejectProposal(let reason, let trigger) in faults(provider) where strikes(trigger, provider: provider) {
             schedule(.rejectProposal(subscriptionId: sub, proposalId: counter.proposalId, reason: reason), at: reply)
             return .json(200, .string(counter.proposalId))
@@ -254,7 +258,22 @@ extension NodeCore {
         return NodeCore.noContent
     }
 
-    mutating func decideAgreement(_ id: String, approve: Bool, reason: String, at time: Date) {
+    /// ya-provider's limit on simultaneous agreements: the reason it refuses more once the
+    /// provider holds that many approved, unended agreements; `nil` while it has room.
+    func agreementLimitReached(_ provider: Int) -> String? {
+        guard let limit = providers[provider].spec.maxAgreements else { return nil }
+        let held = agreements.values.filter { $0.provider == provider && $0.approvedAt != nil && $0.endedAt == nil }.count
+        return held >= limit ? "No capacity available. Reached Agreements limit: \(limit)" : nil
+    }
+
+    mutating func decideAgreement(_ id: String, approve requested: Bool, reason requestedReason: String, at time: Date) {
+        // Two negotiations may run at once; the second approval finds the provider full.
+        var approve = requested
+        var reason = requestedReason
+        if approve, let provider = agreements[id]?.provider, let full = agreementLimitReached(provider) {
+            approve = false
+            reason = full
+        }
         guard var a = agreements[id], case .moved = a.on(approve ? .approve : .reject) else { return }
         if approve {
             a.agreement.approvedDate = WireTimestamp(time, fractionDigits: 9)

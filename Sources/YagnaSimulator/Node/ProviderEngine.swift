@@ -48,16 +48,19 @@ public struct ProviderEngine: Sendable {
     }
 
     /// The provider's answer to the requestor's counter-proposal: `nil` to counter, or the
-    /// reason it rejects with (the scenario's `reject-proposal`).
+    /// reason it rejects with (its agreement limit reached, the scenario's `reject-proposal`).
     public mutating func proposalRefusal(_ provider: Int) -> String? {
+        if let full = core.agreementLimitReached(provider) { return full }
         for case .rejectProposal(let reason, let trigger) in core.faults(provider) where core.strikes(trigger, provider: provider) {
             return reason
         }
         return nil
     }
 
-    /// The provider's answer to an agreement: `nil` to approve, or the reason it rejects with.
+    /// The provider's answer to an agreement: `nil` to approve, or the reason it rejects with
+    /// (its agreement limit reached, the scenario's `reject-agreement`).
     public mutating func agreementRefusal(_ provider: Int) -> String? {
+        if let full = core.agreementLimitReached(provider) { return full }
         for case .rejectAgreement(let reason, let trigger) in core.faults(provider) where core.strikes(trigger, provider: provider) {
             return reason
         }

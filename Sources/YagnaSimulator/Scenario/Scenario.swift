@@ -57,6 +57,10 @@ public struct ProviderSpec: Sendable {
     public var properties: Properties = [:]
     public var pricing = Pricing()
     public var multiActivity = true
+    /// How many agreements it holds at once (ya-provider's `max-simultaneous-agreements`,
+    /// default 1): at the limit it rejects proposals and agreements as ya-provider does;
+    /// `nil` for no limit.
+    public var maxAgreements: Int? = 1
     /// How often debit notes come while an activity runs; `nil` for none.
     public var debitNoteInterval: Duration? = .seconds(120)
     /// Delay before the provider's offer appears after a demand is subscribed.

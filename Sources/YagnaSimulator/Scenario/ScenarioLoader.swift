@@ -207,7 +207,7 @@ struct YAMLReader {
     }
 
     static let providerKeys = [
-        "name", "count", "properties", "pricing", "multi-activity", "debit-note-interval", "offer-delay", "response-delay",
+        "name", "count", "properties", "pricing", "multi-activity", "max-agreements", "debit-note-interval", "offer-delay", "response-delay",
         "command-duration", "deploy-duration", "commands", "faults", "invoice-delay", "node-id", "unknown-program-exit-code", "volumes", "urls", "image-size", "services",
     ]
 
@@ -257,6 +257,8 @@ struct YAMLReader {
                     }
                 }
             case "multi-activity": spec.multiActivity = try bool(value, key)
+            case "max-agreements":
+                if case .scalar(let s) = value, s.string == "none" { spec.maxAgreements = nil } else { spec.maxAgreements = try int(value, key, min: 1) }
             case "debit-note-interval":
                 if case .scalar(let s) = value, s.string == "none" { spec.debitNoteInterval = nil } else {
                     let d = try duration(value, key)
