@@ -1,4 +1,5 @@
 import Foundation
+import GolemRecording
 import GolemTesting
 import GolemTime
 import Testing
@@ -122,5 +123,36 @@ import YagnaSimulator
             }
         }
         #expect(throws: ScenarioError.self) { try Self.scenario("0") }
+    }
+}
+
+/// An agreement negotiated without `golem.com.payment.chosen-platform` (golem-core's low-level
+/// API leaves it to the app) is never invoiced; `golem-sim inspect` says so, so that journal
+/// checks do not wait for an invoice that cannot come.
+@Suite struct UnbillableAgreementTests {
+    @Test func anAgreementWithoutAChosenPlatformIsShownUnbillable() async throws {
+        let scenario = try AgreementLimitTests.scenario(nil)
+        let journal = try await Simulation().runDetached { clock in
+            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+            let y = YagnaClient(transport: InProcessTransport(node: node))
+            let (_, answer) = try await AgreementLimitTests.negotiate(y)
+            let agreement = try await AgreementLimitTests.agree(y, try answer.draft(), clock: clock)
+            try await y.market.confirmAgreement(agreement)
+            try await y.market.waitForApproval(agreement, timeout: .seconds(5))
+            try await y.market.terminateAgreement(agreement, reason: Reason(message: "done"))
+            try await clock.sleep(for: .seconds(30))
+            #expect(try await y.payment.invoiceEvents(timeout: .seconds(1)).isEmpty)
+            return await node.journal
+        }
+        let path = temporaryFile("unbillable.sqlite")
+        try Recording.write(journal: journal, info: .simulated(start: Date(timeIntervalSince1970: 0), scenario: "limit", seed: 1), to: path)
+        let report = SessionReport(try Recording.open(path))
+        let created = try #require(report.lanes.flatMap(\.events).first { $0.kind == .agreementCreated })
+        #expect(created.details["billable"] == false)
+        #expect(created.summary.contains("unbillable"))
+        // The Swift requestor chooses its platform: billable.
+        let (paid, _) = try await recordRun("hello-task")
+        let billable = SessionReport(paid).lanes.flatMap(\.events).filter { $0.kind == .agreementCreated }
+        #expect(!billable.isEmpty && billable.allSatisfy { $0.details["billable"] == true })
     }
 }

@@ -41,6 +41,9 @@ def main():
             seen.setdefault(event["kind"], set()).add(event["resource"])
         name = provider["name"]
         approved = seen.get("agreementApproved", set())
+        # Agreements negotiated without a chosen payment platform are never invoiced (golem-core's
+        # low-level API leaves it to the app): they need no invoice.
+        unbillable = {e["resource"] for e in provider["events"] if e["kind"] == "agreementCreated" and e.get("details", {}).get("billable") is False}
         totals["agreements"] += len(approved)
         totals["activities"] += len(seen.get("activityCreated", set()))
         for activity in seen.get("activityCreated", set()) - seen.get("activityDestroyed", set()):
@@ -79,8 +82,10 @@ def main():
         if "--invoices-withheld" in args:
             if invoices:
                 problems.append(f"{name}: {len(invoices)} invoice(s), though its invoices are withheld")
-        elif approved and not invoices and not ("--allow-unused-agreement" in args and not seen.get("activityCreated")):
-            problems.append(f"{name}: {len(approved)} agreement(s) but no invoice")
+        elif approved - unbillable and not invoices and not ("--allow-unused-agreement" in args and not seen.get("activityCreated")):
+            problems.append(f"{name}: {len(approved - unbillable)} agreement(s) but no invoice")
+        if approved & unbillable:
+            totals["unbillable agreements"] = totals.get("unbillable agreements", 0) + len(approved & unbillable)
         totals["invoices accepted"] += len(invoices & seen.get("invoiceAccepted", set()))
         notes = seen.get("debitNote", set())
         unaccepted = notes - seen.get("debitNoteAccepted", set())
@@ -103,6 +108,9 @@ def main():
         problems.append("no allocation was created")
     if "--market-only" not in args and "allocationReleased" not in kinds:
         problems.append("the allocation was never released")
+    # By default one invoice is expected — unless every agreement made was unbillable.
+    if "--min-invoices" not in args and 0 < totals["agreements"] == totals.get("unbillable agreements", 0):
+        min_invoices = 0
     if totals["invoices accepted"] < min_invoices:
         problems.append(f"{totals['invoices accepted']} invoice(s) accepted, fewer than {min_invoices}")
     if totals["debit notes accepted"] < min_debit_notes:

@@ -25,6 +25,9 @@ public struct ProtocolAnalyzer: Sendable {
 
     var proposalProvider: [String: String] = [:]
     var counterIds: Set<String> = []
+    /// Whether the requestor's latest counter-proposal to a provider chose a payment platform
+    /// (`golem.com.payment.chosen-platform`): without one the provider never invoices.
+    var choosesPlatform: [String: Bool] = [:]
     var agreementProvider: [String: String] = [:]
     var agreementLabel: [String: String] = [:]
     var activityAgreement: [String: String] = [:]
@@ -160,7 +163,10 @@ public struct ProtocolAnalyzer: Sendable {
                 proposalProvider[counter] = provider
                 counterIds.insert(counter)
             }
-            event(provider, .counter, "counter-proposal sent", "proposal")
+            let properties = e.request?["properties"]
+            let chosen = properties?["golem.com.payment.chosen-platform"] ?? properties?["golem"]?["com"]?["payment"]?["chosen-platform"]
+            if let provider { choosesPlatform[provider] = chosen != nil }
+            event(provider, .counter, chosen == nil ? "counter-proposal sent (no payment platform chosen)" : "counter-proposal sent", "proposal")
         case "market.rejectProposalOffer":
             let provider = ids.count > 1 ? proposalProvider[ids[1]] : nil
             event(provider, .proposalRejectedByRequestor, "requestor rejected the proposal", "proposal")
@@ -169,7 +175,11 @@ public struct ProtocolAnalyzer: Sendable {
             if let id = e.response?.stringValue, let provider {
                 agreementProvider[id] = provider
                 agreementLabel[id] = label(provider, "agreement")
-                event(provider, .agreementCreated, "\(agreementLabel[id]!) created", agreementLabel[id]!)
+                // Billable only when the negotiation chose a payment platform (a real provider
+                // sends no invoice otherwise).
+                let billable = choosesPlatform[provider] ?? true
+                event(provider, .agreementCreated, "\(agreementLabel[id]!) created\(billable ? "" : " (unbillable: no payment platform was chosen)")",
+                      agreementLabel[id]!, details: ["billable": .bool(billable)])
             }
         case "market.confirmAgreement":
             let id = ids.first ?? ""
