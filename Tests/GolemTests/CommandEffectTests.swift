@@ -100,6 +100,32 @@ import YagnaAPI
         #expect(try a.sh("hashcat --version").first?.result == .ok)
     }
 
+    /// Variables and command substitution, as scripts in real images use them (dapp-store's
+    /// external-api-request: `GOLEM_PRICE=`curl …`; echo "Golem price: $GOLEM_PRICE USD"`).
+    @Test func variablesAndCommandSubstitutionExpand() throws {
+        var a = try activity("""
+            name: t
+            providers:
+              - name: p
+                commands:
+                  - {match: '/^curl -s https:..api.example.com.price$/', stdout: "0.25\\n"}   # anchored: not the whole sh -c line
+            """)
+        #expect(try a.out("X=1; echo $X ${X} \"$X\" '$X' \\$X") == "1 1 1 $X $X\n")
+        #expect(try a.out("P=`curl -s https://api.example.com/price`; echo \"Golem price: $P USD\"") == "Golem price: 0.25 USD\n")
+        #expect(try a.out("echo \"now $(echo inner $(echo deeper))\"") == "now inner deeper\n")
+        #expect(try a.out("echo ${UNSET:-fallback} [$UNSET] ${HOME}") == "fallback [] /root\n")
+        #expect(try a.out("false; echo $?; true; echo $?") == "1\n0\n")
+        #expect(try a.out("D=out; mkdir -p $D && echo hi > $D/f.txt && cat \"$D/f.txt\"") == "hi\n")
+        // A prefix assignment is the command's alone; a subshell's stays in it.
+        #expect(try a.out("Y=1 true; echo [$Y]; Z=$(Z=2; echo $Z); echo $Z") == "[]\n2\n")
+        #expect(try a.out("echo -e 'a\\tb\\nc'; echo -ne x; echo -E 'd\\n'") == "a\tb\nc\nxd\\n\n")
+        #expect(try a.out("echo 'cost: 5$'") == "cost: 5$\n")
+        #expect(try a.out("export A=x B=\"$HOME/y\"; echo $A $B") == "x /root/y\n")
+        #expect(throws: Shell.SyntaxError.self) { try Shell.parse("echo $(date") }
+        #expect(throws: Shell.SyntaxError.self) { try Shell.parse("echo `date") }
+        #expect(throws: Shell.SyntaxError.self) { try Shell.parse("echo ${X") }
+    }
+
     @Test func unknownProgramsCanFailAsInARealImage() throws {
         var a = try activity("""
             name: t

@@ -25,7 +25,8 @@ extension ExeUnit {
                 return outcome
             }
             do {
-                result = interpret(try Shell.parse(script).pipelines)
+                var variables = Self.shellVariables
+                result = interpret(try Shell.parse(script).pipelines, variables: &variables)
             } catch {
                 outcome.ok = false
                 outcome.exitCode = 2
@@ -34,7 +35,7 @@ extension ExeUnit {
             }
         } else {
             let name = run.entryPoint.split(separator: "/").last.map(String.init) ?? run.entryPoint
-            result = simple(Shell.Command(words: [name] + run.args), stdin: [])
+            result = program([name] + run.args, stdin: [])
         }
         outcome.stdout = String(decoding: result.stdout, as: UTF8.self)
         outcome.stderr = result.stderr
@@ -44,8 +45,12 @@ extension ExeUnit {
         return outcome
     }
 
-    /// Runs pipelines joined by `;`, `&&` and `||` with the shell's rules for each.
-    mutating func interpret(_ pipelines: [Shell.Pipeline]) -> ShellResult {
+    /// The variables a `sh -c` starts with.
+    static let shellVariables = ["HOME": "/root", "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "PWD": "/golem/work", "?": "0"]
+
+    /// Runs pipelines joined by `;`, `&&` and `||` with the shell's rules for each; assignments
+    /// change `variables`, and `$?` follows each pipeline.
+    mutating func interpret(_ pipelines: [Shell.Pipeline], variables: inout [String: String]) -> ShellResult {
         var out = ShellResult()
         for pipeline in pipelines {
             if pipeline.after == "&&" && out.exitCode != 0 { continue }
@@ -53,7 +58,7 @@ extension ExeUnit {
             var input: [UInt8] = []
             var last = ShellResult()
             for command in pipeline.commands {
-                last = simple(command, stdin: input)
+                last = simple(command, stdin: input, variables: &variables)
                 out.stderr += last.stderr
                 out.duration += last.duration
                 input = last.stdout
@@ -61,32 +66,66 @@ extension ExeUnit {
             }
             out.stdout += last.stdout
             out.exitCode = last.exitCode
+            variables["?"] = String(last.exitCode)
             if last.exited { out.exited = true; break }
         }
         return out
     }
 
-    /// One command with its redirections.
-    mutating func simple(_ command: Shell.Command, stdin: [UInt8]) -> ShellResult {
+    /// A command substitution's output: a scenario rule's when one matches its text (as it
+    /// would for a `run` of it), else the built-in shell's, in a subshell (its assignments
+    /// stay there).
+    mutating func substitute(_ script: String, variables: [String: String]) -> String {
+        let text = script.trimmingSpaces
+        if let rule = spec.commands.first(where: { $0.matches(text) }), let stdout = rule.stdout {
+            return expand(stdout, rule.captures(text) ?? [])
+        }
+        guard let parsed = try? Shell.parse(text) else { return "" }
+        var inner = variables
+        return String(decoding: interpret(parsed.pipelines, variables: &inner).stdout, as: UTF8.self)
+    }
+
+    /// One command with its expansions, assignments and redirections.
+    mutating func simple(_ command: Shell.Command, stdin: [UInt8], variables: inout [String: String]) -> ShellResult {
+        let current = variables
+        func expanded(_ word: String) -> String {
+            Shell.expand(word, variables: current, substitute: { substitute($0, variables: current) })
+        }
+        var words = command.words
+        var assignments: [(String, String)] = []
+        while let first = words.first, let assignment = Shell.assignment(first) {
+            assignments.append((assignment.name, expanded(assignment.value)))
+            words.removeFirst()
+        }
+        words = words.map(expanded)
+        if words.first == "export" {
+            for word in words.dropFirst() { if let a = Shell.assignment(word) { assignments.append(a) } }
+            words = []
+        }
+        if words.isEmpty {
+            // Only assignments (or `export NAME=value`): they stay for the rest of the script.
+            for (name, value) in assignments { variables[name] = value }
+            return ShellResult()
+        }
         var result: ShellResult
-        if let source = command.stdin {
+        if let source = command.stdin.map(expanded) {
             guard let bytes = read(path(source)) else {
                 return ShellResult(stderr: "sh: 1: cannot open \(source): No such file\n", exitCode: 2)
             }
-            result = program(command.words, stdin: bytes)
+            result = program(words, stdin: bytes)
         } else {
-            result = program(command.words, stdin: stdin)
+            result = program(words, stdin: stdin)
         }
         if command.stderrToStdout {
             result.stdout += Array(result.stderr.utf8)
             result.stderr = ""
         }
         if let target = command.stdout {
-            write(result.stdout, to: target.path, append: target.append)
+            write(result.stdout, to: expanded(target.path), append: target.append)
             result.stdout = []
         }
         if let target = command.stderr {
-            write(Array(result.stderr.utf8), to: target.path, append: target.append)
+            write(Array(result.stderr.utf8), to: expanded(target.path), append: target.append)
             result.stderr = ""
         }
         return result
@@ -122,10 +161,19 @@ extension ExeUnit {
         let operands = args.filter { !$0.hasPrefix("-") || $0 == "-" }
         switch name {
         case "echo":
-            // `-n`: no trailing newline (as the shells of real images read it).
-            if args.first == "-n" { out.stdout = Array(args.dropFirst().joined(separator: " ").utf8) } else {
-                out.stdout = Array((args.joined(separator: " ") + "\n").utf8)
+            // Flags as bash reads them: `-n` no trailing newline, `-e` backslash escapes.
+            var words = args[...]
+            var newline = true
+            var escapes = false
+            while let flag = words.first, flag.count > 1, flag.hasPrefix("-"), flag.dropFirst().allSatisfy({ "neE".contains($0) }) {
+                if flag.contains("n") { newline = false }
+                if flag.contains("e") { escapes = true }
+                if flag.contains("E") { escapes = false }
+                words.removeFirst()
             }
+            var text = words.joined(separator: " ")
+            if escapes { text = Shell.printf(text.replacingOccurrences(of: "%", with: "%%"), []) }
+            out.stdout = Array((text + (newline ? "\n" : "")).utf8)
         case "printf":
             guard let format = args.first else { return fail("usage: printf format [arg ...]", 2) }
             out.stdout = Array(Shell.printf(format, Array(args.dropFirst())).utf8)

@@ -2,8 +2,16 @@ import Foundation
 
 /// Just enough POSIX shell syntax for the commands real images' scripts send: words with
 /// quotes and backslashes, `;` `&&` `||` and newlines between pipelines, `|` within one,
-/// redirections (`>`, `>>`, `<`, `2>`, `2>>`, `2>&1`) and a trailing `&`.
+/// redirections (`>`, `>>`, `<`, `2>`, `2>>`, `2>&1`), a trailing `&`, and expansions —
+/// `$NAME`, `${NAME}`, `${NAME:-word}`, `$?`, and command substitution `$(…)` and `` `…` ``
+/// (outside single quotes). Words keep their expansions as marked spans, filled in when the
+/// command runs (after the assignments before it).
 enum Shell {
+    /// Marks a parameter expansion (`NAME`, `NAME:-word`) inside a word.
+    static let parameterOpen: Character = "\u{E000}", parameterClose: Character = "\u{E001}"
+    /// Marks a command substitution (its script) inside a word.
+    static let commandOpen: Character = "\u{E002}", commandClose: Character = "\u{E003}"
+
     enum Token: Equatable {
         case word(String)
         case op(String)
@@ -52,9 +60,16 @@ enum Shell {
                 while let d = chars.popFirst() {
                     if d == c { closed = true; break }
                     if c == "\"", d == "\\", let e = chars.first, "\"\\$`".contains(e) { current.append(chars.removeFirst()); continue }
+                    if c == "\"", d == "$" || d == "`" {
+                        current += try expansion(after: d, &chars)
+                        continue
+                    }
                     current.append(d)
                 }
                 guard closed else { throw SyntaxError(message: "Syntax error: Unterminated quoted string") }
+            case "$", "`":
+                inWord = true
+                current += try expansion(after: c, &chars)
             case "\\":
                 if let d = chars.popFirst() { if d != "\n" { current.append(d); inWord = true } }
             case ";", "\n":
@@ -88,6 +103,116 @@ enum Shell {
         }
         flush()
         return out
+    }
+
+    /// What follows a `$` or a backtick, as a marked span (or the `$` itself when nothing
+    /// expandable follows).
+    static func expansion(after c: Character, _ chars: inout ArraySlice<Character>) throws(SyntaxError) -> String {
+        if c == "`" {
+            var script = ""
+            while let d = chars.popFirst() {
+                if d == "`" { return String(commandOpen) + script + String(commandClose) }
+                if d == "\\", let e = chars.first, "`\\$".contains(e) { script.append(chars.removeFirst()); continue }
+                script.append(d)
+            }
+            throw SyntaxError(message: "Syntax error: EOF in backquote substitution")
+        }
+        guard let next = chars.first else { return "$" }
+        if next == "(" {
+            chars.removeFirst()
+            // To the matching parenthesis, over nested ones and quoted text.
+            var depth = 1
+            var script = ""
+            var quote: Character?
+            while let d = chars.popFirst() {
+                if let q = quote {
+                    if d == q { quote = nil }
+                } else if d == "'" || d == "\"" {
+                    quote = d
+                } else if d == "(" {
+                    depth += 1
+                } else if d == ")" {
+                    depth -= 1
+                    if depth == 0 { return String(commandOpen) + script + String(commandClose) }
+                }
+                script.append(d)
+            }
+            throw SyntaxError(message: "Syntax error: end of file unexpected (expecting \")\")")
+        }
+        if next == "{" {
+            chars.removeFirst()
+            var spec = ""
+            while let d = chars.popFirst() {
+                if d == "}" {
+                    guard !spec.isEmpty else { throw SyntaxError(message: "Syntax error: Bad substitution") }
+                    return String(parameterOpen) + spec + String(parameterClose)
+                }
+                spec.append(d)
+            }
+            throw SyntaxError(message: "Syntax error: Missing '}'")
+        }
+        if next == "?" || next == "$" || next == "#" || next.isNumber {
+            chars.removeFirst()
+            return String(parameterOpen) + String(next) + String(parameterClose)
+        }
+        guard next == "_" || (next.isASCII && next.isLetter) else { return "$" }
+        var name = ""
+        while let d = chars.first, d == "_" || (d.isASCII && (d.isLetter || d.isNumber)) { name.append(chars.removeFirst()) }
+        return String(parameterOpen) + name + String(parameterClose)
+    }
+
+    /// A word with its expansions filled in: parameters from `variables` (unset is empty;
+    /// `NAME:-word` gives `word` when unset or empty), command substitutions by `substitute`
+    /// (trailing newlines dropped).
+    static func expand(_ word: String, variables: [String: String], substitute: (String) -> String) -> String {
+        guard word.contains(where: { $0 == parameterOpen || $0 == commandOpen }) else { return word }
+        var out = ""
+        var rest = word[...]
+        while let c = rest.popFirst() {
+            if c == parameterOpen, let close = rest.firstIndex(of: parameterClose) {
+                let spec = String(rest[..<close])
+                rest = rest[rest.index(after: close)...]
+                if let range = spec.range(of: ":-") {
+                    let value = variables[String(spec[..<range.lowerBound])] ?? ""
+                    out += value.isEmpty ? expand(String(spec[range.upperBound...]), variables: variables, substitute: substitute) : value
+                } else {
+                    out += variables[spec] ?? ""
+                }
+            } else if c == commandOpen, let close = lastClose(in: rest) {
+                var text = substitute(String(rest[..<close]))
+                while text.hasSuffix("\n") { text.removeLast() }
+                out += text
+                rest = rest[rest.index(after: close)...]
+            } else {
+                out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// The close mark matching a command substitution's open one (substitutions nest).
+    static func lastClose(in text: Substring) -> Substring.Index? {
+        var depth = 1
+        var i = text.startIndex
+        while i < text.endIndex {
+            if text[i] == commandOpen { depth += 1 }
+            if text[i] == commandClose {
+                depth -= 1
+                if depth == 0 { return i }
+            }
+            i = text.index(after: i)
+        }
+        return nil
+    }
+
+    /// `NAME=value` at the start of a command: an assignment, with its (unexpanded) value.
+    static func assignment(_ word: String) -> (name: String, value: String)? {
+        guard let eq = word.firstIndex(of: "="), eq > word.startIndex else { return nil }
+        let name = word[..<eq]
+        guard let first = name.first, first == "_" || (first.isASCII && first.isLetter),
+            name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) })
+        else { return nil }
+        return (String(name), String(word[word.index(after: eq)...]))
     }
 
     /// Parses a script into pipelines; `background` tells whether it ended in `&`.
