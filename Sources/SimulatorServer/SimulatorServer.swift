@@ -1,5 +1,6 @@
 public import Hummingbird
 public import YagnaSimulator
+import Foundation
 import YagnaAPI
 import NIOCore
 public import Logging
@@ -46,6 +47,9 @@ public enum SimulatorServer {
 
     /// Carries a tunnel's bytes: binary messages in, the provider's service's bytes out.
     static func serveTunnel(node: SimulatedNode, _ target: TunnelTarget, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        if let why = target.nothingListens {
+            FileHandle.standardError.write(Data("golem-sim: a tunnel opened and closed at once: \(why)\n".utf8))
+        }
         var connection = TunnelConnection(service: target.service)
         func perform(_ events: [TunnelConnection.Event]) async throws -> Bool {
             for event in events {

@@ -66,6 +66,7 @@ import YagnaSimulator
             // Added to the network but not deployed in it: nothing listens yet (opens, then closes).
             let early = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 80)))
             #expect(early.service == nil && TunnelConnection(service: early.service).opening() == [.close])
+            #expect(early.nothingListens?.hasPrefix("no activity of web is running at 192.168.0.2") == true)
             let deploy = DeployNetwork(id: id, ip: "192.168.0.0", mask: "255.255.255.0", nodeIp: "192.168.0.2", nodes: ["192.168.0.1": "0xr", "192.168.0.2": Self.provider])
             let batch = try await y.activity.exec(activity, commands: [
                 .deploy(DeployCommand(net: [deploy])), .start(StartCommand()),
@@ -114,6 +115,8 @@ import YagnaSimulator
             #expect(TunnelConnection(service: ssh.service).opening() == [.send(Array("SSH-2.0-OpenSSH_9.6\r\n".utf8))])
             let nothing = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 8080)))
             #expect(TunnelConnection(service: nothing.service).opening() == [.close])
+            #expect(nothing.nothingListens?.contains("nothing listens on port 8080 of web at 192.168.0.2: the scenario declares services on port(s) 80, 7, 22") == true,
+                    "\(String(describing: nothing.nothingListens))")
 
             // Each opened tunnel is journalled as a 101 exchange.
             let opened = await node.journal.filter { $0.status == 101 }

@@ -8,6 +8,9 @@ import YagnaAPI
 public struct TunnelTarget: Sendable, Hashable {
     public var activityId: String
     public var service: TunnelService?
+    /// Why nothing answers, when no service does (for the node's log: the journal shows only
+    /// the WebSocket's opening).
+    public var nothingListens: String?
 }
 
 extension NodeCore {
@@ -29,8 +32,17 @@ extension NodeCore {
         let running = activities.values.filter {
             $0.provider == provider && $0.destroyed == nil && $0.networkAddresses.contains(p[3]) && $0.state == .ready
         }.max { ($0.created, $0.id) < ($1.created, $1.id) }
-        guard let running else { return TunnelTarget(activityId: "", service: nil) }
-        return TunnelTarget(activityId: running.id, service: providers[provider].spec.services.first { $0.port == Int(port) })
+        let spec = providers[provider].spec
+        guard let running else {
+            return TunnelTarget(activityId: "", service: nil, nothingListens: "no activity of \(spec.name) is running at \(p[3]) (deploy it in the network first)")
+        }
+        guard let service = spec.services.first(where: { $0.port == Int(port) }) else {
+            let declared = spec.services.map { String($0.port) }.joined(separator: ", ")
+            return TunnelTarget(
+                activityId: running.id, service: nil,
+                nothingListens: "nothing listens on port \(port) of \(spec.name) at \(p[3]): the scenario declares \(declared.isEmpty ? "no services" : "services on port(s) \(declared)") (add one under the provider's 'services:')")
+        }
+        return TunnelTarget(activityId: running.id, service: service)
     }
 
     /// The HTTP answer of a tunnel's service to one request, from its routes or the activity's
