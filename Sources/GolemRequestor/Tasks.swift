@@ -271,7 +271,10 @@ extension Golem {
                 guard let taken = await pool.take() else { return }
                 draft = taken
                 do { agreementId = try await agree(draft) } catch {
-                    await pool.release(draft.proposal.issuerId, failed: true)
+                    // A provider at its agreement limit is busy, not failed: it is offered again
+                    // once an agreement of its ends.
+                    let busy = (error as? YagnaError)?.message?.hasPrefix("No capacity available") == true
+                    await pool.release(draft.proposal.issuerId, failed: !busy)
                     continue
                 }
             }

@@ -121,6 +121,11 @@ import YagnaAPI
         #expect(try a.out("echo -e 'a\\tb\\nc'; echo -ne x; echo -E 'd\\n'") == "a\tb\nc\nxd\\n\n")
         #expect(try a.out("echo 'cost: 5$'") == "cost: 5$\n")
         #expect(try a.out("export A=x B=\"$HOME/y\"; echo $A $B") == "x /root/y\n")
+        #expect(try a.out("echo ${NO:-$HOME} ${NO:-\"x  y\"} ${NO:-${NONE:-z}}") == "/root x  y z\n")
+        // printf with nothing to consume does not repeat its format; an empty target is refused.
+        #expect(try a.out("printf '%%|' a b") == "%|")
+        let refused = try a.sh("echo x > $UNSET")
+        #expect(refused.first?.result == .error && refused.first?.stderr == .text("sh: 1: cannot create : Directory nonexistent\n"))
         #expect(throws: Shell.SyntaxError.self) { try Shell.parse("echo $(date") }
         #expect(throws: Shell.SyntaxError.self) { try Shell.parse("echo `date") }
         #expect(throws: Shell.SyntaxError.self) { try Shell.parse("echo ${X") }

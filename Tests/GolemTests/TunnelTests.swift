@@ -192,8 +192,8 @@ import YagnaSimulator
             #expect(other.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(other)")
 
             let (page, _) = await exchange(node, web, &http, "GET / HTTP/1.1\r\n\r\n")
-            #expect(page.hasSuffix("\r\n\r\n<ul><li><img src=\"/images/a.txt\"> 5</li><li><img src=\"/images/cat_picture.png\"> 25</li></ul>"), "\(page)")
-            let (image, _) = await exchange(node, web, &http, "GET /images/cat_picture.png HTTP/1.1\r\n\r\n")
+            #expect(page.hasSuffix("\r\n\r\n<ul><li><img src=\"/images/a.txt\"> 5</li><li><img src=\"/images/etc_cat_picture.png\"> 25</li></ul>"), "\(page)")
+            let (image, _) = await exchange(node, web, &http, "GET /images/etc_cat_picture.png HTTP/1.1\r\n\r\n")
             #expect(image.hasPrefix("HTTP/1.1 200 OK\r\n") && image.contains("Content-Type: image/png\r\n"))
             #expect(image.hasSuffix("\r\n\r\nPNG\r\n--XyZ-not-a-boundary"), "\(image)")
             let (raw, _) = await exchange(node, web, &http, "GET /raw/a%2Etxt HTTP/1.1\r\n\r\n")

@@ -107,6 +107,10 @@ extension ExeUnit {
             for (name, value) in assignments { variables[name] = value }
             return ShellResult()
         }
+        // A redirection whose target expands to nothing is refused, as sh refuses it.
+        for target in [command.stdin, command.stdout?.path, command.stderr?.path].compactMap({ $0 }) where expanded(target).isEmpty {
+            return ShellResult(stderr: "sh: 1: cannot create : Directory nonexistent\n", exitCode: 2)
+        }
         var result: ShellResult
         if let source = command.stdin.map(expanded) {
             guard let bytes = read(path(source)) else {

@@ -225,7 +225,8 @@ struct ExeUnit {
 
     /// A rule's template with its placeholders filled in (see `Template`).
     func expand(_ text: String, _ groups: [String] = []) -> String {
-        Template(groups: groups, now: clock, provider: spec.name, activityId: activity.id) { read(path($0)) }.expand(text)
+        let activity = self.activity
+        return Template(groups: groups, now: clock, provider: spec.name, activityId: activity.id, read: { read(path($0)) }, list: { activity.files(in: $0) }).expand(text)
     }
 
     mutating func transfer(_ t: TransferCommand) -> Outcome {
@@ -287,7 +288,11 @@ extension PeriodicWriter {
         let elapsed = max(0, time.timeIntervalSince(start))
         let step = interval.timeInterval
         let last = start.addingTimeInterval((elapsed / step).rounded(.down) * step)
-        let words: [String] = ((try? Shell.tokens(command)) ?? []).compactMap { if case .word(let w) = $0 { w } else { nil } }
+        let words: [String] = ((try? Shell.tokens(command)) ?? []).compactMap {
+            guard case .word(let w) = $0 else { return nil }
+            // The loop runs in a shell of its own: only the variables every shell starts with.
+            return Shell.expand(w, variables: ExeUnit.shellVariables, substitute: { _ in "" })
+        }
         switch words.first {
         case "date": return Shell.dateText(last) + "\n"
         case "echo": return words.dropFirst().joined(separator: " ") + "\n"

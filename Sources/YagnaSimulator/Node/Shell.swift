@@ -141,13 +141,32 @@ enum Shell {
         }
         if next == "{" {
             chars.removeFirst()
-            var spec = ""
+            var name = ""
+            while let d = chars.first, d == "_" || d == "?" || (d.isASCII && (d.isLetter || d.isNumber)) { name.append(chars.removeFirst()) }
+            guard !name.isEmpty else { throw SyntaxError(message: "Syntax error: Bad substitution") }
+            if chars.first == "}" {
+                chars.removeFirst()
+                return String(parameterOpen) + name + String(parameterClose)
+            }
+            guard chars.first == ":", chars.dropFirst().first == "-" else { throw SyntaxError(message: "Syntax error: Bad substitution") }
+            chars.removeFirst(2)
+            // The default word, to its matching brace; its quotes and expansions are read as a
+            // word's are, when it is used.
+            var word = ""
+            var depth = 1
+            var quote: Character?
             while let d = chars.popFirst() {
-                if d == "}" {
-                    guard !spec.isEmpty else { throw SyntaxError(message: "Syntax error: Bad substitution") }
-                    return String(parameterOpen) + spec + String(parameterClose)
+                if let q = quote {
+                    if d == q { quote = nil }
+                } else if d == "'" || d == "\"" {
+                    quote = d
+                } else if d == "{" {
+                    depth += 1
+                } else if d == "}" {
+                    depth -= 1
+                    if depth == 0 { return String(parameterOpen) + name + ":-" + word + String(parameterClose) }
                 }
-                spec.append(d)
+                word.append(d)
             }
             throw SyntaxError(message: "Syntax error: Missing '}'")
         }
@@ -174,7 +193,16 @@ enum Shell {
                 rest = rest[rest.index(after: close)...]
                 if let range = spec.range(of: ":-") {
                     let value = variables[String(spec[..<range.lowerBound])] ?? ""
-                    out += value.isEmpty ? expand(String(spec[range.upperBound...]), variables: variables, substitute: substitute) : value
+                    if !value.isEmpty {
+                        out += value
+                    } else {
+                        // The default word: unquoted and expanded as the shell reads a word.
+                        let words = (try? tokens(String(spec[range.upperBound...]))) ?? []
+                        out += words.compactMap { token -> String? in
+                            guard case .word(let w) = token else { return nil }
+                            return expand(w, variables: variables, substitute: substitute)
+                        }.joined(separator: " ")
+                    }
                 } else {
                     out += variables[spec] ?? ""
                 }
@@ -284,7 +312,10 @@ enum Shell {
     static func printf(_ format: String, _ arguments: [String]) -> String {
         var out = ""
         var args = arguments[...]
+        var left = Int.max
+        // The format is used again while arguments remain — as long as a pass consumed some.
         repeat {
+            left = args.count
             var chars = Array(format)[...]
             while let c = chars.popFirst() {
                 if c == "\\", let e = chars.popFirst() {
@@ -316,7 +347,7 @@ enum Shell {
                 }
                 out += text
             }
-        } while !args.isEmpty && format.contains("%")
+        } while !args.isEmpty && args.count < left
         return out
     }
 }

@@ -155,7 +155,7 @@ public actor SimulatedNode {
             }
         case .stream(let activityId, let batchId):
             entries.update(index) { $0.status = 200 }
-            let cursor = StreamCursor(node: self, entry: index, activityId: activityId, batchId: batchId)
+            let cursor = StreamCursor(node: self, entry: index, activityId: activityId, batchId: batchId, completeWhenDropped: !entries.retain)
             return .stream(AsyncThrowingStream { try await cursor.next() })
         }
     }
@@ -228,11 +228,23 @@ final class StreamCursor: Sendable {
     let batchId: String
     private let count = Mutex2(0)
 
-    init(node: SimulatedNode, entry: Int, activityId: String, batchId: String) {
+    /// Complete the exchange when the stream is dropped unfinished (a client that went away
+    /// mid-batch): only where nothing else would (`serve`, which keeps just the exchanges in
+    /// flight), since it needs a task of its own, which would escape a simulation.
+    let completeWhenDropped: Bool
+
+    init(node: SimulatedNode, entry: Int, activityId: String, batchId: String, completeWhenDropped: Bool) {
         self.node = node
         self.entry = entry
         self.activityId = activityId
         self.batchId = batchId
+        self.completeWhenDropped = completeWhenDropped
+    }
+
+    deinit {
+        guard completeWhenDropped else { return }
+        let node = self.node, entry = self.entry
+        Task { await node.completed(entry) }
     }
 
     func next() async throws -> ServerSentEvent? {

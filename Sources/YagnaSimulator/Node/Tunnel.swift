@@ -148,9 +148,9 @@ public struct TunnelHTTPRequest: Sendable, Hashable {
         return Self.formField(name, in: body)
     }
 
-    /// The files of a `multipart/form-data` body: the form field, a safe file name (the last
-    /// path component, spaces made `_`, anything but ASCII letters, digits, `.`, `-` and `_`
-    /// dropped, as werkzeug's `secure_filename` makes them) and the bytes. Parts without a file name, or whose name is nothing once made safe, are left out.
+    /// The files of a `multipart/form-data` body: the form field, a safe file name (as
+    /// werkzeug's `secure_filename` makes it) and the bytes. Parts without a file name, or whose
+    /// name is nothing once made safe, are left out.
     func multipartFiles() -> [(field: String, name: String, bytes: [UInt8])] {
         guard let boundary = multipartBoundary else { return [] }
         return Self.parts(of: body, boundary: boundary).compactMap { part in
@@ -222,9 +222,12 @@ public struct TunnelHTTPRequest: Sendable, Hashable {
     }
 
     static func safeFileName(_ name: String) -> String? {
-        let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        let spaced = last.map { $0.isWhitespace ? "_" : $0 }
-        let kept = String(spaced.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") })
+        // As werkzeug's secure_filename: accents folded to ASCII, `/` a separator like a space,
+        // whitespace runs joined by `_`, anything but letters, digits, `_`, `.`, `-` dropped,
+        // leading and trailing `.` and `_` stripped.
+        let folded = name.folding(options: [.diacriticInsensitive, .widthInsensitive], locale: nil).replacingOccurrences(of: "/", with: " ")
+        let joined = folded.split(whereSeparator: \.isWhitespace).joined(separator: "_")
+        let kept = joined.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") }
         let trimmed = String(kept.drop { $0 == "." || $0 == "_" }.reversed().drop { $0 == "." || $0 == "_" }.reversed())
         return trimmed.isEmpty ? nil : trimmed
     }

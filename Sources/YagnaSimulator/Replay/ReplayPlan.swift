@@ -47,6 +47,9 @@ public struct ReplayPlan: Sendable {
     static func provider(_ p: ProtocolAnalyzer.Provider, analysis: ProtocolAnalyzer, exchanges: [ProtocolExchange], subscribed: Int64) -> ProviderSpec {
         var spec = ProviderSpec(name: p.name)
         spec.nodeId = p.id
+        // What the recording shows is what happened: no limit of the simulator's own decides it
+        // (a recorded capacity refusal is not made a fault below).
+        spec.maxAgreements = nil
         let props = NodeCore.flatten(p.offer?["properties"]?.objectValue ?? [:])
         spec.properties = props
         if let m = props["golem.srv.caps.multi-activity"]?.boolValue { spec.multiActivity = m } else { spec.multiActivity = false }
@@ -74,7 +77,7 @@ public struct ReplayPlan: Sendable {
         {
             spec.responseDelay = nanoseconds(answer.offset - sent.end)
         }
-        for e in lane where e.kind == .proposalRejected {
+        for e in lane where e.kind == .proposalRejected && e.details["reason"]?.stringValue?.hasPrefix("No capacity available") != true {
             spec.faults.append(.rejectProposal(reason: e.details["reason"]?.stringValue ?? "rejected", Trigger()))
             break
         }

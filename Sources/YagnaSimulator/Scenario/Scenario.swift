@@ -223,7 +223,9 @@ public struct HTTPRoute: Sendable, Hashable {
         for (w, g) in zip(want, got) {
             if let name = Self.parameter(w) {
                 let value = g.removingPercentEncoding ?? String(g)
-                guard !value.isEmpty, value != ".", value != "..", !value.contains("/"), !value.contains("\0") else { return nil }
+                guard !value.isEmpty, value != ".", value != "..", !value.contains("/"),
+                    !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+                else { return nil }
                 bound[name] = value
             } else if w != g {
                 return nil

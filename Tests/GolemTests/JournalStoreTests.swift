@@ -1,0 +1,51 @@
+import Foundation
+import GolemTesting
+import GolemTime
+import Synchronization
+import Testing
+import YagnaAPI
+import YagnaSimulator
+
+/// A node that does not retain its journal (`serve`) still hands every exchange, once, to its
+/// observer (`--journal` writes them), including streamed ones once their last frame is out —
+/// and keeps none of them.
+@Suite struct JournalStoreTests {
+    final class Seen: Sendable {
+        let entries = Mutex<[JournalEntry]>([])
+        func add(_ e: JournalEntry) { entries.withLock { $0.append(e) } }
+        var all: [JournalEntry] { entries.withLock { $0 } }
+    }
+
+    func session(retain: Bool) async throws -> (journal: [JournalEntry], observed: [JournalEntry], count: Int) {
+        let scenario = try fastScenario()
+        return try await Simulation().runDetached { clock in
+            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange(), retainJournal: retain)
+            let seen = Seen()
+            await node.observeExchanges { seen.add($0) }
+            let y = YagnaClient(transport: InProcessTransport(node: node))
+            let activity = try await y.approvedActivity(clock: clock).activity
+            let batch = try await y.activity.exec(activity, commands: [.deploy(DeployCommand()), .start(StartCommand()), .run(RunCommand(entryPoint: "/bin/echo", args: ["hi"]))])
+            var frames = 0
+            for try await _ in try await y.activity.streamResults(activity, batchId: batch) { frames += 1 }
+            #expect(frames > 0)
+            _ = try? await y.market.agreement("nope")  // an error answer is journalled too
+            try await y.activity.destroy(activity)
+            return (await node.journal, seen.all, await node.exchangeCount)
+        }
+    }
+
+    @Test func everyExchangeIsObservedOnceWhetherRetainedOrNot() async throws {
+        let retained = try await session(retain: true)
+        let forgotten = try await session(retain: false)
+        #expect(forgotten.journal.isEmpty)
+        #expect(retained.journal.count == retained.count && forgotten.count == retained.count)
+        for run in [retained, forgotten] {
+            #expect(run.observed.map(\.sequence).sorted() == Array(0..<run.count))
+        }
+        // The same exchanges either way, the streamed one with its frames.
+        #expect(forgotten.observed.sorted { $0.sequence < $1.sequence }.map(\.target) == retained.journal.map(\.target))
+        let streamed = try #require(forgotten.observed.first { !$0.frames.isEmpty })
+        #expect(streamed.status == 200 && streamed.target.contains("/exec/"))
+        #expect(forgotten.observed.contains { $0.status == 404 || $0.status == 400 })
+    }
+}
