@@ -98,7 +98,8 @@ check yapapi-vpn file-service "--min-invoices 2" "two instances in the network" 
 check golem-core-hello hello-task "" "hello from golem-core" "" -- "$core_venv/bin/python" Tests/Interop/core_hello.py
 check golem-core-tasks tasks-one-bad-provider "--min-invoices 2" "all 6 tasks done" \
   "which worker takes which task, and how many agreements the retries make, are races" -- "$core_venv/bin/python" Tests/Interop/core_tasks.py
-check golem-core-network file-service "--min-invoices 2 --min-debit-notes 2" "two activities in the network" "" \
+check golem-core-network file-service "--min-invoices 2 --min-debit-notes 2" "two activities in the network" \
+  "which provider's activity is made first (and given the first address) is a race: golem-core starts both at once" \
   -- "$core_venv/bin/python" Tests/Interop/core_network.py
 # Shaped after yapapi's own examples (scenarios/apps): files the provider's commands leave, custom
 # usage counters reported through the exe-unit's SetActivityUsage, the market re-offering providers.
