@@ -200,6 +200,12 @@ public enum Benchmarks {
         environment["YAGNA_APPKEY"] = "golem-sim-dev-key"
         environment["GOLEM_REGISTRY_URL"] = node.url
         environment["GOLEM_SIM_GFTP_DIR"] = dir.appendingPathComponent("gftp").path
+        // yapapi runs `gftp` for its storage: the stand-in built beside golem-sim.
+        let binDirectory = URL(fileURLWithPath: executable).deletingLastPathComponent().path
+        guard FileManager.default.isExecutableFile(atPath: binDirectory + "/gftp") else {
+            throw Failure(description: "no gftp stand-in beside \(executable) (swift build --product gftp, in the same configuration)")
+        }
+        environment["PATH"] = binDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         app.environment = environment
         let out = Pipe()
         app.standardOutput = out
