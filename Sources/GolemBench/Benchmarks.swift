@@ -134,14 +134,25 @@ public enum Benchmarks {
             detail: "\(tasks) tasks over \(providers) providers; requestor and simulated node share the thread, so this counts both")]
     }
 
-    static func requestorCPUOverHTTP(tasks: Int, providers: Int, executable: String) async throws -> [BenchFigure] {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("golem-bench-\(ProcessInfo.processInfo.processIdentifier)")
+    /// A fresh temporary directory for one benchmark.
+    static func benchDirectory(_ prefix: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+
+    /// `golem-sim serve --speed 20` in another process with `providers` healthy providers.
+    static func taskNode(providers: Int, executable: String, directory dir: URL) throws -> ChildNode {
         let scenarioPath = dir.appendingPathComponent("bench.yaml").path
         try "name: bench-http\nproviders:\n  - name: p\n    count: \(providers)\n    debit-note-interval: none\n".write(
             toFile: scenarioPath, atomically: true, encoding: .utf8)
-        let node = try ChildNode(executable: executable, arguments: ["serve", "--scenario", scenarioPath, "--port", "0", "--speed", "20"], directory: dir)
+        return try ChildNode(executable: executable, arguments: ["serve", "--scenario", scenarioPath, "--port", "0", "--speed", "20"], directory: dir)
+    }
+
+    static func requestorCPUOverHTTP(tasks: Int, providers: Int, executable: String) async throws -> [BenchFigure] {
+        let dir = try benchDirectory("golem-bench")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let node = try taskNode(providers: providers, executable: executable, directory: dir)
         defer { node.stop() }
         var endpoints = YagnaEndpoints(apiURL: node.url, appKey: "golem-sim-dev-key")
         endpoints.registry = node.url
@@ -184,13 +195,9 @@ public enum Benchmarks {
                 name: "requestor CPU per task, Swift ÷ yapapi", value: .nan, unit: "", target: "≤ 0.1", met: nil,
                 detail: "not measured: no Python with yapapi 0.13.1 (set GOLEM_SIM_BENCH_PYTHON, or run Tests/Interop/run.sh once to make .build/interop-venv)")]
         }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("golem-bench-yapapi-\(ProcessInfo.processInfo.processIdentifier)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try benchDirectory("golem-bench-yapapi")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let scenarioPath = dir.appendingPathComponent("bench.yaml").path
-        try "name: bench-http\nproviders:\n  - name: p\n    count: \(providers)\n    debit-note-interval: none\n".write(
-            toFile: scenarioPath, atomically: true, encoding: .utf8)
-        let node = try ChildNode(executable: executable, arguments: ["serve", "--scenario", scenarioPath, "--port", "0", "--speed", "20"], directory: dir)
+        let node = try taskNode(providers: providers, executable: executable, directory: dir)
         defer { node.stop() }
         let app = Process()
         app.executableURL = URL(fileURLWithPath: python)

@@ -120,24 +120,10 @@ enum Shell {
         guard let next = chars.first else { return "$" }
         if next == "(" {
             chars.removeFirst()
-            // To the matching parenthesis, over nested ones and quoted text.
-            var depth = 1
-            var script = ""
-            var quote: Character?
-            while let d = chars.popFirst() {
-                if let q = quote {
-                    if d == q { quote = nil }
-                } else if d == "'" || d == "\"" {
-                    quote = d
-                } else if d == "(" {
-                    depth += 1
-                } else if d == ")" {
-                    depth -= 1
-                    if depth == 0 { return String(commandOpen) + script + String(commandClose) }
-                }
-                script.append(d)
+            guard let script = scan(&chars, to: ")", from: "(") else {
+                throw SyntaxError(message: "Syntax error: end of file unexpected (expecting \")\")")
             }
-            throw SyntaxError(message: "Syntax error: end of file unexpected (expecting \")\")")
+            return String(commandOpen) + script + String(commandClose)
         }
         if next == "{" {
             chars.removeFirst()
@@ -152,23 +138,8 @@ enum Shell {
             chars.removeFirst(2)
             // The default word, to its matching brace; its quotes and expansions are read as a
             // word's are, when it is used.
-            var word = ""
-            var depth = 1
-            var quote: Character?
-            while let d = chars.popFirst() {
-                if let q = quote {
-                    if d == q { quote = nil }
-                } else if d == "'" || d == "\"" {
-                    quote = d
-                } else if d == "{" {
-                    depth += 1
-                } else if d == "}" {
-                    depth -= 1
-                    if depth == 0 { return String(parameterOpen) + name + ":-" + word + String(parameterClose) }
-                }
-                word.append(d)
-            }
-            throw SyntaxError(message: "Syntax error: Missing '}'")
+            guard let word = scan(&chars, to: "}", from: "{") else { throw SyntaxError(message: "Syntax error: Missing '}'") }
+            return String(parameterOpen) + name + ":-" + word + String(parameterClose)
         }
         if next == "?" || next == "$" || next == "#" || next.isNumber {
             chars.removeFirst()
@@ -178,6 +149,28 @@ enum Shell {
         var name = ""
         while let d = chars.first, d == "_" || (d.isASCII && (d.isLetter || d.isNumber)) { name.append(chars.removeFirst()) }
         return String(parameterOpen) + name + String(parameterClose)
+    }
+
+    /// The text up to the `close` that matches an `open` already read, over nested pairs and
+    /// quoted text (the close is consumed, not returned); `nil` if the script ends first.
+    static func scan(_ chars: inout ArraySlice<Character>, to close: Character, from open: Character) -> String? {
+        var depth = 1
+        var text = ""
+        var quote: Character?
+        while let d = chars.popFirst() {
+            if let q = quote {
+                if d == q { quote = nil }
+            } else if d == "'" || d == "\"" {
+                quote = d
+            } else if d == open {
+                depth += 1
+            } else if d == close {
+                depth -= 1
+                if depth == 0 { return text }
+            }
+            text.append(d)
+        }
+        return nil
     }
 
     /// A word with its expansions filled in: parameters from `variables` (unset is empty;
