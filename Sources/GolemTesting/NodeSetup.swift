@@ -18,7 +18,9 @@ extension YagnaClient {
     /// An activity on a freshly approved agreement with the first provider that answers, and
     /// the demand's subscription (left open).
     public func approvedActivity(clock: any GolemClock) async throws -> (subscription: String, activity: String) {
-        let demand = DemandBody(properties: ["golem.srv.caps.multi-activity": true], constraints: "(golem.runtime.name=vm)")
+        // The expiration, as every requestor sends it: providers' offers require it of the counter.
+        let expiration = Int(clock.now.addingTimeInterval(3600).timeIntervalSince1970 * 1000)
+        let demand = DemandBody(properties: ["golem.srv.caps.multi-activity": true, "golem.srv.comp.expiration": .int(expiration)], constraints: "(golem.runtime.name=vm)")
         let (subscription, draft) = try await firstDraft(for: demand)
         let agreement = try await market.createAgreement(AgreementProposal(proposalId: draft.proposalId, validTo: WireTimestamp(clock.now.addingTimeInterval(3600))))
         try await market.confirmAgreement(agreement)

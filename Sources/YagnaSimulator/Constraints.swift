@@ -41,18 +41,71 @@ public indirect enum Constraint: Sendable, Hashable {
         return c
     }
 
-    /// Whether `properties` satisfy the constraint. A missing attribute fails every comparison.
+    /// How a constraint resolves against a set of properties, as the daemon's matcher reads it:
+    /// a comparison on a property the set lacks is undefined (and stays so under `!`), `=*`
+    /// on it is false; `&` is false at its first false operand, `|` true at its first true one.
+    /// `unresolved` names the properties that kept the result from being true.
+    public struct Resolution: Sendable, Hashable {
+        /// `true`, `false`, or `nil` for undefined.
+        public var value: Bool?
+        public var unresolved: [String]
+    }
+
+    /// Whether `properties` satisfy the constraint: only a resolution to true is a match (the
+    /// daemon offers nothing on an undefined one).
     public func matches(_ properties: Properties) -> Bool {
+        resolve(properties).value == true
+    }
+
+    public func resolve(_ properties: Properties) -> Resolution {
         switch self {
-        case .always: return true
-        case .all(let cs): return cs.allSatisfy { $0.matches(properties) }
-        case .any(let cs): return cs.contains { $0.matches(properties) }
-        case .not(let c): return !c.matches(properties)
+        case .always: return Resolution(value: true, unresolved: [])
+        case .all(let cs):
+            var unresolved: [String] = []
+            var undefined = false
+            for c in cs {
+                let r = c.resolve(properties)
+                switch r.value {
+                case true: continue
+                case false: return Resolution(value: false, unresolved: [])
+                case nil:
+                    undefined = true
+                    unresolved += r.unresolved
+                }
+            }
+            return Resolution(value: undefined ? nil : true, unresolved: unresolved)
+        case .any(let cs):
+            var unresolved: [String] = []
+            var undefined = false
+            for c in cs {
+                let r = c.resolve(properties)
+                if r.value == true { return Resolution(value: true, unresolved: []) }
+                if r.value == nil { undefined = true }
+                unresolved += r.unresolved
+            }
+            return Resolution(value: undefined ? nil : false, unresolved: unresolved)
+        case .not(let c):
+            let r = c.resolve(properties)
+            switch r.value {
+            case true: return Resolution(value: false, unresolved: [])
+            case false: return Resolution(value: true, unresolved: [])
+            case nil: return r
+            }
         case .compare(let attribute, let op, let value):
-            guard let property = properties[attribute] else { return false }
-            if op == .equal && value == "*" { return true }
-            if case .array(let items) = property { return items.contains { Self.compare($0, op, value) } }
-            return Self.compare(property, op, value)
+            guard let property = properties[attribute] else {
+                // `(a=*)` asks whether the property is there: a plain no. Any other comparison
+                // cannot be decided without it.
+                return Resolution(value: op == .equal && value == "*" ? false : nil, unresolved: [attribute])
+            }
+            if op == .equal && value == "*" { return Resolution(value: true, unresolved: []) }
+            let result: Bool
+            if case .array(let items) = property {
+                // Only equality means anything for a list: an element equal to the value.
+                result = op == .equal && items.contains { Self.compare($0, op, value) }
+            } else {
+                result = Self.compare(property, op, value)
+            }
+            return Resolution(value: result, unresolved: [])
         }
     }
 
@@ -68,7 +121,8 @@ public indirect enum Constraint: Sendable, Hashable {
             case .greaterOrEqual: return lhs >= rhs
             }
         case .bool(let b):
-            return op == .equal && value.lowercased() == (b ? "true" : "false")
+            // The daemon reads the value as a Rust bool: exactly `true` or `false`.
+            return op == .equal && value == (b ? "true" : "false")
         case .string(let s):
             switch op {
             case .equal: return wildcardMatch(s, value)

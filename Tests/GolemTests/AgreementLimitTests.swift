@@ -35,7 +35,7 @@ import YagnaSimulator
 
     struct Refused: Error { var answer: Answer }
 
-    static let demand = DemandBody(properties: ["golem.srv.caps.multi-activity": true], constraints: "(golem.runtime.name=vm)")
+    static let demand = DemandBody(properties: ["golem.srv.caps.multi-activity": true, "golem.srv.comp.expiration": 4_102_444_800_000], constraints: "(golem.runtime.name=vm)")
 
     /// Subscribes, counters the first offer, and returns the provider's answer: its Draft or
     /// its rejection (bounded: a missing answer fails the test).

@@ -84,7 +84,7 @@ func code(_ body: () async throws -> Void) async -> YagnaError.Code? {
             #expect(allocation.remainingAmount == 1)
             let decoration = try await y.payment.demandDecorations(allocationIds: [allocation.allocationId])
             #expect(decoration.properties.allSatisfy { !$0.value.isEmpty })
-            let demand = DemandBody(properties: ["golem.srv.caps.multi-activity": true], constraints: "(&(golem.runtime.name=vm)(golem.inf.mem.gib>=0.5))")
+            let demand = DemandBody(properties: ["golem.srv.caps.multi-activity": true, "golem.srv.comp.expiration": 4_102_444_800_000], constraints: "(&(golem.runtime.name=vm)(golem.inf.mem.gib>=0.5))")
             let sub = try await y.market.subscribe(demand)
             #expect(sub.count == 32 + 1 + 64)
             // The offer, then our counter and the provider's Draft.

@@ -54,7 +54,7 @@ import YagnaAPI
         let offer = try WireDecoder().decode([MarketEvent].self, from: events.body)
         guard case .proposal(_, let initial) = offer.first else { Issue.record("no offer"); return }
         #expect(node.retry(.demandEvents(subscriptionId: sub, maxEvents: 10), now: t0.addingTimeInterval(1), final: true)?.body == Array("[]".utf8))
-        let counter = string(respond(node.handle(request(.POST, "/market-api/v1/demands/\(sub)/proposals/\(initial.proposalId)", #"{"properties":{},"constraints":"()"}"#), now: t0.addingTimeInterval(1))))!
+        let counter = string(respond(node.handle(request(.POST, "/market-api/v1/demands/\(sub)/proposals/\(initial.proposalId)", #"{"properties":{"golem.srv.comp.expiration":4102444800000},"constraints":"()"}"#), now: t0.addingTimeInterval(1))))!
         let draftEvents = node.retry(.demandEvents(subscriptionId: sub, maxEvents: 10), now: t0.addingTimeInterval(3), final: false)!
         guard case .proposal(_, let draft) = try WireDecoder().decode([MarketEvent].self, from: draftEvents.body).first else { Issue.record("no draft"); return }
         #expect(draft.prevProposalId == counter && draft.state == .draft)
@@ -72,7 +72,7 @@ import YagnaAPI
         // Drive a session through the public API to get an activity.
         let sub = string(respond(node.handle(request(.POST, "/market-api/v1/demands", #"{"properties":{},"constraints":""}"#), now: t0)))!
         guard case .proposal(_, let initial) = try WireDecoder().decode([MarketEvent].self, from: node.retry(.demandEvents(subscriptionId: sub, maxEvents: 10), now: t0, final: true)!.body).first! else { return }
-        _ = node.handle(request(.POST, "/market-api/v1/demands/\(sub)/proposals/\(initial.proposalId)", #"{"properties":{"golem.com.payment.chosen-platform":"erc20-holesky-tglm"},"constraints":""}"#), now: t0)
+        _ = node.handle(request(.POST, "/market-api/v1/demands/\(sub)/proposals/\(initial.proposalId)", #"{"properties":{"golem.srv.comp.expiration":4102444800000,"golem.com.payment.chosen-platform":"erc20-holesky-tglm"},"constraints":""}"#), now: t0)
         guard case .proposal(_, let draft) = try WireDecoder().decode([MarketEvent].self, from: node.retry(.demandEvents(subscriptionId: sub, maxEvents: 10), now: t0, final: true)!.body).first! else { return }
         let agreement = string(respond(node.handle(request(.POST, "/market-api/v1/agreements", #"{"proposalId":"\#(draft.proposalId)","validTo":"2030-01-01T00:00:00Z"}"#), now: t0)))!
         _ = node.handle(request(.POST, "/market-api/v1/agreements/\(agreement)/confirm"), now: t0)

@@ -158,11 +158,12 @@ extension NodeCore {
         }
         guard original.fromProvider else { return NodeCore.message(400, "Proposal [\(proposalId)] is your own; counter the provider's proposal") }
         guard !original.countered else { return NodeCore.message(410, "Proposal [\(proposalId)] was already countered") }
-        original.countered = true
-        proposals[proposalId] = original
         let counter = Proposal(
             properties: NodeCore.flatten(body.properties), constraints: body.constraints, proposalId: "R-" + hexId(64), issuerId: requestorId,
             state: .draft, timestamp: WireTimestamp(now, fractionDigits: 9), prevProposalId: proposalId)
+        if let mismatch = NodeCore.mismatch(counter, previous: original.proposal) { return NodeCore.message(400, mismatch) }
+        original.countered = true
+        proposals[proposalId] = original
         proposals[counter.proposalId] = ProposalRecord(proposal: counter, subscriptionId: sub, provider: original.provider, fromProvider: false)
         let provider = original.provider
         let reply = now.adding(providers[provider].spec.responseDelay)
@@ -176,6 +177,26 @@ extension NodeCore {
         }
         schedule(.counterReply(subscriptionId: sub, provider: provider, counterId: counter.proposalId), at: reply)
         return .json(200, .string(counter.proposalId))
+    }
+
+    /// Why a counter-proposal cannot follow the proposal it answers, in the daemon's words, or
+    /// `nil` when they match: the counter's constraints must hold on the proposal's properties
+    /// and the proposal's constraints on the counter's (each resolving to true, not undefined).
+    static func mismatch(_ counter: Proposal, previous: Proposal) -> String? {
+        let demand: Constraint
+        let offer: Constraint
+        do {
+            demand = try Constraint.parse(counter.constraints)
+            offer = try Constraint.parse(previous.constraints)
+        } catch {
+            return "Can't match Proposal [\(counter.proposalId)] with previous Proposal [\(previous.proposalId)]. Error: \(error)"
+        }
+        let onOffer = demand.resolve(previous.properties)
+        let onDemand = offer.resolve(counter.properties)
+        guard onOffer.value != true || onDemand.value != true else { return nil }
+        func names(_ list: [String]) -> String { "[" + list.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+        return "Proposal properties [\(counter.proposalId)] doesn't match previous Proposal [\(previous.proposalId)]. "
+            + "Mismatched constraints - Offer: \(names(onOffer.unresolved)), Demand: \(names(onDemand.unresolved))"
     }
 
     mutating func emitDraft(_ sub: String, provider: Int, counterId: String, at time: Date) {
