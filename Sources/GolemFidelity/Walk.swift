@@ -149,6 +149,9 @@ public enum Walk {
             get("allocation", "\(allocations)/{allocation}"),
             get("allocations, listed", allocations),
             get("unknown allocation", "\(allocations)/{unknownUUID}"),
+            get("allocation expenditures, none yet", "\(allocations)/{allocation}/expenditures"),
+            get("allocation orders, none yet", "\(allocations)/{allocation}/orders"),
+            get("expenditures of an unknown allocation", "\(allocations)/{unknownUUID}/expenditures"),
             get("malformed allocation id", "\(allocations)/not-an-allocation"),
             put("amend allocation", "\(allocations)/{allocation}", #"{"totalAmount":"20"}"#),
             put("amend allocation: malformed JSON", "\(allocations)/{allocation}", "{"),
@@ -226,8 +229,10 @@ public enum Walk {
             post("accept invoice: malformed JSON", "\(invoices)/{invoice}/accept", "{"),
             post("accept invoice", "\(invoices)/{invoice}/accept", #"{"totalAmountAccepted":"{invoiceAmount}","allocationId":"{allocation}"}"#),
             post("accept invoice again", "\(invoices)/{invoice}/accept", #"{"totalAmountAccepted":"{invoiceAmount}","allocationId":"{allocation}"}"#),
+            post("reject invoice: unknown reason", "\(invoices)/{invoice}/reject", #"{"rejectionReason":"LATE","totalAmountAccepted":"0"}"#),
             post("reject invoice", "\(invoices)/{invoice}/reject", #"{"rejectionReason":"UNSOLICITED_SERVICE","totalAmountAccepted":"0"}"#),
             get("invoice, accepted", "\(invoices)/{invoice}"),
+            get("allocation expenditures after the invoice", "\(payment)/allocations/{allocation}/expenditures"),
         ]
     }
 

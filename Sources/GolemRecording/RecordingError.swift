@@ -19,7 +19,7 @@ public struct RecordingError: Error, Sendable, CustomStringConvertible {
         RecordingError(.notFound, file, "no such file; give the path of a recording made by `golem-sim record` or `serve --journal`")
     }
     static func notSQLite(_ file: String) -> RecordingError {
-        RecordingError(.notSQLite, file, "not an SQLite database, so not a golem-sim recording")
+        RecordingError(.notSQLite, file, "not an SQLite database, so not a golem-sim recording; give a file written by `golem-sim record` or `serve --journal`")
     }
     static func corrupt(_ file: String, _ detail: String) -> RecordingError {
         RecordingError(.corrupt, file, "the SQLite file is damaged (\(detail)); a recording cut short or overwritten cannot be read — record the session again")
@@ -30,10 +30,10 @@ public struct RecordingError: Error, Sendable, CustomStringConvertible {
             "recording format version \(version) is newer than this golem-sim reads (\(RecordingFormat.version)); use a newer golem-sim")
     }
     static func notARecording(_ file: String, _ detail: String) -> RecordingError {
-        RecordingError(.notARecording, file, "an SQLite database but not a golem-sim recording (\(detail))")
+        RecordingError(.notARecording, file, "an SQLite database but not a golem-sim recording (\(detail)); give a file written by `golem-sim record` or `serve --journal`")
     }
     static func truncated(_ file: String, _ detail: String) -> RecordingError {
-        RecordingError(.truncated, file, "the session is truncated: \(detail)")
+        RecordingError(.truncated, file, "the session is truncated: \(detail); record the session again")
     }
     static func io(_ file: String, _ detail: String) -> RecordingError {
         RecordingError(.io, file, detail)

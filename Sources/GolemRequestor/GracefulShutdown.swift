@@ -84,7 +84,8 @@ public enum GracefulShutdown {
             for s in sources { s.cancel() }
             for number in signals { signal(number, SIG_DFL) }
         }
-        let result = await work.result
+        // Cancelling the caller (a timeout around it, a task group) cancels the work too.
+        let result = await withTaskCancellationHandler { await work.result } onCancel: { work.cancel() }
         // Stopped by a signal: the work did not run to its end, whatever it returned.
         if let number = received.withLock({ $0 }) { throw Interrupted(signal: number) }
         return try result.get()

@@ -42,7 +42,16 @@ public actor GolemNetwork {
     public func addNode(_ nodeId: String, ip: String? = nil) async throws -> String {
         if let existing = nodes.first(where: { $0.value == nodeId })?.key, ip == nil || ip == existing { return existing }
         let address: String
-        if let ip { address = ip } else {
+        if let ip {
+            // An explicit address must be a host of this network that nobody holds yet.
+            guard let value = IPv4.parse(ip), value > base, value < base + size - 1 else {
+                throw InvalidNetwork(description: "\(ip) is not a host address of network \(id) (\(self.ip)/\(mask))")
+            }
+            if ip == ownerIp || nodes[ip] != nil {
+                throw InvalidNetwork(description: "\(ip) is already taken in network \(id) (by \(ip == ownerIp ? "the requestor" : nodes[ip]!))")
+            }
+            address = ip
+        } else {
             while nextHost < size - 1, nodes[IPv4.format(base + nextHost)] != nil || IPv4.format(base + nextHost) == ownerIp {
                 nextHost += 1
             }
@@ -93,8 +102,8 @@ extension Golem {
     /// Creates a network through the net API: `cidr` is its address and prefix
     /// (`192.168.0.0/24`); the requestor takes `ownerIp` (default: the first host address).
     public func createNetwork(_ cidr: String = "192.168.0.0/24", ownerIp: String? = nil) async throws -> GolemNetwork {
-        let parts = cidr.split(separator: "/")
-        guard let first = parts.first, let base = IPv4.parse(String(first)),
+        let parts = cidr.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let first = parts.first, let base = IPv4.parse(String(first)),
             let prefix = parts.count == 2 ? Int(parts[1]) : 24, (8...30).contains(prefix)
         else { throw InvalidNetwork(description: "'\(cidr)' is not a network such as 192.168.0.0/24 (prefix 8 to 30)") }
         let mask = IPv4.mask(prefix: prefix)

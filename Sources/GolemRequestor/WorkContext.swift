@@ -60,10 +60,12 @@ extension Golem {
             throw error
         }
         let activity = yagna.activity
-        let batchId = try await activity.exec(ctx.activityId, commands: commands)
-        emit(.scriptSent(provider: ctx.provider, batchId: batchId, commands: commands.count))
         let results: [ExeScriptCommandResult]
+        let batchId: String
         do {
+            // A refused exec fails every step with the daemon's answer, as a failed poll does.
+            batchId = try await activity.exec(ctx.activityId, commands: commands)
+            emit(.scriptSent(provider: ctx.provider, batchId: batchId, commands: commands.count))
             if (script.resultMode ?? configuration.resultMode) == .stream {
                 results = try await streamResults(ctx, batchId: batchId, count: commands.count, timeout: script.timeout)
             } else {

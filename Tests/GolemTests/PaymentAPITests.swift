@@ -474,10 +474,8 @@ import YagnaAPI
         let id = try allocate(&node, "1")
         let expenditures = send(&node, .GET, "/allocations/\(id)/expenditures")
         let orders = send(&node, .GET, "/allocations/\(id)/orders")
-        withKnownIssue("the simulator does not route /allocations/{id}/expenditures and /orders (404 'no such payment endpoint')") {
-            #expect(expenditures.status == 200 && text(expenditures) == "[]")
-            #expect(orders.status == 200 && text(orders) == "[]")
-        }
+        #expect(expenditures.status == 200 && text(expenditures) == "[]")
+        #expect(orders.status == 200 && text(orders) == "[]")
     }
 
     // MARK: - Debit notes and invoices
@@ -739,9 +737,7 @@ import YagnaAPI
         let late = #"{"rejectionReason":"LATE","totalAmountAccepted":"0"}"#
         let bad = send(&node, .POST, "/invoices/target/reject", late)
         #expect(bad.status == 400 && bad.header("Content-Type") == Self.plainText && text(bad).hasPrefix("Json deserialize error: "))
-        withKnownIssue("serde names an unknown RejectionReason variant; the simulator says 'input contains invalid characters'") {
-            #expect(text(bad).contains("unknown variant `LATE`, expected one of `UNSOLICITED_SERVICE`, `BAD_SERVICE`, `INCORRECT_AMOUNT`"))
-        }
+        #expect(text(bad).contains("unknown variant `LATE`, expected one of `UNSOLICITED_SERVICE`, `BAD_SERVICE`, `INCORRECT_AMOUNT`"))
         let badQuery = send(&node, .POST, "/invoices/target/reject", noAmount, query: [("timeout", "1e")])
         #expect(text(badQuery) == "Query deserialize error: invalid float literal")
         #expect(invoiceStatus(&node, "target") == .received)
@@ -910,7 +906,7 @@ import YagnaAPI
     }
 
     /// chrono's relaxed RFC 3339 lets an offset's colon go, and the simulator's query reader
-    /// accepts `+0100` as it does; but `WireTimestamp` then cannot read it, so the filter is lost.
+    /// accepts `+0100` as it does: the filter holds as with the colon.
     @Test func anOffsetWithoutItsColonFiltersAsWithIt() throws {
         var node = try makeNode()
         addDebitNote(&node, "n1", due: "1", at: at(1))
@@ -923,10 +919,8 @@ import YagnaAPI
         let listed = send(&node, .GET, "/allocations", query: [("afterTimestamp", "2027-01-15T09:02:30+0100")])
         #expect(listed.status == 200)
         let listedIds = (try? decode([Allocation].self, listed))?.map(\.allocationId)
-        withKnownIssue("NodeCore reads afterTimestamp=…+0100 but WireTimestamp.parse needs the colon: the filter is ignored") {
-            #expect(bare == ["n2"])
-            #expect(listedIds == [late])
-        }
+        #expect(bare == ["n2"])
+        #expect(listedIds == [late])
     }
 
     /// Long polls run on the node's clock: in virtual time a poll with nothing to answer

@@ -90,13 +90,11 @@ import Testing
         #expect(camel?.reason == "missing field 'entry_point'")
     }
 
-    @Test func runWithoutArgsIsAcceptedAsTheDaemonDoes() {
+    @Test func runWithoutArgsIsAcceptedAsTheDaemonDoes() throws {
         // ya-client's `Run { entry_point, #[serde(default)] args, capture }` and the activity API
         // spec (only `entry_point` required) accept a run without `args`.
-        withKnownIssue("RunCommand decodes `args` as required; yagna defaults it to []") {
-            let command = try Self.decode(ExeScriptCommand.self, #"{"run":{"entry_point":"/bin/ls"}}"#)
-            #expect(command == .run(RunCommand(entryPoint: "/bin/ls")))
-        }
+        let command = try Self.decode(ExeScriptCommand.self, #"{"run":{"entry_point":"/bin/ls"}}"#)
+        #expect(command == .run(RunCommand(entryPoint: "/bin/ls")))
     }
 
     @Test func captureModesAreWrittenAsTheDaemonReadsThemAndReadBack() throws {

@@ -144,6 +144,16 @@ public struct RunCommand: Codable, Sendable, Hashable {
         self.args = args
         self.capture = capture
     }
+
+    /// `args` may be left out (`{"run": {"entry_point": "/bin/ls"}}`): the daemon's model
+    /// defaults it to none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        entryPoint = try c.decode(String.self, forKey: .entryPoint)
+        args = try c.decodeIfPresent([String].self, forKey: .args) ?? []
+        capture = try c.decodeIfPresent(Capture.self, forKey: .capture)
+        unknownFields = try c.decode(UnknownFields.self, forKey: .unknownFields)
+    }
 }
 
 /// Output capture of a `run`; without it, output is discarded.

@@ -103,13 +103,21 @@ public struct WireTimestamp: Sendable, Hashable, Codable, Comparable, CustomStri
             } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
                 let sign = b[i] == UInt8(ascii: "-") ? -1 : 1
                 i += 1
-                guard let oh = num(2), lit(":"), let om = num(2) else { return nil }
+                // chrono, which reads the daemon's timestamps, takes the offset's colon as optional.
+                guard let oh = num(2) else { return nil }
+                _ = lit(":")
+                guard let om = num(2) else { return nil }
                 offset = sign * (oh * 3600 + om * 60)
             } else { return nil }
         }
         guard i == b.count else { return nil }
         let seconds = Int64(daysFromCivil(y, mo, d)) * 86400 + Int64(h * 3600 + mi * 60 + s) - Int64(offset)
-        return seconds * 1_000_000_000 + nanos
+        // Nanoseconds since 1970 fit in 64 bits only between 1677 and 2262: an instant beyond
+        // is taken as the earliest or latest one (a `validTo` of 9999 means "never").
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (sum, overflowSum) = scaled.addingReportingOverflow(nanos)
+        return overflowSum ? .max : sum
     }
 
     static func format(_ nanos: Int64, fractionDigits: Int, zulu: Bool) -> String {

@@ -90,6 +90,8 @@ public enum OperationCatalog {
         op("payment.getAllocation", .GET, "/payment-api/v1/allocations/*", [200, 404], model(Allocation.self)),
         op("payment.amendAllocation", .PUT, "/payment-api/v1/allocations/*", [200, 400, 404], model(Allocation.self)),
         op("payment.releaseAllocation", .DELETE, "/payment-api/v1/allocations/*", [200, 204, 404, 410]),
+        op("payment.getAllocationExpenditures", .GET, "/payment-api/v1/allocations/*/expenditures", [200]),
+        op("payment.getAllocationOrders", .GET, "/payment-api/v1/allocations/*/orders", [200]),
         op("payment.getDemandDecorations", .GET, "/payment-api/v1/demandDecorations", [200, 400], model(DemandDecoration.self)),
         op("payment.getDebitNoteEvents", .GET, "/payment-api/v1/debitNoteEvents", [200, 408], model([PaymentEvent].self)),
         op("payment.getInvoiceEvents", .GET, "/payment-api/v1/invoiceEvents", [200, 408], model([PaymentEvent].self)),

@@ -26,7 +26,13 @@ extension ExeUnit {
             }
             do {
                 var variables = Self.shellVariables
-                result = interpret(try Shell.parse(script).pipelines, variables: &variables)
+                let parsed = try Shell.parse(script)
+                cwd = ActivityPath.workDirectory
+                var ran = interpret(parsed.pipelines, variables: &variables)
+                cwd = ActivityPath.workDirectory
+                // A script sent to the background returns at once; its work takes no time of the command's.
+                if parsed.background { ran.duration = .zero }
+                result = ran
             } catch {
                 outcome.ok = false
                 outcome.exitCode = 2
@@ -98,6 +104,8 @@ extension ExeUnit {
             words.removeFirst()
         }
         words = words.map(expanded)
+        // `exit` alone exits with the last command's status.
+        if words == ["exit"] { words.append(current["?"] ?? "0") }
         if words.first == "export" {
             for word in words.dropFirst() { if let a = Shell.assignment(word) { assignments.append(a) } }
             words = []
@@ -111,6 +119,11 @@ extension ExeUnit {
         for target in [command.stdin, command.stdout?.path, command.stderr?.path].compactMap({ $0 }) where expanded(target).isEmpty {
             return ShellResult(stderr: "sh: 1: cannot create : Directory nonexistent\n", exitCode: 2)
         }
+        // The shell opens the redirections' files before it runs the command.
+        for target in [command.stdout?.path, command.stderr?.path].compactMap({ $0 }).map(expanded) where target != "/dev/null" {
+            let parent = ActivityPath.normalise(path(target) + "/..")
+            guard isDirectory(parent) else { return ShellResult(stderr: "sh: 1: cannot create \(target): Directory nonexistent\n", exitCode: 2) }
+        }
         var result: ShellResult
         if let source = command.stdin.map(expanded) {
             guard let bytes = read(path(source)) else {
@@ -120,13 +133,21 @@ extension ExeUnit {
         } else {
             result = program(words, stdin: stdin)
         }
+        if words.first == "cd", result.exitCode == 0 { variables["PWD"] = cwd }
+        if command.stdoutToStderr {
+            result.stderr += String(decoding: result.stdout, as: UTF8.self)
+            result.stdout = []
+        }
         if command.stderrToStdout {
             result.stdout += Array(result.stderr.utf8)
             result.stderr = ""
         }
+        // `2>&1 > file`: stderr took the stdout the command started with, before stdout moved.
+        let original = command.stderrToOriginalStdout ? Array(result.stderr.utf8) : []
+        if command.stderrToOriginalStdout { result.stderr = "" }
         if let target = command.stdout {
             write(result.stdout, to: expanded(target.path), append: target.append)
-            result.stdout = []
+            result.stdout = original
         }
         if let target = command.stderr {
             write(Array(result.stderr.utf8), to: expanded(target.path), append: target.append)
@@ -191,18 +212,35 @@ extension ExeUnit {
             // `hostname -I`: the activity's addresses in the requestor's networks.
             let text = args.first == "-I" ? activity.networkAddresses.map { $0 + " " }.joined() + "\n" : spec.name + "\n"
             out.stdout = Array(text.utf8)
-        case "true", ":", "cd", "export", "set", "sync": break
+        case "true", ":", "export", "set", "sync": break
+        case "cd":
+            let target = args.first ?? "/root"
+            let p = path(target)
+            guard isDirectory(p) else { return ShellResult(stderr: "sh: 1: cd: can't cd to \(target)\n", exitCode: 2) }
+            cwd = p
+        case "pwd":
+            out.stdout = Array((cwd + "\n").utf8)
         case "false": out.exitCode = 1
         case "exit":
             out.exitCode = Int(args.first ?? "0") ?? 2
             out.exited = true
         case "sleep":
-            guard let seconds = Double(args.first ?? ""), seconds >= 0 else { return fail("invalid time interval '\(args.first ?? "")'") }
-            out.duration = .nanoseconds(Int64(seconds * 1e9))
+            guard let seconds = Double(args.first ?? ""), seconds >= 0, let d = Duration.rounded(seconds: seconds) else {
+                return fail("invalid time interval '\(args.first ?? "")'")
+            }
+            out.duration = d
         case "cat":
-            let (all, error) = inputs(operands)
-            if let error { return error }
-            out.stdout = all.flatMap(\.1)
+            // Every file it can read, in order; each it cannot is named on stderr.
+            if operands.isEmpty { out.stdout = stdin }
+            for file in operands {
+                if file == "-" { out.stdout += stdin; continue }
+                guard let bytes = read(path(file)) else {
+                    out.stderr += "cat: \(file): \(isDirectory(path(file)) ? "Is a directory" : "No such file or directory")\n"
+                    out.exitCode = 1
+                    continue
+                }
+                out.stdout += bytes
+            }
         case "ls":
             let dir = path(operands.first ?? "/golem/work")
             if read(dir) != nil { out.stdout = Array(((operands.first ?? dir) + "\n").utf8); break }
@@ -254,9 +292,13 @@ extension ExeUnit {
         case "touch":
             for file in operands where read(path(file)) == nil { activity.files[path(file)] = [] }
         case "mkdir":
+            let parents = args.contains("-p")
             for dir in operands {
                 let p = path(dir)
-                if !args.contains("-p"), isDirectory(p) { return fail("cannot create directory '\(dir)': File exists") }
+                if !parents, isDirectory(p) || read(p) != nil { return fail("cannot create directory '\(dir)': File exists") }
+                if !parents, !isDirectory(ActivityPath.normalise(p + "/..")) {
+                    return fail("cannot create directory '\(dir)': No such file or directory")
+                }
                 activity.directories.insert(p)
             }
         case "cp", "mv":
@@ -278,9 +320,11 @@ extension ExeUnit {
                 if read(p) != nil {
                     activity.files[p] = nil
                     activity.periodic[p] = nil
-                } else if !under.isEmpty || activity.directories.contains(p), args.contains(where: { $0.hasPrefix("-") && $0.contains("r") }) {
+                } else if !under.isEmpty || isDirectory(p), args.contains(where: { $0.hasPrefix("-") && ($0.contains("r") || $0.contains("R")) }) {
                     for key in under { activity.files[key] = nil }
                     activity.directories = activity.directories.filter { $0 != p && !$0.hasPrefix(p + "/") }
+                } else if isDirectory(p) {
+                    return fail("cannot remove '\(file)': Is a directory")
                 } else if !args.contains(where: { $0.hasPrefix("-") && $0.contains("f") }) {
                     return fail("cannot remove '\(file)': No such file or directory")
                 }
@@ -374,15 +418,16 @@ extension ExeUnit {
 
     // MARK: - The activity's file system
 
-    func path(_ p: String) -> String { ActivityPath.normalise(p) }
+    func path(_ p: String) -> String { ActivityPath.normalise(p, cwd: cwd) }
 
     func read(_ path: String) -> [UInt8]? {
+        if path == "/dev/null" { return [] }
         if let writer = activity.periodic[path] { return Array(writer.content(at: clock).utf8) }
         return activity.files[path]
     }
 
     func isDirectory(_ p: String) -> Bool {
-        p == "/" || spec.volumes.contains(p) || activity.directories.contains(p)
+        ActivityPath.systemDirectories.contains(p) || spec.volumes.contains { $0 == p || $0.hasPrefix(p + "/") } || activity.directories.contains(p)
             || activity.files.keys.contains { $0.hasPrefix(p + "/") } || activity.periodic.keys.contains { $0.hasPrefix(p + "/") }
             || activity.directories.contains { $0.hasPrefix(p + "/") }
     }

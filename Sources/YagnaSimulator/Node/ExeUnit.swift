@@ -11,6 +11,9 @@ struct ExeUnit {
     /// When the next command starts.
     var clock: Date
     let batchNumber: Int
+    /// The working directory of the shell running now (`cd` moves it; every `sh -c` starts
+    /// in the image's working directory).
+    var cwd = ActivityPath.workDirectory
 
     init(core: NodeCore, activity: ActivityRecord, batchId: String, start: Date) {
         self.core = core
@@ -242,6 +245,8 @@ struct ExeUnit {
                 bytes = declared.bytes
             } else if t.from.hasPrefix("container:") || t.from.hasPrefix("/") {
                 let p = path(t.from)
+                // The exe-unit reaches the container only through its volumes.
+                guard ActivityPath.inVolume(p, spec.volumes) else { throw FileExchangeError(description: "path not found in container: \(p)") }
                 guard let content = activity.files[p] ?? activity.periodic[p].map({ Array($0.content(at: clock).utf8) }) else {
                     throw FileExchangeError(description: "no such file on the provider: \(p)")
                 }
@@ -252,6 +257,7 @@ struct ExeUnit {
             if t.to.hasPrefix("gftp://") {
                 try core.files.write(url: t.to, bytes: bytes)
             } else if t.to.hasPrefix("container:") || t.to.hasPrefix("/") {
+                guard ActivityPath.inVolume(path(t.to), spec.volumes) else { throw FileExchangeError(description: "path not found in container: \(path(t.to))") }
                 activity.files[path(t.to)] = bytes
                 activity.periodic[path(t.to)] = nil
             } else {
@@ -279,8 +285,10 @@ extension PeriodicWriter {
         let command = String(parts[0][..<redirect.lowerBound]).trimmingSpaces
         var file = String(parts[0][redirect.upperBound...]).trimmingSpaces
         if !file.hasPrefix("/") { file = "/golem/work/" + file }
-        guard let seconds = Double(String(parts[1].dropFirst(6)).trimmingSpaces), seconds > 0 else { return nil }
-        return (file, PeriodicWriter(command: command, interval: .nanoseconds(Int64(seconds * 1e9)), start: start))
+        guard let seconds = Double(String(parts[1].dropFirst(6)).trimmingSpaces), seconds > 0, let interval = Duration.rounded(seconds: seconds),
+            interval > .zero
+        else { return nil }
+        return (file, PeriodicWriter(command: command, interval: interval, start: start))
     }
 
     /// What the file holds at `time`: the command's output at the loop's last iteration.

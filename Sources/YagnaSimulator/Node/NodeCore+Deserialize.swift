@@ -56,11 +56,40 @@ enum SerdeWording {
             return "invalid type: \(found), expected \(expected(type)) at line \(line) column \(column)"
         case .valueNotFound(let type, _):
             return "invalid type: null, expected \(expected(type)) at line \(line) column \(column)"
-        case .dataCorrupted:
+        case .dataCorrupted(let context):
+            if let variant = unknownVariant(context.codingPath, in: body) { return variant }
             return "input contains invalid characters at line \(line) column \(column)"
         @unknown default:
             return "\(e) at line \(line) column \(column)"
         }
+    }
+
+    /// The enums of request bodies serde reads by name, with their variants in declaration order.
+    static let variants: [String: [String]] = [
+        "rejectionReason": ["UNSOLICITED_SERVICE", "BAD_SERVICE", "INCORRECT_AMOUNT"],
+    ]
+
+    /// serde's "unknown variant" for a string that names none of an enum's variants, placed
+    /// just after the string as serde_json reads it; `nil` for any other corruption.
+    static func unknownVariant(_ path: [any CodingKey], in body: [UInt8]) -> String? {
+        guard let key = path.last?.stringValue, let names = variants[key], var value = try? JSONParser.parse(body) else { return nil }
+        for k in path {
+            guard let v = value[k.stringValue] else { return nil }
+            value = v
+        }
+        guard let text = value.stringValue else { return nil }
+        let needle = Array(JSONWriter.string(.string(text)).utf8)
+        let keyBytes = Array("\"\(key)\"".utf8)
+        guard let keyAt = firstIndex(of: keyBytes, in: body, from: 0), let at = firstIndex(of: needle, in: body, from: keyAt + keyBytes.count) else { return nil }
+        let (line, column) = position(body, at: at + needle.count)
+        let expected = names.map { "`\($0)`" }.joined(separator: ", ")
+        return "unknown variant `\(text)`, expected one of \(expected) at line \(line) column \(column)"
+    }
+
+    static func firstIndex(of needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        guard !needle.isEmpty, bytes.count >= needle.count, start <= bytes.count - needle.count else { return nil }
+        for i in start...(bytes.count - needle.count) where bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle { return i }
+        return nil
     }
 
     /// serde's words for the value found at `path` in the body (`integer `5``, `string "no"`).

@@ -37,6 +37,9 @@ extension NodeCore {
         case (.GET, 1, "providerAccounts"): return .json(200, [])
         case (.POST, 1, "allocations"): return createAllocation(request, now: now)
         case (.GET, 1, "allocations"): return listAllocations(request)
+        case (.GET, 3, "allocations") where p[2] == "expenditures": return expenditures(p[1])
+        // Orders are what the payment driver is asked to pay: a simulated node pays nothing.
+        case (.GET, 3, "allocations") where p[2] == "orders": return .json(200, [])
         case (.GET, 2, "allocations"):
             guard let a = allocations[p[1]], !a.released else { return NodeCore.paymentNotFound }
             return NodeCore.encode(200, a.allocation)
@@ -473,7 +476,7 @@ extension NodeCore {
 
     /// Pays what an acceptance adds from the allocation it names, or answers why not: an
     /// unknown or released allocation is "not found" (400 here), a short one "Not enough funds".
-    mutating func payFromAllocation(_ amount: Decimal, _ allocationId: String) -> YagnaResponse? {
+    mutating func payFromAllocation(_ amount: Decimal, _ allocationId: String, agreementId: String, activityId: String?) -> YagnaResponse? {
         guard var a = allocations[allocationId], !a.released else { return NodeCore.message(400, "Allocation \(allocationId) not found") }
         var budget = a.budget
         switch budget.spend(amount) {
@@ -482,8 +485,29 @@ extension NodeCore {
         case .done: break
         }
         a.budget = budget
+        if amount > 0 {
+            if let i = a.expenditures.firstIndex(where: { $0.agreementId == agreementId && $0.activityId == activityId }) {
+                a.expenditures[i].accepted += amount
+            } else {
+                a.expenditures.append(.init(agreementId: agreementId, activityId: activityId, accepted: amount))
+            }
+        }
         allocations[allocationId] = a
         return nil
+    }
+
+    /// `GET /allocations/{id}/expenditures`: a query by allocation, so an unknown id lists
+    /// nothing; nothing is ever scheduled for payment on a simulated node.
+    func expenditures(_ allocationId: String) -> YagnaResponse {
+        let rows: [JSONValue] = (allocations[allocationId]?.expenditures ?? []).map { e in
+            var row: [String: JSONValue] = [
+                "allocationId": .string(allocationId), "agreementId": .string(e.agreementId),
+                "acceptedAmount": .string(e.accepted.wireString), "scheduledAmount": "0",
+            ]
+            if let activity = e.activityId { row["activityId"] = .string(activity) }
+            return .object(row)
+        }
+        return .json(200, .array(rows))
     }
 
     /// `POST /debitNotes/{id}/accept`, in the daemon's order: query and body, the note, the
@@ -512,7 +536,7 @@ extension NodeCore {
             }
         }
         let accepted = acceptedByActivity(agreementId: note.agreementId)[note.activityId] ?? 0
-        if let refusal = payFromAllocation(note.totalAmountDue - accepted, acceptance.allocationId) { return refusal }
+        if let refusal = payFromAllocation(note.totalAmountDue - accepted, acceptance.allocationId, agreementId: note.agreementId, activityId: note.activityId) { return refusal }
         _ = record.on(.accept)
         if note.totalAmountDue.isZero { record.status = .settled }
         debitNotes[id] = record
@@ -558,7 +582,7 @@ extension NodeCore {
                 400,
                 "Invoice is smaller than agreement.total_amount_accepted. invoice_id=\(id), invoice_amount=\(invoice.amount.wireString), total_amount_accepted=\(accepted.wireString)")
         }
-        if let refusal = payFromAllocation(invoice.amount - accepted, acceptance.allocationId) { return refusal }
+        if let refusal = payFromAllocation(invoice.amount - accepted, acceptance.allocationId, agreementId: invoice.agreementId, activityId: nil) { return refusal }
         // (The daemon settles an invoice of nothing at once; here it stays Accepted, which the
         // scenario expectations read as paid.)
         _ = record.on(.accept)

@@ -101,6 +101,15 @@ struct InvoiceRecord: Sendable {
 struct AllocationRecord: Sendable {
     var allocation: Allocation
     var released = false
+    /// What acceptances spent from it, per agreement and activity (none for an invoice), in
+    /// the order they were first spent: `GET /allocations/{id}/expenditures`.
+    var expenditures: [Expenditure] = []
+
+    struct Expenditure: Sendable {
+        var agreementId: String
+        var activityId: String?
+        var accepted: Decimal
+    }
 }
 
 /// Something the simulated providers do at a time of their own.

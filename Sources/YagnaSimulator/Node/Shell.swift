@@ -22,12 +22,18 @@ enum Shell {
         var words: [String] = []
         var stdout: (path: String, append: Bool)?
         var stderr: (path: String, append: Bool)?
+        /// `2>&1` after any `>`: stderr goes wherever stdout goes.
         var stderrToStdout = false
+        /// `2>&1` before a `>`: stderr goes to the stdout the command started with.
+        var stderrToOriginalStdout = false
+        /// `>&2`, `1>&2`: stdout goes to stderr.
+        var stdoutToStderr = false
         var stdin: String?
 
         static func == (a: Command, b: Command) -> Bool {
             a.words == b.words && a.stdout?.path == b.stdout?.path && a.stdout?.append == b.stdout?.append
                 && a.stderr?.path == b.stderr?.path && a.stderrToStdout == b.stderrToStdout && a.stdin == b.stdin
+                && a.stderrToOriginalStdout == b.stderrToOriginalStdout && a.stdoutToStderr == b.stdoutToStderr
         }
     }
 
@@ -72,8 +78,13 @@ enum Shell {
                 current += try expansion(after: c, &chars)
             case "\\":
                 if let d = chars.popFirst() { if d != "\n" { current.append(d); inWord = true } }
-            case ";", "\n":
+            case ";":
                 flush(); out.append(.op(";"))
+            case "\n":
+                flush(); out.append(.op("\n"))
+            case "#" where !inWord:
+                // A comment, to the end of the line.
+                while let d = chars.first, d != "\n" { chars.removeFirst() }
             case "&":
                 flush()
                 if chars.first == "&" { chars.removeFirst(); out.append(.op("&&")) } else { out.append(.op("&")) }
@@ -92,6 +103,9 @@ enum Shell {
                 if chars.first == "&", chars.dropFirst().first == "1", prefix == "2" {
                     chars.removeFirst(2)
                     op = "2>&1"
+                } else if chars.first == "&", chars.dropFirst().first == "2", prefix.isEmpty, op == ">" {
+                    chars.removeFirst(2)
+                    op = "1>&2"
                 }
                 out.append(.op(op))
             case " ", "\t", "\r":
@@ -244,6 +258,8 @@ enum Shell {
         var connector: String?
         var background = false
         var tokens = try tokens(script)[...]
+        // A `|` waiting for the command it feeds.
+        var pipeOpen = false
         func endCommand() throws(SyntaxError) {
             guard !command.words.isEmpty else {
                 if command != Command() { throw SyntaxError(message: "Syntax error: redirection without a command") }
@@ -253,14 +269,19 @@ enum Shell {
             command = Command()
         }
         func endPipeline(_ op: String?) throws(SyntaxError) {
+            if pipeOpen && command.words.isEmpty {
+                throw SyntaxError(message: op.map { $0 == "\n" ? "Syntax error: newline unexpected" : "Syntax error: \"\($0)\" unexpected" } ?? "Syntax error: end of file unexpected")
+            }
+            pipeOpen = false
             try endCommand()
             if commands.isEmpty {
-                if let op, op != ";" { throw SyntaxError(message: "Syntax error: \"\(op)\" unexpected") }
+                // Blank lines are nothing; an operator with no command before it is an error.
+                if let op, op != "\n" { throw SyntaxError(message: "Syntax error: \"\(op)\" unexpected") }
                 return
             }
             pipelines.append(Pipeline(commands: commands, after: connector))
             commands = []
-            connector = op
+            connector = op == "\n" || op == "&" ? ";" : op
         }
         while let token = tokens.popFirst() {
             switch token {
@@ -268,23 +289,31 @@ enum Shell {
             case .op("|"):
                 guard !command.words.isEmpty else { throw SyntaxError(message: "Syntax error: \"|\" unexpected") }
                 try endCommand()
-            case .op(let op) where [";", "&&", "||"].contains(op):
-                try endPipeline(op == ";" ? ";" : op)
+                pipeOpen = true
+            case .op(let op) where [";", "\n", "&&", "||"].contains(op):
+                try endPipeline(op)
             case .op("&"):
-                background = tokens.allSatisfy { $0 == .op(";") }
-                try endPipeline(";")
+                background = tokens.allSatisfy { $0 == .op(";") || $0 == .op("\n") }
+                try endPipeline("&")
             case .op("2>&1"): command.stderrToStdout = true
+            case .op("1>&2"): command.stdoutToStderr = true
             case .op(let op):
                 guard case .word(let target)? = tokens.popFirst() else { throw SyntaxError(message: "Syntax error: redirection \"\(op)\" without a file") }
                 switch op {
                 case "<": command.stdin = target
-                case ">", ">>": command.stdout = (target, op == ">>")
+                case ">", ">>":
+                    command.stdout = (target, op == ">>")
+                    // A `2>&1` before this one sent stderr to the stdout as it was then.
+                    if command.stderrToStdout {
+                        command.stderrToStdout = false
+                        command.stderrToOriginalStdout = true
+                    }
                 default: command.stderr = (target, op == "2>>")
                 }
             }
         }
         try endPipeline(nil)
-        if let connector, connector != ";" { throw SyntaxError(message: "Syntax error: end of file unexpected after \"\(connector)\"") }
+        if let connector, connector == "&&" || connector == "||" { throw SyntaxError(message: "Syntax error: end of file unexpected after \"\(connector)\"") }
         return (pipelines, background)
     }
 
@@ -335,8 +364,13 @@ enum Shell {
                 default: text = "%" + flags + width + String(conversion)
                 }
                 if let w = Int(width), text.count < w {
-                    let pad = String(repeating: flags.contains("0") && !flags.contains("-") ? "0" : " ", count: w - text.count)
-                    text = flags.contains("-") ? text + pad : pad + text
+                    let zeros = flags.contains("0") && !flags.contains("-") && conversion != "s"
+                    let pad = String(repeating: zeros ? "0" : " ", count: w - text.count)
+                    if zeros, text.hasPrefix("-") {
+                        text = "-" + pad + text.dropFirst()
+                    } else {
+                        text = flags.contains("-") ? text + pad : pad + text
+                    }
                 }
                 out += text
             }
@@ -351,7 +385,16 @@ public enum ActivityPath {
     /// The volumes of a typical task image (a provider's `volumes` in a scenario).
     public static let defaultVolumes = ["/golem/input", "/golem/output", "/golem/resource", "/golem/work"]
 
-    static func normalise(_ p: String, cwd: String = "/golem/work") -> String {
+    /// Where relative paths start: the working directory of task images.
+    static let workDirectory = "/golem/work"
+
+    /// Directories every image has besides its volumes (a shell may write to `/tmp`).
+    static let systemDirectories: Set<String> = [
+        "/", "/bin", "/dev", "/etc", "/home", "/lib", "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp",
+        "/usr", "/usr/bin", "/usr/lib", "/usr/local", "/usr/local/bin", "/usr/sbin", "/var", "/var/log", "/var/tmp",
+    ]
+
+    static func normalise(_ p: String, cwd: String = workDirectory) -> String {
         let trimmed = p.hasPrefix("container:") ? String(p.dropFirst("container:".count)) : p
         let absolute = trimmed.hasPrefix("/") ? trimmed : cwd + "/" + trimmed
         var parts: [Substring] = []

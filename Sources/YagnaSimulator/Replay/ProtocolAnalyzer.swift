@@ -149,6 +149,9 @@ public struct ProtocolAnalyzer: Sendable {
             event(lane == "unknown" ? requestor : lane, .error, "\(name) answered \(e.status == -1 ? "nothing (connection closed)" : String(e.status)): \(message)", failure: true)
             return
         }
+        // A 408 is a wait that ran out (a poll, an approval wait) or a request that timed out:
+        // either way nothing happened that the timeline could show.
+        if e.status == 408 { return }
         switch name {
         case "payment.createAllocation":
             let amount = e.response?["totalAmount"]?.stringValue ?? e.request?["totalAmount"].map(Normalize.amount) ?? "?"
@@ -295,7 +298,8 @@ public struct ProtocolAnalyzer: Sendable {
     }
 
     mutating func batchResult(_ batch: inout Batch, _ r: JSONValue, at: Int64, sequence: Int) {
-        guard let index = r["index"]?.intValue, batch.results[index] == nil else { return }
+        // A recording is input: an index no command could have is ignored, not trusted.
+        guard let index = r["index"]?.intValue, index >= 0, batch.results[index] == nil else { return }
         batch.results[index] = r
         let ok = r["result"]?.stringValue == "Ok"
         let command = index < batch.commands.count ? Normalize.commandLine(batch.commands[index]) : "command \(index)"

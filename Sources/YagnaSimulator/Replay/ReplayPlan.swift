@@ -53,7 +53,8 @@ public struct ReplayPlan: Sendable {
         let props = NodeCore.flatten(p.offer?["properties"]?.objectValue ?? [:])
         spec.properties = props
         if let m = props["golem.srv.caps.multi-activity"]?.boolValue { spec.multiActivity = m } else { spec.multiActivity = false }
-        if let i = props["golem.com.scheme.payu.debit-note.interval-sec?"]?.doubleValue { spec.debitNoteInterval = .milliseconds(Int64(i * 1000)) } else { spec.debitNoteInterval = nil }
+        // An interval that is no number of seconds a clock can hold is no interval at all.
+        if let i = props["golem.com.scheme.payu.debit-note.interval-sec?"]?.doubleValue, i > 0 { spec.debitNoteInterval = Duration.rounded(seconds: i) } else { spec.debitNoteInterval = nil }
         if let coeffs = props["golem.com.pricing.model.linear.coeffs"]?.arrayValue?.compactMap(\.doubleValue) {
             let vector = props["golem.com.usage.vector"]?.arrayValue?.compactMap(\.stringValue) ?? ["golem.usage.duration_sec", "golem.usage.cpu_sec"]
             for (i, name) in vector.enumerated() where i < coeffs.count {

@@ -97,16 +97,19 @@ public struct ReplayReferee: Sendable {
         let closest = expected.indices.first { !used[$0] && expected[$0].lane == op.lane && expected[$0].kind == op.kind }
             ?? expected.indices.first { !used[$0] && expected[$0].kind == op.kind }
             ?? expected.indices.first { expected[$0].lane == op.lane && expected[$0].kind == op.kind }
+            ?? expected.indices.first { Self.anyLane.contains(op.kind) && expected[$0].kind == op.kind }
             ?? expected.indices.first { !used[$0] && expected[$0].lane == op.lane }
         var differences: [String] = []
         var reason = "no recorded \(op.kind) on \(name(op.lane)) is left to match it"
         if let c = closest.map({ expected[$0] }) {
-            if c.lane != op.lane { differences.append("provider: \(name(c.lane)) → \(name(op.lane))") }
+            // Kinds that match on any provider differ by their fields, not by where they ran.
+            let sameLane = c.lane == op.lane || Self.anyLane.contains(op.kind)
+            if !sameLane { differences.append("provider: \(name(c.lane)) → \(name(op.lane))") }
             if c.kind != op.kind { differences.append("operation: \(c.kind) → \(op.kind)") }
             differences += FieldDiff.lines(c.fields, op.fields)
-            if c.kind == op.kind && c.lane == op.lane && differences.isEmpty {
+            if c.kind == op.kind && sameLane && differences.isEmpty {
                 reason = "the recording has no further \(op.kind) on \(name(op.lane)) (every recorded one was already matched)"
-            } else if c.kind == op.kind && c.lane == op.lane {
+            } else if c.kind == op.kind && sameLane {
                 reason = "the request's fields differ from the recorded \(op.kind)"
             }
         } else {

@@ -70,7 +70,19 @@ func yamlDuration(_ d: Duration) -> String {
 }
 
 func yamlString(_ s: String) -> String {
-    "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    // YAML's double-quoted escapes, so that the text stays on one line and reads back as it was.
+    var out = "\""
+    for c in s.unicodeScalars {
+        switch c {
+        case "\\": out += "\\\\"
+        case "\"": out += "\\\""
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default: out.unicodeScalars.append(c)
+        }
+    }
+    return out + "\""
 }
 
 extension ProviderFault {

@@ -35,7 +35,8 @@ extension Scenario {
             var line: Int?
             if let e = error as? YamlError {
                 switch e {
-                case .scanner(_, _, let mark, _), .parser(_, _, let mark, _): line = mark.line
+                case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): line = mark.line
+                case .duplicatedKeysInMapping(_, let context): line = context.mark.line
                 default: break
                 }
             }
@@ -103,12 +104,41 @@ struct YAMLReader {
     func duration(_ node: Node, _ key: String) throws(ScenarioError) -> Duration {
         guard case .scalar(let s) = node else { throw fail(node, key, "must be a duration such as 250ms, 2s, 5m") }
         let text = s.string.trimmingSpaces
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let v = Double(text.dropLast(suffix.count)), v >= 0, v.isFinite { return .nanoseconds(Int64(v * scale * 1e9)) }
+        // Nanoseconds per unit, so that 1025ms is exactly 1.025 s.
+        let units: [(String, Double)] = [("ms", 1e6), ("s", 1e9), ("m", 6e10), ("h", 3.6e12)]
+        var number = Double(text)
+        var scale = 1e9
+        for (suffix, perUnit) in units where number == nil && text.hasSuffix(suffix) {
+            number = Double(text.dropLast(suffix.count))
+            scale = perUnit
         }
-        if let v = Double(text), v >= 0, v.isFinite { return .nanoseconds(Int64(v * 1e9)) }
-        throw fail(node, key, "'\(text)' is not a duration; write 250ms, 2s, 5m or 1h")
+        guard let v = number, v >= 0, v.isFinite else { throw fail(node, key, "'\(text)' is not a duration; write 250ms, 2s, 5m or 1h") }
+        guard let d = Duration.rounded(nanoseconds: v * scale) else {
+            throw fail(node, key, "'\(text)' is too long: durations go up to about 292 years")
+        }
+        return d
+    }
+
+    /// Whether `t` is a number as JSON spells one (`-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`).
+    static func isJSONNumber(_ t: String) -> Bool {
+        var b = Array(t.utf8)[...]
+        func digits() -> Int {
+            var n = 0
+            while let c = b.first, (48...57).contains(c) { b.removeFirst(); n += 1 }
+            return n
+        }
+        if b.first == UInt8(ascii: "-") { b.removeFirst() }
+        if b.first == UInt8(ascii: "0") { b.removeFirst() } else if digits() == 0 { return false }
+        if b.first == UInt8(ascii: ".") {
+            b.removeFirst()
+            if digits() == 0 { return false }
+        }
+        if b.first == UInt8(ascii: "e") || b.first == UInt8(ascii: "E") {
+            b.removeFirst()
+            if b.first == UInt8(ascii: "+") || b.first == UInt8(ascii: "-") { b.removeFirst() }
+            if digits() == 0 { return false }
+        }
+        return b.isEmpty
     }
 
     func json(_ node: Node) -> JSONValue {
@@ -119,9 +149,10 @@ struct YAMLReader {
             if t == "null" || t == "~" || t.isEmpty { return .null }
             if t == "true" { return .bool(true) }
             if t == "false" { return .bool(false) }
-            if Int(t) != nil { return .number(JSONNumber(literal: t)) }
-            if let d = Double(t), d.isFinite, t.first.map({ $0.isNumber || $0 == "-" }) == true {
-                return .number(JSONNumber(literal: t.contains(".") || t.contains("e") ? t : JSONNumber(d).literal))
+            // A YAML number goes on the wire as JSON writes it: `+4` and `007` as 4 and 7.
+            if let i = Int(t) { return .number(JSONNumber(literal: Self.isJSONNumber(t) ? t : String(i))) }
+            if let d = Double(t), d.isFinite, t.first.map({ $0.isNumber || $0 == "-" || $0 == "+" || $0 == "." }) == true {
+                return .number(JSONNumber(literal: Self.isJSONNumber(t) ? t : JSONNumber(d).literal))
             }
             return .string(t)
         case .sequence(let seq): return .array(seq.map(json))
@@ -605,13 +636,13 @@ struct YAMLReader {
             }
             guard case .sequence(let seq) = value else { throw fail(value, key, "must be a list of daemon faults") }
             for item in seq {
-                let kinds = DaemonFault.Kind.allCases.map(\.rawValue)
+                let kinds = ["gsb-error", "timeout", "gateway-timeout", "drop-connection", "delay", "restart"]
                 let entries = try mapping(item, "a daemon fault", known: ["kind", "match", "probability", "after-batches", "at", "duration", "times"])
                 guard let k = entries.first(where: { $0.0 == "kind" })?.2 else { throw fail(item, "kind", "a daemon fault needs 'kind': \(kinds.joined(separator: ", "))") }
                 let name = try string(k, "kind")
                 let mapped = ["gsb-error": "gsbError", "timeout": "timeout", "gateway-timeout": "gatewayTimeout", "drop-connection": "dropConnection", "delay": "delay", "restart": "restart"][name]
                 guard let kind = mapped.flatMap(DaemonFault.Kind.init(rawValue:)) else {
-                    throw fail(k, "kind", "unknown daemon fault '\(name)'; known: gsb-error, timeout, gateway-timeout, drop-connection, delay, restart")
+                    throw fail(k, "kind", "unknown daemon fault '\(name)'; known: \(kinds.joined(separator: ", "))")
                 }
                 var fault = DaemonFault(kind: kind)
                 fault.trigger = try trigger(entries)
