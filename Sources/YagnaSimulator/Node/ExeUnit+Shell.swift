@@ -122,7 +122,7 @@ extension ExeUnit {
         // The shell opens the redirections' files before it runs the command.
         for target in [command.stdout?.path, command.stderr?.path].compactMap({ $0 }).map(expanded) where target != "/dev/null" {
             let parent = ActivityPath.normalise(path(target) + "/..")
-            guard isDirectory(parent) else { return ShellResult(stderr: "sh: 1: cannot create \(target): Directory nonexistent\n", exitCode: 2) }
+            guard mayBeDirectory(parent) else { return ShellResult(stderr: "sh: 1: cannot create \(target): Directory nonexistent\n", exitCode: 2) }
         }
         var result: ShellResult
         if let source = command.stdin.map(expanded) {
@@ -216,7 +216,7 @@ extension ExeUnit {
         case "cd":
             let target = args.first ?? "/root"
             let p = path(target)
-            guard isDirectory(p) else { return ShellResult(stderr: "sh: 1: cd: can't cd to \(target)\n", exitCode: 2) }
+            guard mayBeDirectory(p) else { return ShellResult(stderr: "sh: 1: cd: can't cd to \(target)\n", exitCode: 2) }
             cwd = p
         case "pwd":
             out.stdout = Array((cwd + "\n").utf8)
@@ -296,7 +296,7 @@ extension ExeUnit {
             for dir in operands {
                 let p = path(dir)
                 if !parents, isDirectory(p) || read(p) != nil { return fail("cannot create directory '\(dir)': File exists") }
-                if !parents, !isDirectory(ActivityPath.normalise(p + "/..")) {
+                if !parents, !mayBeDirectory(ActivityPath.normalise(p + "/..")) {
                     return fail("cannot create directory '\(dir)': No such file or directory")
                 }
                 activity.directories.insert(p)
@@ -430,6 +430,14 @@ extension ExeUnit {
         ActivityPath.systemDirectories.contains(p) || spec.volumes.contains { $0 == p || $0.hasPrefix(p + "/") } || activity.directories.contains(p)
             || activity.files.keys.contains { $0.hasPrefix(p + "/") } || activity.periodic.keys.contains { $0.hasPrefix(p + "/") }
             || activity.directories.contains { $0.hasPrefix(p + "/") }
+    }
+
+    /// Whether `p` may be a directory of the activity: inside the volumes (which start empty)
+    /// only what was made there is; elsewhere the image's own tree is unknown, so anything but a
+    /// file written there may be.
+    func mayBeDirectory(_ p: String) -> Bool {
+        if spec.volumes.contains(where: { p.hasPrefix($0 + "/") }) { return isDirectory(p) }
+        return read(p) == nil
     }
 
     /// The names directly inside a directory, sorted.
