@@ -44,13 +44,14 @@ public actor GolemNetwork {
         let address: String
         if let ip {
             // An explicit address must be a host of this network that nobody holds yet.
-            guard let value = IPv4.parse(ip), value > base, value < base + size - 1 else {
+            guard let value = IPv4.parse(ip), value &- base > 0, value &- base < size - 1 else {
                 throw InvalidNetwork(description: "\(ip) is not a host address of network \(id) (\(self.ip)/\(mask))")
             }
-            if ip == ownerIp || nodes[ip] != nil {
-                throw InvalidNetwork(description: "\(ip) is already taken in network \(id) (by \(ip == ownerIp ? "the requestor" : nodes[ip]!))")
+            let canonical = IPv4.format(value)
+            if canonical == ownerIp || nodes[canonical] != nil {
+                throw InvalidNetwork(description: "\(ip) is already taken in network \(id) (by \(canonical == ownerIp ? "the requestor" : nodes[canonical]!))")
             }
-            address = ip
+            address = canonical
         } else {
             while nextHost < size - 1, nodes[IPv4.format(base + nextHost)] != nil || IPv4.format(base + nextHost) == ownerIp {
                 nextHost += 1

@@ -945,4 +945,16 @@ import YagnaAPI
         }
         #expect(outcomes == ["200 [] after 2.500", "200 [] after 0.000", "dropped after 0.000"])
     }
+
+    /// RFC 3339 allows years past 2262, which 64-bit nanoseconds do not hold: such a timeout is
+    /// the latest instant, echoed as it was sent, and the allocation is never released by time.
+    @Test func anAllocationUntilTheYear9999IsKeptAndEchoedAsSent() throws {
+        var node = try makeNode()
+        let r = send(&node, .POST, "/allocations", #"{"totalAmount":"1","timeout":"9999-12-31T23:59:59Z"}"#)
+        #expect(r.status == 201, "\(text(r))")
+        let id = try #require(json(r)?["allocationId"]?.stringValue)
+        #expect(json(r)?["timeout"]?.stringValue?.hasPrefix("9999-12-31T23:59:59") == true, "\(text(r))")
+        let later = send(&node, .GET, "/allocations/\(id)", at: at(3600 * 24 * 365 * 50))
+        #expect(later.status == 200)
+    }
 }

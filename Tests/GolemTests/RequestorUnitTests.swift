@@ -1090,4 +1090,17 @@ import YagnaAPI
         let asked = try #require(stub.requests.last)
         #expect(asked.acceptsEventStream && asked.headers.contains(Header("Accept", "text/event-stream")))
     }
+
+    @Test func anExplicitAddressIsReadAsANumberNotAsText() async throws {
+        let golem = makeGolem(netStub(id: "net-1"))
+        let network = try await golem.createNetwork("10.0.0.0/24")
+        #expect(try await network.addNode("0xa", ip: "10.0.0.010") == "10.0.0.10")
+        await #expect(throws: InvalidNetwork.self) { _ = try await network.addNode("0xb", ip: "10.0.0.10") }
+        await #expect(throws: InvalidNetwork.self) { _ = try await network.addNode("0xc", ip: "10.0.0.001") }
+        await #expect(throws: InvalidNetwork.self) { _ = try await network.addNode("0xd", ip: "10.0.0.255") }
+        // The last block of the address space has no room past its end to overflow into.
+        let top = try await golem.createNetwork("255.255.255.0/24")
+        #expect(try await top.addNode("0xe", ip: "255.255.255.7") == "255.255.255.7")
+        await #expect(throws: InvalidNetwork.self) { _ = try await top.addNode("0xf", ip: "255.255.255.255") }
+    }
 }

@@ -960,4 +960,13 @@ import YagnaAPI
         #expect(JournalAssertion.seconds(.nanoseconds(999_999)) == "0.000s")
         #expect(JournalAssertion.describe(Self.journal[2]) == "#2 @0.020s GET /market-api/v1/demands/demand-1/events?timeout=5&maxEvents=10 → 200")
     }
+
+    @Test func controlCharactersInAFaultPrintAsEscapesAndReadBack() throws {
+        let s = try Scenario.parse(yaml: "name: r\nproviders:\n  - name: p\n    faults:\n      - fail-command: {stderr: \"bell\\a nul\\0 sep\\L\"}\n")
+        let fault = try #require(s.providers.first?.faults.first)
+        #expect(fault == .failCommand(match: "", exitCode: 1, stderr: "bell\u{07} nul\u{00} sep\u{2028}", Trigger()))
+        #expect(fault.yamlText.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x2028 }, "\(fault.yamlText)")
+        let again = try Scenario.parse(yaml: "name: r\nproviders:\n  - name: p\n    faults:\n      - \(fault.yamlText)\n")
+        #expect(again.providers.first?.faults == [fault])
+    }
 }

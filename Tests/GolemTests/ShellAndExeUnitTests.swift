@@ -753,4 +753,38 @@ import YagnaAPI
         try exchange.write(url: two, bytes: [4, 2])
         #expect(try exchange.received(url: two) == [4, 2])
     }
+
+    // MARK: - Found in review
+
+    @Test func aLineEndingInAPipeGoesOnOnTheNext() throws {
+        var s = try sandbox()
+        #expect(try s.sh("echo a > f; cat f |\n  wc -l") == Run(out: "1\n"))
+        #expect(throws: Shell.SyntaxError.self) { _ = try Shell.parse("echo a |\n") }
+    }
+
+    @Test func onlyTheBackgroundedPipelineIsFreeAndItsStatusIsZero() throws {
+        var s = try sandbox()
+        let ran = try s.result("sleep 10; sleep 30 &")
+        #expect(ran.duration == .seconds(10))
+        #expect(try s.sh("false &") == Run(code: 0))
+        #expect(try s.sh("false & echo $?") == Run(out: "0\n"))
+        #expect(try s.result("sleep 5 & sleep 2").duration == .seconds(2))
+    }
+
+    @Test func aSubshellsCdStaysInItAndLsListsTheWorkingDirectory() throws {
+        var s = try sandbox()
+        #expect(try s.sh("X=$(cd /golem/output; pwd); echo $X; pwd") == Run(out: "/golem/output\n/golem/work\n"))
+        #expect(try s.sh("touch /golem/output/o; cd /golem/output && ls") == Run(out: "o\n"))
+        // A run is a process of its own: its cd moves nothing for the runs after it.
+        _ = s.unit.builtin(RunCommand(entryPoint: "/bin/sh", args: ["-c", "cd /golem/output"]))
+        let after = s.unit.builtin(RunCommand(entryPoint: "/bin/sh", args: ["-c", "pwd"]))
+        #expect(after.stdout == "/golem/work\n")
+    }
+
+    @Test func theLaterOfTwoStdoutRedirectionsWins() throws {
+        var s = try sandbox()
+        #expect(try s.sh("echo x >&2 > f") == Run())
+        #expect(s.file("/golem/work/f") == "x\n")
+        #expect(try s.sh("echo y > g >&2") == Run(err: "y\n"))
+    }
 }

@@ -16,6 +16,10 @@ extension ExeUnit {
     static let shells: Set<String> = ["/bin/sh", "/bin/bash", "sh", "bash", "/bin/dash", "/usr/bin/bash"]
 
     mutating func builtin(_ run: RunCommand) -> Outcome {
+        // Every run is a process of its own: it starts in the image's working directory, and
+        // a `cd` in it moves nothing for the commands, transfers and rules after it.
+        cwd = ActivityPath.workDirectory
+        defer { cwd = ActivityPath.workDirectory }
         var outcome = Outcome(duration: spec.commandDuration)
         let result: ShellResult
         if Self.shells.contains(run.entryPoint), run.args.first == "-c", run.args.count >= 2 {
@@ -27,12 +31,7 @@ extension ExeUnit {
             do {
                 var variables = Self.shellVariables
                 let parsed = try Shell.parse(script)
-                cwd = ActivityPath.workDirectory
-                var ran = interpret(parsed.pipelines, variables: &variables)
-                cwd = ActivityPath.workDirectory
-                // A script sent to the background returns at once; its work takes no time of the command's.
-                if parsed.background { ran.duration = .zero }
-                result = ran
+                result = interpret(parsed.pipelines, variables: &variables)
             } catch {
                 outcome.ok = false
                 outcome.exitCode = 2
@@ -63,6 +62,7 @@ extension ExeUnit {
             if pipeline.after == "||" && out.exitCode == 0 { continue }
             var input: [UInt8] = []
             var last = ShellResult()
+            let before = out.duration
             for command in pipeline.commands {
                 last = simple(command, stdin: input, variables: &variables)
                 out.stderr += last.stderr
@@ -71,6 +71,8 @@ extension ExeUnit {
                 if last.exited { break }
             }
             out.stdout += last.stdout
+            // A job sent to the background takes none of the script's time, and `$?` is 0.
+            if pipeline.background { out.duration = before; last.exitCode = 0 }
             out.exitCode = last.exitCode
             variables["?"] = String(last.exitCode)
             if last.exited { out.exited = true; break }
@@ -87,6 +89,9 @@ extension ExeUnit {
             return expand(stdout, rule.captures(text) ?? [])
         }
         guard let parsed = try? Shell.parse(text) else { return "" }
+        // A subshell: its `cd` and assignments stay in it.
+        let outerDirectory = cwd
+        defer { cwd = outerDirectory }
         var inner = variables
         return String(decoding: interpret(parsed.pipelines, variables: &inner).stdout, as: UTF8.self)
     }
@@ -242,7 +247,7 @@ extension ExeUnit {
                 out.stdout += bytes
             }
         case "ls":
-            let dir = path(operands.first ?? "/golem/work")
+            let dir = path(operands.first ?? ".")
             if read(dir) != nil { out.stdout = Array(((operands.first ?? dir) + "\n").utf8); break }
             guard isDirectory(dir) else { return fail("cannot access '\(operands.first ?? dir)': No such file or directory", 2) }
             out.stdout = Array(entries(of: dir).map { $0 + "\n" }.joined().utf8)

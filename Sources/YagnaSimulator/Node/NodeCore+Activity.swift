@@ -104,8 +104,10 @@ extension NodeCore {
 
     /// A positive number of seconds the requestor's side of the agreement sets for `key`.
     static func negotiatedSeconds(_ agreement: AgreementRecord, _ key: String) -> Duration? {
-        guard let seconds = agreement.agreement.demand.properties[key]?.doubleValue, seconds > 0, seconds.isFinite else { return nil }
-        return .milliseconds(Int64(seconds * 1000))
+        guard let seconds = agreement.agreement.demand.properties[key]?.doubleValue, seconds > 0,
+            let duration = Duration.rounded(seconds: seconds), duration >= .milliseconds(1)
+        else { return nil }
+        return duration
     }
 
     func usageVector(_ a: ActivityRecord, at now: Date) -> [Double] {

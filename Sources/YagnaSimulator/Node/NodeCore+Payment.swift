@@ -371,7 +371,13 @@ extension NodeCore {
         return zulu ? text : text + "+00:00"
     }
 
-    static func nanoseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1e9).rounded()) }
+    /// A date in nanoseconds since 1970, held to what 64 bits hold (a `timeout` of 9999 is the latest instant).
+    static func nanoseconds(_ date: Date) -> Int64 {
+        let ns = (date.timeIntervalSince1970 * 1e9).rounded()
+        if ns >= 9.2e18 { return .max }
+        if ns <= -9.2e18 { return .min }
+        return Int64(ns)
+    }
 
     // MARK: - Debit notes and invoices
 

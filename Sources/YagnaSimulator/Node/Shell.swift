@@ -42,6 +42,8 @@ enum Shell {
         var commands: [Command]
         /// The connector before this pipeline (`nil` for the first).
         var after: String?
+        /// Sent to the background with `&`: the shell goes on at once and `$?` is 0.
+        var background = false
     }
 
     struct SyntaxError: Error, Equatable {
@@ -269,6 +271,8 @@ enum Shell {
             command = Command()
         }
         func endPipeline(_ op: String?) throws(SyntaxError) {
+            // A line may end in `|`: the pipeline goes on on the next line.
+            if pipeOpen && command.words.isEmpty && op == "\n" { return }
             if pipeOpen && command.words.isEmpty {
                 throw SyntaxError(message: op.map { $0 == "\n" ? "Syntax error: newline unexpected" : "Syntax error: \"\($0)\" unexpected" } ?? "Syntax error: end of file unexpected")
             }
@@ -279,7 +283,7 @@ enum Shell {
                 if let op, op != "\n" { throw SyntaxError(message: "Syntax error: \"\(op)\" unexpected") }
                 return
             }
-            pipelines.append(Pipeline(commands: commands, after: connector))
+            pipelines.append(Pipeline(commands: commands, after: connector, background: op == "&"))
             commands = []
             connector = op == "\n" || op == "&" ? ";" : op
         }
@@ -303,6 +307,8 @@ enum Shell {
                 case "<": command.stdin = target
                 case ">", ">>":
                     command.stdout = (target, op == ">>")
+                    // `>&2 > f`: the later redirection wins.
+                    command.stdoutToStderr = false
                     // A `2>&1` before this one sent stderr to the stdout as it was then.
                     if command.stderrToStdout {
                         command.stderrToStdout = false

@@ -54,7 +54,11 @@ public struct ReplayPlan: Sendable {
         spec.properties = props
         if let m = props["golem.srv.caps.multi-activity"]?.boolValue { spec.multiActivity = m } else { spec.multiActivity = false }
         // An interval that is no number of seconds a clock can hold is no interval at all.
-        if let i = props["golem.com.scheme.payu.debit-note.interval-sec?"]?.doubleValue, i > 0 { spec.debitNoteInterval = Duration.rounded(seconds: i) } else { spec.debitNoteInterval = nil }
+        if let i = props["golem.com.scheme.payu.debit-note.interval-sec?"]?.doubleValue, let d = Duration.rounded(seconds: i), d >= .milliseconds(1) {
+            spec.debitNoteInterval = d
+        } else {
+            spec.debitNoteInterval = nil
+        }
         if let coeffs = props["golem.com.pricing.model.linear.coeffs"]?.arrayValue?.compactMap(\.doubleValue) {
             let vector = props["golem.com.usage.vector"]?.arrayValue?.compactMap(\.stringValue) ?? ["golem.usage.duration_sec", "golem.usage.cpu_sec"]
             for (i, name) in vector.enumerated() where i < coeffs.count {
