@@ -787,4 +787,15 @@ import YagnaAPI
         #expect(s.file("/golem/work/f") == "x\n")
         #expect(try s.sh("echo y > g >&2") == Run(err: "y\n"))
     }
+
+    @Test func rulesMatchSubstringsByteForByteAndCompileTheirPatternsOnce() {
+        #expect("python app.py --db-port 4001".containsBytes("--db-port 4001"))
+        #expect("héllo wörld".containsBytes("ö") && !"héllo wörld".containsBytes("o r"))
+        #expect("abc".containsBytes("") && !"ab".containsBytes("abc") && !"aab".containsBytes("abb"))
+        #expect("aaab".containsBytes("aab"))
+        let rule = CommandRule(match: "/^hashcat .*--skip=([0-9]+)/")
+        #expect(rule.matches("hashcat -a 3 --skip=48") && !rule.matches("echo hashcat --skip=1"))
+        #expect(RegexCache.regex("^hashcat .*--skip=([0-9]+)") === RegexCache.regex("^hashcat .*--skip=([0-9]+)"))
+        #expect(RegexCache.regex("(unclosed") == nil)
+    }
 }

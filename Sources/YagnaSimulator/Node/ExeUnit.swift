@@ -194,7 +194,7 @@ struct ExeUnit {
     mutating func execute(_ run: RunCommand) -> Outcome {
         let line = ([run.entryPoint] + run.args).joined(separator: " ")
         for case .failCommand(let match, let exitCode, let stderr, let trigger) in spec.faults
-        where (match.isEmpty || line.contains(match)) && batchNumber >= (trigger.afterBatches ?? 0) {
+        where (match.isEmpty || line.containsBytes(match)) && batchNumber >= (trigger.afterBatches ?? 0) {
             if core.strikes(trigger, provider: activity.provider) {
                 return Outcome(ok: false, exitCode: exitCode, stderr: stderr, message: "ExeScript command exited with code \(exitCode)", duration: spec.commandDuration)
             }

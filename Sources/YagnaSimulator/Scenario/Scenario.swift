@@ -139,15 +139,18 @@ public struct CommandRule: Sendable, Hashable {
     }
 
     func matches(_ line: String) -> Bool {
-        if let pattern { return line.range(of: pattern, options: .regularExpression) != nil }
-        return line.contains(match)
+        if let pattern {
+            guard let regex = RegexCache.regex(pattern) else { return false }
+            return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+        }
+        return line.containsBytes(match)
     }
 
     /// The match and its capture groups (`{0}`, `{1}`, … in templates); `nil` when the line
     /// does not match. A group that took no part in the match is empty.
     func captures(_ line: String) -> [String]? {
-        guard let pattern else { return line.contains(match) ? [match] : nil }
-        guard let regex = try? NSRegularExpression(pattern: pattern),
+        guard let pattern else { return line.containsBytes(match) ? [match] : nil }
+        guard let regex = RegexCache.regex(pattern),
             let m = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line))
         else { return nil }
         return (0..<m.numberOfRanges).map { i in Range(m.range(at: i), in: line).map { String(line[$0]) } ?? "" }
