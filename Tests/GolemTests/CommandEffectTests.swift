@@ -43,17 +43,8 @@ import YagnaAPI
     }
 
     func activity(_ yaml: String, file: String = "<scenario>") throws -> Activity {
-        var e = ProviderEngine(scenario: try Scenario.parse(yaml: yaml, file: file), seed: 1, files: InMemoryFileExchange())
-        let stamp = WireTimestamp(t0)
-        let agreement = Agreement(
-            agreementId: "A",
-            demand: Demand(properties: ["golem.com.payment.chosen-platform": "erc20-holesky-tglm"], constraints: "()", demandId: "d", requestorId: "0xr", timestamp: stamp),
-            offer: Offer(properties: [:], constraints: "()", offerId: "o", providerId: "0xp", timestamp: stamp),
-            validTo: WireTimestamp(t0.addingTimeInterval(3600)), state: .approved, timestamp: stamp)
-        e.agreementApproved(agreement, provider: 0, at: t0)
-        #expect(e.openActivity("act", agreementId: "A", at: t0) == nil)
-        e.exec("start", [.deploy(DeployCommand()), .start(StartCommand())], on: "act", at: t0)
-        return Activity(engine: e, now: try #require(e.batchEnd("start", on: "act")))
+        let (e, now) = try ProviderEngine.started(yaml, file: file, at: t0)
+        return Activity(engine: e, now: now)
     }
 
     static let plain = """

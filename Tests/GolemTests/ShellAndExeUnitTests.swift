@@ -58,18 +58,7 @@ import YagnaAPI
 
     /// A provider engine with a deployed, started activity `act`, and when its start batch ended.
     func engine() throws -> (ProviderEngine, Date) {
-        var e = ProviderEngine(scenario: try Scenario.parse(yaml: Self.plain), seed: 1, files: InMemoryFileExchange())
-        let stamp = WireTimestamp(t0)
-        let agreement = Agreement(
-            agreementId: "A",
-            demand: Demand(properties: ["golem.com.payment.chosen-platform": "erc20-holesky-tglm"], constraints: "()", demandId: "d", requestorId: "0xr", timestamp: stamp),
-            offer: Offer(properties: [:], constraints: "()", offerId: "o", providerId: "0xp", timestamp: stamp),
-            validTo: WireTimestamp(t0.addingTimeInterval(3600)), state: .approved, timestamp: stamp)
-        e.agreementApproved(agreement, provider: 0, at: t0)
-        #expect(e.openActivity("act", agreementId: "A", at: t0) == nil)
-        e.exec("start", [.deploy(DeployCommand()), .start(StartCommand())], on: "act", at: t0)
-        let started = try #require(e.batchEnd("start", on: "act"))
-        return (e, started)
+        try ProviderEngine.started(Self.plain, at: t0)
     }
 
     func decode(_ response: YagnaResponse?) throws -> [ExeScriptCommandResult] {
