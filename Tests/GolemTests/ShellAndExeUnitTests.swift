@@ -688,13 +688,13 @@ import YagnaAPI
                 volumes: [/golem/work, /data]
             """)
         #expect(try s.sh("[ -d /data ] && [ ! -d /golem/output ] && ls /data") == Run())
-        #expect(try s.sh("echo x > src; echo t > /tmp/t; cat /tmp/t") == Run(out: "t\n"))
+        #expect(try s.sh("echo x > src; echo t > /srv/t; cat /srv/t") == Run(out: "t\n"))
         let inside = s.batch([.transfer(TransferCommand(from: "container:/golem/work/src", to: "container:/data/x"))])
         #expect(inside.results.first?.result.result == .ok && s.file("/data/x") == "x\n")
         let outside = s.batch([.transfer(TransferCommand(from: "container:/golem/work/src", to: "container:/golem/output/x"))])
         #expect(outside.results.first?.result.result == .error)
         #expect(s.file("/golem/output/x") == nil)
-        let fromOutside = s.batch([.transfer(TransferCommand(from: "container:/tmp/t", to: "container:/data/t"))])
+        let fromOutside = s.batch([.transfer(TransferCommand(from: "container:/srv/t", to: "container:/data/t"))])
         #expect(fromOutside.results.first?.result.result == .error)
     }
 
