@@ -252,13 +252,13 @@ enum Shell {
         return (String(name), String(word[word.index(after: eq)...]))
     }
 
-    /// Parses a script into pipelines; `background` tells whether it ended in `&`.
+    /// Parses a script into pipelines; `background` tells whether it ended in `&` (its last
+    /// pipeline was sent to the background).
     static func parse(_ script: String) throws(SyntaxError) -> (pipelines: [Pipeline], background: Bool) {
         var pipelines: [Pipeline] = []
         var commands: [Command] = []
         var command = Command()
         var connector: String?
-        var background = false
         var tokens = try tokens(script)[...]
         // A `|` waiting for the command it feeds.
         var pipeOpen = false
@@ -297,7 +297,6 @@ enum Shell {
             case .op(let op) where [";", "\n", "&&", "||"].contains(op):
                 try endPipeline(op)
             case .op("&"):
-                background = tokens.allSatisfy { $0 == .op(";") || $0 == .op("\n") }
                 try endPipeline("&")
             case .op("2>&1"): command.stderrToStdout = true
             case .op("1>&2"): command.stdoutToStderr = true
@@ -320,7 +319,7 @@ enum Shell {
         }
         try endPipeline(nil)
         if let connector, connector == "&&" || connector == "||" { throw SyntaxError(message: "Syntax error: end of file unexpected after \"\(connector)\"") }
-        return (pipelines, background)
+        return (pipelines, pipelines.last?.background ?? false)
     }
 
     /// `date`'s default output in UTC: `Sun Nov 22 13:23:59 UTC 2026`.
