@@ -249,7 +249,7 @@ public enum Benchmarks {
         let app = AppSpec(name: "simple-service", arguments: ["instances": "1", "running-time": "600"])
         var walls: [Double] = []
         // One unmeasured run first: the first pays for one-time runtime set-up (metadata, caches).
-        _ = try await SimulatedNetwork.replay(plan, app: app)
+        let first = try await SimulatedNetwork.replay(plan, app: app)
         for _ in 0..<max(1, repeats) {
             let start = Measure.now()
             let report = try await SimulatedNetwork.replay(plan, app: app)
@@ -262,8 +262,9 @@ public enum Benchmarks {
         let speed = recordedSeconds / median
         return [BenchFigure(
             name: "replay speed", value: speed, unit: "× real time", target: "≥ 50000×", met: speed >= 50000,
-            detail: String(format: "recordings/service-10min.sqlite: %.0f s recorded, %d exchanges; replayed strictly in-process in %.1f ms (median of %d runs; fastest %.1f ms, slowest %.1f ms)",
-                recordedSeconds, recording.exchanges.count, median * 1000, walls.count, walls.min()! * 1000, walls.max()! * 1000))]
+            detail: String(format: "recordings/service-10min.sqlite: %.0f s recorded, %d exchanges; replayed strictly in-process in %.1f ms (median of %d runs; fastest %.1f ms, slowest %.1f ms); %d exchanges replayed, %.1f async jobs each",
+                recordedSeconds, recording.exchanges.count, median * 1000, walls.count, walls.min()! * 1000, walls.max()! * 1000,
+                first.journal.count, Double(first.jobs) / Double(max(1, first.journal.count))))]
     }
 
     static func sweepThroughput(scenario path: String, seeds: Int) async throws -> [BenchFigure] {
@@ -278,9 +279,12 @@ public enum Benchmarks {
         }
         let failed = results.values.filter { if case .success(let r) = $0 { return !r.passed } else { return true } }.count
         let perMinute = Double(seeds) / wall * 60
+        let reports = results.values.compactMap { try? $0.get() }
+        let exchanges = reports.reduce(0) { $0 + $1.journal.count }, runJobs = reports.reduce(0) { $0 + $1.jobs }
         return [BenchFigure(
             name: "sweep throughput", value: perMinute, unit: "runs/min", target: "≥ 40000", met: perMinute >= 40000,
-            detail: String(format: "scenarios/service-provider-dies.yaml, seeds 1..%d in one process, %d at once: %.2f s wall (%d failing seeds)", seeds, jobs, wall, failed))]
+            detail: String(format: "scenarios/service-provider-dies.yaml, seeds 1..%d in one process, %d at once: %.2f s wall (%d failing seeds); %.1f exchanges per run, %.1f async jobs per exchange",
+                seeds, jobs, wall, failed, Double(exchanges) / Double(max(1, reports.count)), Double(runJobs) / Double(max(1, exchanges))))]
     }
 
     // MARK: - HTTP

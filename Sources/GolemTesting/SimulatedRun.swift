@@ -36,6 +36,9 @@ public struct SimulationReport: Sendable {
     public var output: [String]
     /// When the run replayed a recording: its divergences and the recorded operations never performed.
     public var replay: [String] = []
+    /// Async jobs the simulation ran and sleepers it woke (what a run costs, for benchmarks).
+    public var jobs = 0
+    public var wakeUps = 0
 }
 
 /// Runs requestor code against a simulated network in-process, in virtual time: one
@@ -132,10 +135,12 @@ public enum SimulatedNetwork {
         failures += Expectations.check(scenario.expectations, state: state, summary: summary, error: error)
         failures += scenario.assertions.flatMap { $0.check(journal, end: end) }
         if error != nil, !scenario.expectations.contains(.appFails) { failures.insert("app: the app failed: \(error!)", at: 0) }
+        let statistics = simulation.statistics
         return SimulationReport(
             scenario: scenario.name, seed: seed, failures: failures, journal: journal, traceHash: traceHash(journal),
             virtualSeconds: end.timeInterval, wallSeconds: Date().timeIntervalSince(wallStart), summary: summary,
-            state: state, error: error, output: lines.values, replay: replay?.report ?? [])
+            state: state, error: error, output: lines.values, replay: replay?.report ?? [],
+            jobs: statistics.jobs, wakeUps: statistics.wakeUps)
     }
 }
 

@@ -51,14 +51,32 @@ public final class ChangeSignal: Sendable {
         }
     }
 
-    /// Waits for a change after `generation` or until `deadline` on `clock`, whichever is first.
+    /// Waits for a change after `generation` or until `deadline` on `clock`, whichever is first:
+    /// one continuation, resumed by `notify` or by a timer of the clock (in virtual time no task
+    /// is made for the timeout).
     public func wait(after generation: Int, until deadline: Date, clock: any GolemClock) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await clock.sleep(until: deadline) }
-            group.addTask { await self.changed(after: generation) }
-            _ = await group.next()
-            group.cancelAll()
+        let id = state.withLock { s -> Int in
+            s.nextId += 1
+            return s.nextId
         }
+        let timer = Mutex<ClockTimer?>(nil)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { s -> Bool in
+                    if s.generation != generation || Task.isCancelled { return true }
+                    s.waiters[id] = c
+                    return false
+                }
+                if resumeNow { c.resume(); return }
+                let scheduled = clock.schedule(at: deadline) { [self] in
+                    state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+                }
+                timer.withLock { $0 = scheduled }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+        timer.withLock { $0 }?.cancel()
     }
 
     // MARK: One-shot use

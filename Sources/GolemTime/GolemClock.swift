@@ -12,10 +12,34 @@ public protocol GolemClock: Sendable {
     /// Where work started outside the current task tree must run to stay on this clock's
     /// timeline (a simulation's executor); `nil` for real time.
     var taskExecutor: (any TaskExecutor)? { get }
+    /// Runs `action` once the clock reaches `deadline`, unless the returned timer is cancelled
+    /// first: a wait that something else usually ends early (a long poll's timeout) without a
+    /// sleeping task to cancel.
+    func schedule(at deadline: Date, _ action: @escaping @Sendable () -> Void) -> ClockTimer
+}
+
+/// A wake-up set with `GolemClock.schedule`.
+public struct ClockTimer: Sendable {
+    private let cancelAction: @Sendable () -> Void
+
+    public init(cancel: @escaping @Sendable () -> Void) { cancelAction = cancel }
+
+    /// Forgets the wake-up (nothing happens if it already ran).
+    public func cancel() { cancelAction() }
 }
 
 extension GolemClock {
     public var taskExecutor: (any TaskExecutor)? { nil }
+
+    /// A task that sleeps until `deadline`, on the clock's executor.
+    public func schedule(at deadline: Date, _ action: @escaping @Sendable () -> Void) -> ClockTimer {
+        let clock = self
+        let task = Task(executorPreference: taskExecutor) {
+            guard (try? await clock.sleep(until: deadline)) != nil else { return }
+            action()
+        }
+        return ClockTimer { task.cancel() }
+    }
 
     /// Runs `operation` shielded from the caller's cancellation, for at most `limit` on this
     /// clock: cleanup that must reach the daemon (destroy an activity, end an agreement, release

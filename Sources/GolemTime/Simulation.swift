@@ -37,11 +37,17 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
         let id: UInt64
     }
 
+    /// What a due timer wakes: a sleeping task, or an action run on the simulation's thread.
+    private enum Sleeper {
+        case task(CheckedContinuation<Void, any Error>)
+        case action(@Sendable () -> Void)
+    }
+
     private struct State {
         var ready: [UnownedJob] = []
         var readHead = 0
         var timers: [Timer] = []  // a binary min-heap on (deadline, seq)
-        var sleepers: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+        var sleepers: [UInt64: Sleeper] = [:]
         var nextSeq: UInt64 = 0
         var now: Int64 = 0
         var wakeUps = 0
@@ -196,8 +202,8 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
 
     /// Advances time to the earliest deadline and resumes every sleeper due then.
     private func fireEarliestTimers() -> Bool {
-        let due: [CheckedContinuation<Void, any Error>] = state.withLock { s in
-            var out: [CheckedContinuation<Void, any Error>] = []
+        let due: [Sleeper] = state.withLock { s in
+            var out: [Sleeper] = []
             // Skip timers whose sleeper was cancelled.
             while let top = s.timers.first, s.sleepers[top.id] == nil { Self.popHeap(&s.timers) }
             guard let first = s.timers.first else { return out }
@@ -211,7 +217,12 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
             }
             return out
         }
-        for c in due { c.resume() }
+        for sleeper in due {
+            switch sleeper {
+            case .task(let c): c.resume()
+            case .action(let action): action()
+            }
+        }
         return !due.isEmpty
     }
 
@@ -229,15 +240,43 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
                 let cancelled = Task.isCancelled
                 let resumeNow: Bool = state.withLock { s in
                     if cancelled { return true }
-                    s.sleepers[id] = c
+                    s.sleepers[id] = .task(c)
                     Self.pushHeap(&s.timers, Timer(deadline: max(deadline, s.now), seq: id, id: id))
                     return false
                 }
                 if resumeNow { c.resume(throwing: CancellationError()) }
             }
         } onCancel: {
-            let c = state.withLock { $0.sleepers.removeValue(forKey: id) }
-            c?.resume(throwing: CancellationError())
+            if case .task(let c) = state.withLock({ $0.sleepers.removeValue(forKey: id) }) {
+                c.resume(throwing: CancellationError())
+            }
+        }
+    }
+
+    /// Runs `action` on the simulation's thread when virtual time reaches `deadline`, in turn
+    /// with the sleepers due then, unless `cancelTimer` is called first. Cheaper than a sleeping
+    /// child task for a wait that something else usually ends first (a long poll's timeout).
+    func schedule(atNanoseconds deadline: Int64, _ action: @escaping @Sendable () -> Void) -> UInt64 {
+        state.withLock { s in
+            s.nextSeq += 1
+            let id = s.nextSeq
+            s.sleepers[id] = .action(action)
+            Self.pushHeap(&s.timers, Timer(deadline: max(deadline, s.now), seq: id, id: id))
+            return id
+        }
+    }
+
+    /// Forgets a timer set by `schedule` (nothing happens if it already fired).
+    func cancelTimer(_ id: UInt64) {
+        state.withLock { s in
+            guard s.sleepers.removeValue(forKey: id) != nil else { return }
+            // Cancelled timers stay in the heap until they reach its top; rebuild it when they
+            // outnumber the live ones, so that waits ended early do not pile up.
+            if s.timers.count > 256, s.timers.count > 4 * s.sleepers.count {
+                let live = s.timers.filter { s.sleepers[$0.id] != nil }
+                s.timers.removeAll(keepingCapacity: true)
+                for t in live { Self.pushHeap(&s.timers, t) }
+            }
         }
     }
 
@@ -287,10 +326,25 @@ public struct VirtualClock: GolemClock {
         // `Date` holds seconds as a Double (about 120 ns apart at today's dates), so round up until
         // the wake-up time, read back as a `Date`, is not before the deadline: a sleeper must
         // never wake to a `now` that is still earlier than what it waited for.
-        var target = Int64(((deadline.timeIntervalSince1970 - simulation.start.timeIntervalSince1970) * 1e9).rounded(.up))
-        while date(target) < deadline { target += 64 }
-        try await simulation.sleep(untilNanoseconds: target)
+        try await simulation.sleep(untilNanoseconds: nanoseconds(atOrAfter: deadline))
+    }
+
+    /// A simulation timer: the action runs on the simulation's thread, in turn with the sleepers
+    /// due at the same time; no task is made.
+    public func schedule(at deadline: Date, _ action: @escaping @Sendable () -> Void) -> ClockTimer {
+        let simulation = self.simulation
+        let id = simulation.schedule(atNanoseconds: nanoseconds(atOrAfter: deadline), action)
+        return ClockTimer { simulation.cancelTimer(id) }
     }
 
     func date(_ nanoseconds: Int64) -> Date { simulation.start.addingTimeInterval(Double(nanoseconds) / 1e9) }
+
+    /// The virtual nanosecond at which a sleep until `deadline` ends (see `sleep(until:)`).
+    func nanoseconds(atOrAfter deadline: Date) -> Int64 {
+        let seconds = (deadline.timeIntervalSince1970 - simulation.start.timeIntervalSince1970) * 1e9
+        guard seconds < 9e18 else { return .max }
+        var target = Int64(max(seconds, -9e18).rounded(.up))
+        while date(target) < deadline { target += 64 }
+        return target
+    }
 }

@@ -21,7 +21,10 @@ public actor SimulatedNode {
     public nonisolated let appKey: String
     public nonisolated let scenario: Scenario
     public nonisolated let seed: UInt64
+    /// Wakes the streams waiting for their next frame.
     let notifier = ChangeSignal()
+    /// The long polls waiting for an answer.
+    let parked = ParkedPolls()
     let start: Date
     var entries: JournalStore
     var faultRandom: SeededRandom
@@ -104,7 +107,7 @@ public actor SimulatedNode {
     public func tunnelAnswer(_ request: TunnelHTTPRequest, _ target: TunnelTarget) -> [UInt8] {
         core.advance(to: clock.now)
         let answer = core.tunnelAnswer(request, target, now: clock.now)
-        notifier.notify()
+        changed()
         return answer
     }
 
@@ -123,6 +126,7 @@ public actor SimulatedNode {
             case .restart:
                 downUntil = clock.now.adding(fault.duration)
                 restarts += 1
+                parked.wakeAll()
                 notifier.notify()
                 return finish(index, .drop)
             case .delay: try? await clock.sleep(for: fault.duration)
@@ -135,7 +139,7 @@ public actor SimulatedNode {
         if scenario.daemon.latency > .zero { try? await clock.sleep(for: scenario.daemon.latency) }
         if traceRequests { FileHandle.standardError.write(Data("\(offset(clock.now) / 1_000_000)ms \(request.method.rawValue) \(request.target)\n".utf8)) }
         let outcome = core.handle(request, now: clock.now)
-        notifier.notify()
+        changed()
         switch outcome {
         case .respond(let r): return finish(index, .response(r))
         case .drop: return finish(index, .drop)
@@ -145,12 +149,14 @@ public actor SimulatedNode {
                 let now = clock.now
                 let final = now >= deadline
                 if let r = core.retry(poll, now: now, final: final) {
-                    notifier.notify()
+                    changed()
                     return finish(index, .response(r))
                 }
-                let generation = notifier.generation
                 let wake = min(deadline, core.nextScheduledTime ?? deadline, core.nextChange(of: poll, after: now) ?? deadline)
-                await notifier.wait(after: generation, until: max(wake, now), clock: clock)
+                if let r = await parked.wait(poll, until: max(wake, now), clock: clock) {
+                    // Answered by `changed()`, which already told the others.
+                    return finish(index, .response(r))
+                }
                 if Task.isCancelled || restarts != restartsAtStart { return finish(index, .drop) }
             }
         case .stream(let activityId, let batchId):
@@ -158,6 +164,18 @@ public actor SimulatedNode {
             let cursor = StreamCursor(node: self, entry: index, activityId: activityId, batchId: batchId, completeWhenDropped: !entries.retain)
             return .stream(AsyncThrowingStream { try await cursor.next() })
         }
+    }
+
+    /// After the node's state changed: answers every parked long poll that can now be answered,
+    /// in the order they parked (each answer may change what the others see, so the round is
+    /// repeated until nothing more answers), then wakes the streams. A poll that cannot be
+    /// answered stays parked without running: no task switch for the polls a request does not
+    /// concern.
+    func changed() {
+        let now = clock.now
+        let answered = parked.answer { core.retry($0, now: now, final: false) }
+        for (continuation, response) in answered { continuation.resume(returning: response) }
+        notifier.notify()
     }
 
     private func finish(_ index: Int, _ reply: Reply) -> Reply {
@@ -217,6 +235,79 @@ public actor SimulatedNode {
             return fault
         }
         return nil
+    }
+}
+
+/// The node's long polls waiting for something to answer them, in the order they parked. A poll
+/// leaves when `answer` finds it an answer, when its timer fires (the caller then looks again
+/// itself: its deadline or a scheduled change came), on `wakeAll` or when its task is cancelled.
+final class ParkedPolls: Sendable {
+    struct Parked {
+        let id: Int
+        let poll: Poll
+        let continuation: CheckedContinuation<YagnaResponse?, Never>
+    }
+    private struct State {
+        var nextId = 0
+        var list: [Parked] = []
+    }
+    private let state = Mutex(State())
+
+    /// Parks `poll` until `answer` answers it (its response is returned) or until `deadline` on
+    /// `clock`, cancellation or `wakeAll` (`nil`).
+    func wait(_ poll: Poll, until deadline: Date, clock: any GolemClock) async -> YagnaResponse? {
+        let id = state.withLock { s -> Int in
+            s.nextId += 1
+            return s.nextId
+        }
+        let timer = Mutex<ClockTimer?>(nil)
+        let response = await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<YagnaResponse?, Never>) in
+                guard !Task.isCancelled else { c.resume(returning: nil); return }
+                state.withLock { $0.list.append(Parked(id: id, poll: poll, continuation: c)) }
+                let scheduled = clock.schedule(at: deadline) { [self] in self.remove(id)?.resume(returning: nil) }
+                timer.withLock { $0 = scheduled }
+            }
+        } onCancel: {
+            remove(id)?.resume(returning: nil)
+        }
+        timer.withLock { $0 }?.cancel()
+        return response
+    }
+
+    private func remove(_ id: Int) -> CheckedContinuation<YagnaResponse?, Never>? {
+        state.withLock { s in
+            guard let i = s.list.firstIndex(where: { $0.id == id }) else { return nil }
+            return s.list.remove(at: i).continuation
+        }
+    }
+
+    /// Runs `probe` on each parked poll in order; those it answers leave with their answer (the
+    /// caller resumes them). After an answer the round starts again from the first poll. The
+    /// polls stay locked meanwhile, so a timer or a cancellation cannot take one mid-round.
+    func answer(_ probe: (Poll) -> YagnaResponse?) -> [(CheckedContinuation<YagnaResponse?, Never>, YagnaResponse)] {
+        state.withLock { s in
+            var out: [(CheckedContinuation<YagnaResponse?, Never>, YagnaResponse)] = []
+            var i = 0
+            while i < s.list.count {
+                if let response = probe(s.list[i].poll) {
+                    out.append((s.list.remove(at: i).continuation, response))
+                    i = 0
+                } else {
+                    i += 1
+                }
+            }
+            return out
+        }
+    }
+
+    /// Wakes every parked poll without an answer (the daemon restarted).
+    func wakeAll() {
+        let all = state.withLock { s in
+            defer { s.list.removeAll() }
+            return s.list
+        }
+        for p in all { p.continuation.resume(returning: nil) }
     }
 }
 
