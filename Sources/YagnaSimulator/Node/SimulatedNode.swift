@@ -173,8 +173,14 @@ public actor SimulatedNode {
     /// concern.
     func changed() {
         let now = clock.now
-        let answered = parked.answer { core.retry($0, now: now, final: false) }
-        for (continuation, response) in answered { continuation.resume(returning: response) }
+        let woken = parked.answer { poll, wake in
+            if let r = core.retry(poll, now: now, final: false) { return .answer(r) }
+            // The change may have scheduled something sooner than the poll's timer (a provider's
+            // answer to a counter-proposal): the poll wakes to set its timer again.
+            let sooner = [core.nextScheduledTime, core.nextChange(of: poll, after: now)].compactMap { $0 }.min()
+            return sooner.map { $0 < wake } == true ? .wake : .keep
+        }
+        for (continuation, response) in woken { continuation.resume(returning: response) }
         notifier.notify()
     }
 
@@ -245,7 +251,18 @@ final class ParkedPolls: Sendable {
     struct Parked {
         let id: Int
         let poll: Poll
+        /// When its timer wakes it.
+        let wake: Date
         let continuation: CheckedContinuation<YagnaResponse?, Never>
+    }
+    /// What a change means for a parked poll.
+    enum Probe {
+        /// Its answer: the poll leaves with it.
+        case answer(YagnaResponse)
+        /// It leaves without an answer, to look again and set a sooner timer.
+        case wake
+        /// It stays parked.
+        case keep
     }
     private struct State {
         var nextId = 0
@@ -264,7 +281,7 @@ final class ParkedPolls: Sendable {
         let response = await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<YagnaResponse?, Never>) in
                 guard !Task.isCancelled else { c.resume(returning: nil); return }
-                state.withLock { $0.list.append(Parked(id: id, poll: poll, continuation: c)) }
+                state.withLock { $0.list.append(Parked(id: id, poll: poll, wake: deadline, continuation: c)) }
                 let scheduled = clock.schedule(at: deadline) { [self] in self.remove(id)?.resume(returning: nil) }
                 timer.withLock { $0 = scheduled }
             }
@@ -282,19 +299,21 @@ final class ParkedPolls: Sendable {
         }
     }
 
-    /// Runs `probe` on each parked poll in order; those it answers leave with their answer (the
-    /// caller resumes them). After an answer the round starts again from the first poll. The
-    /// polls stay locked meanwhile, so a timer or a cancellation cannot take one mid-round.
-    func answer(_ probe: (Poll) -> YagnaResponse?) -> [(CheckedContinuation<YagnaResponse?, Never>, YagnaResponse)] {
+    /// Runs `probe` on each parked poll (and its wake-up time) in order; those it answers or
+    /// wakes leave (the caller resumes them, with the answer or `nil`). After an answer the round
+    /// starts again from the first poll. The polls stay locked meanwhile, so a timer or a
+    /// cancellation cannot take one mid-round.
+    func answer(_ probe: (Poll, Date) -> Probe) -> [(CheckedContinuation<YagnaResponse?, Never>, YagnaResponse?)] {
         state.withLock { s in
-            var out: [(CheckedContinuation<YagnaResponse?, Never>, YagnaResponse)] = []
+            var out: [(CheckedContinuation<YagnaResponse?, Never>, YagnaResponse?)] = []
             var i = 0
             while i < s.list.count {
-                if let response = probe(s.list[i].poll) {
+                switch probe(s.list[i].poll, s.list[i].wake) {
+                case .answer(let response):
                     out.append((s.list.remove(at: i).continuation, response))
                     i = 0
-                } else {
-                    i += 1
+                case .wake: out.append((s.list.remove(at: i).continuation, nil))
+                case .keep: i += 1
                 }
             }
             return out

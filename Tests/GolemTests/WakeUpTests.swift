@@ -1,0 +1,197 @@
+import Foundation
+import GolemTesting
+import GolemTime
+import Synchronization
+import Testing
+import YagnaAPI
+@testable import YagnaSimulator
+
+/// Waiting without a task per wait: clock timers, `ChangeSignal.wait` and the node's parked long
+/// polls, which only the changes that answer them wake.
+@Suite struct WakeUpTests {
+    final class Box<T: Sendable>: Sendable {
+        let m: Mutex<T>
+        init(_ v: T) { m = Mutex(v) }
+        var value: T { m.withLock { $0 } }
+        func update(_ f: (inout T) -> Void) { m.withLock { f(&$0) } }
+    }
+
+    /// A simulation timer runs its action at its deadline; a cancelled one never runs, and many
+    /// cancelled timers neither run nor move the clock.
+    @Test func virtualTimersRunAtTheirDeadlineUnlessCancelled() async throws {
+        let simulation = Simulation()
+        let log = Box<[String]>([])
+        let elapsed = try await simulation.runDetached { clock in
+            let t0 = clock.now
+            let mark: @Sendable (String) -> Void = { name in log.update { $0.append("\(name) at \(Int(clock.now.timeIntervalSince(t0)))") } }
+            _ = clock.schedule(at: t0.addingTimeInterval(7)) { mark("kept") }
+            let dropped = clock.schedule(at: t0.addingTimeInterval(3)) { mark("dropped") }
+            dropped.cancel()
+            for i in 0..<1000 {
+                clock.schedule(at: t0.addingTimeInterval(5 + Double(i % 10))) { mark("stale \(i)") }.cancel()
+            }
+            try await clock.sleep(for: .seconds(20))
+            dropped.cancel()  // a second cancel, after the deadline: nothing happens
+            return t0.duration(to: clock.now)
+        }
+        #expect(log.value == ["kept at 7"])
+        #expect(elapsed == .seconds(20))
+    }
+
+    /// `ChangeSignal.wait` in virtual time: back at the deadline when nothing changes, at the
+    /// moment of the change when something does, at once when cancelled; no wake-up left behind.
+    @Test func changeSignalWaitEndsAtTheChangeOrTheDeadline() async throws {
+        let simulation = Simulation()
+        let times = try await simulation.runDetached { clock -> [Int] in
+            let t0 = clock.now
+            let signal = ChangeSignal()
+            var out: [Int] = []
+            await signal.wait(after: signal.generation, until: t0.addingTimeInterval(4), clock: clock)
+            out.append(Int(clock.now.timeIntervalSince(t0)))
+            await withTaskGroup(of: Void.self) { group in
+                let g = signal.generation
+                group.addTask { await signal.wait(after: g, until: t0.addingTimeInterval(1000), clock: clock) }
+                group.addTask {
+                    try? await clock.sleep(for: .seconds(6))
+                    signal.notify()
+                }
+                await group.waitForAll()
+            }
+            out.append(Int(clock.now.timeIntervalSince(t0)))
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await signal.wait(after: signal.generation, until: t0.addingTimeInterval(5000), clock: clock) }
+                group.cancelAll()
+                await group.waitForAll()
+            }
+            out.append(Int(clock.now.timeIntervalSince(t0)))
+            // A wait on a generation already passed returns at once.
+            await signal.wait(after: signal.generation - 1, until: t0.addingTimeInterval(9000), clock: clock)
+            out.append(Int(clock.now.timeIntervalSince(t0)))
+            return out
+        }
+        #expect(times == [4, 10, 10, 10])
+    }
+
+    /// In real time the clock's timer is a sleeping task: its action runs once the deadline is
+    /// reached (waited for at most 10 s).
+    @Test func systemClockTimerRuns() async throws {
+        let clock = SystemClock()
+        let (stream, sink) = AsyncStream<Date>.makeStream()
+        let deadline = clock.now.addingTimeInterval(0.02)
+        _ = clock.schedule(at: deadline) { sink.yield(clock.now) }
+        let fired = await withTaskGroup(of: Date?.self) { group in
+            group.addTask { await stream.first { _ in true } }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            sink.finish()
+            return first
+        }
+        let at = try #require(fired, "the timer's action did not run within 10 s")
+        #expect(at >= deadline)
+    }
+
+    /// Parked polls are probed in the order they parked; an answer takes its poll out and the
+    /// round starts again from the first, so each poll sees what the answers before it changed.
+    @Test func parkedPollsAreAnsweredInOrder() async throws {
+        let polls = ParkedPolls()
+        let probed = Box<[String]>([])
+        let (answers, timedOut) = try await Simulation().runDetached { clock -> ([String], [String]) in
+            let deadline = clock.now.addingTimeInterval(100)
+            let names = ["a", "b", "c"]
+            return await withTaskGroup(of: (String, YagnaResponse?).self) { group in
+                for name in names {
+                    group.addTask {
+                        (name, await polls.wait(.agreementApproval(agreementId: name), until: deadline, clock: clock))
+                    }
+                    // Let the poll park before the next one: their order is the parking order.
+                    try? await clock.sleep(for: .seconds(1))
+                }
+                let answered = polls.answer { poll, wake in
+                    guard case .agreementApproval(let id) = poll else { return .keep }
+                    probed.update { $0.append(id) }
+                    return id == "b" ? .answer(YagnaResponse(status: 200, body: Array("b".utf8))) : .keep
+                }
+                for (continuation, response) in answered { continuation.resume(returning: response) }
+                var got: [String] = [], late: [String] = []
+                for await (name, response) in group {
+                    if let response { got.append("\(name): \(String(decoding: response.body, as: UTF8.self))") } else { late.append(name) }
+                }
+                return (got, late.sorted())
+            }
+        }
+        #expect(probed.value == ["a", "b", "a", "c"])
+        #expect(answers == ["b: b"])
+        #expect(timedOut == ["a", "c"])
+    }
+
+    /// A change that schedules something sooner than a parked poll's timer (here a provider's
+    /// answer to a counter-proposal, due 2 s later) wakes the poll then, not at its timeout: yapapi
+    /// polls a demand's events before it counters, and got its drafts 5 s late when it did not.
+    @Test func aParkedPollWakesForWhatAChangeScheduled() async throws {
+        let scenario = try Scenario.parse(yaml: "name: counter\nproviders:\n  - name: p\n    offer-delay: 1s\n    response-delay: 2s\n")
+        let waited = try await Simulation().runDetached { clock -> Double in
+            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+            let y = YagnaClient(transport: InProcessTransport(node: node))
+            let expiration = Int(clock.now.addingTimeInterval(3600).timeIntervalSince1970 * 1000)
+            let demand = DemandBody(properties: ["golem.srv.comp.expiration": .int(expiration)], constraints: "(golem.runtime.name=vm)")
+            let subscription = try await y.market.subscribe(demand)
+            var offer: Proposal?
+            while offer == nil { for case .proposal(_, let p) in try await y.market.events(subscription, timeout: .seconds(5)) { offer = p } }
+            let proposalId = offer!.proposalId
+            return try await withThrowingTaskGroup(of: Double?.self) { group in
+                group.addTask {
+                    let start = clock.now
+                    _ = try await y.market.events(subscription, timeout: .seconds(60))
+                    return clock.now.timeIntervalSince(start)
+                }
+                // The poll parks first (its timer at 60 s); then the counter schedules the draft.
+                try await clock.sleep(for: .seconds(1))
+                group.addTask {
+                    _ = try await y.market.counter(subscription, proposalId: proposalId, with: demand)
+                    return nil
+                }
+                var out = -1.0
+                for try await w in group { if let w { out = w } }
+                return out
+            }
+        }
+        #expect(abs(waited - 3) < 0.01, "the poll returned after \(waited) s")
+    }
+
+    /// A long poll the node cannot answer stays parked while other requests are served: it costs
+    /// no task switch per request (before, every request woke every parked poll to look again).
+    @Test func unrelatedRequestsDoNotWakeAParkedPoll() async throws {
+        let scenario = try Scenario.parse(yaml: "name: quiet\nproviders:\n  - name: p\n")
+        func jobs(parkAPoll: Bool) async throws -> (jobs: Int, poll: String?) {
+            let simulation = Simulation()
+            let poll = try await simulation.runDetached { clock -> String? in
+                let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+                let auth = [Header("Authorization", "Bearer k")]
+                return await withTaskGroup(of: String?.self) { group in
+                    if parkAPoll {
+                        group.addTask {
+                            let request = NodeRequest(method: .GET, path: "/payment-api/v1/invoiceEvents", query: [QueryItem("timeout", "60")], headers: auth)
+                            guard case .response(let r) = await node.handle(request) else { return "no answer" }
+                            return "\(r.status) \(String(decoding: r.body, as: UTF8.self)) after \(Int(clock.now.timeIntervalSince(node.startDate)))"
+                        }
+                        try? await clock.sleep(for: .seconds(1))
+                    }
+                    for _ in 0..<200 { _ = await node.handle(NodeRequest(method: .GET, path: "/me", headers: auth)) }
+                    var out: String?
+                    for await r in group { out = r }
+                    return out
+                }
+            }
+            return (simulation.statistics.jobs, poll)
+        }
+        let quiet = try await jobs(parkAPoll: false)
+        let parked = try await jobs(parkAPoll: true)
+        #expect(parked.poll == "200 [] after 60")
+        // The poll's own start, its timer and its answer: a handful of jobs, not one per request.
+        #expect(parked.jobs - quiet.jobs < 20, "a parked poll cost \(parked.jobs - quiet.jobs) jobs over 200 unrelated requests")
+    }
+}
