@@ -1,3 +1,4 @@
+import Synchronization
 public import YagnaAPI
 import Foundation
 
@@ -28,6 +29,22 @@ public indirect enum Constraint: Sendable, Hashable {
         public var description: String {
             "unsupported constraint syntax at offset \(offset): \(message) in \(text.debugDescription). Supported: (&…), (|…), (!…), (attr=value), (attr=*), (attr=pre*fix), <, <=, >, >="
         }
+    }
+
+    /// Expressions parsed so far in this process (a node parses the same few demand and offer
+    /// constraints for every counter-proposal).
+    private static let parsed = Mutex<[String: Result<Constraint, SyntaxError>]>([:])
+
+    /// `parse`, remembered per expression text (up to 1 024 expressions, then it starts afresh).
+    public static func parseCached(_ text: String) throws(SyntaxError) -> Constraint {
+        if let known = parsed.withLock({ $0[text] }) { return try known.get() }
+        let result: Result<Constraint, SyntaxError>
+        do throws(SyntaxError) { result = .success(try parse(text)) } catch { result = .failure(error) }
+        parsed.withLock { cache in
+            if cache.count >= 1024 { cache.removeAll() }
+            cache[text] = result
+        }
+        return try result.get()
     }
 
     /// Parses a constraint expression.

@@ -162,6 +162,21 @@ import YagnaAPI
         #expect(abs(waited - 3) < 0.01, "the poll returned after \(waited) s")
     }
 
+    /// Event lists stay in date order whatever order events are added in (a poll then tells
+    /// from the newest alone whether anything is new), events of one date in the order added.
+    @Test func eventListsStayInDateOrder() {
+        struct E { let at: WireTimestamp; let name: String }
+        func t(_ s: Int64) -> WireTimestamp { WireTimestamp(epochNanoseconds: 1_800_000_000_000_000_000 + s * 1_000_000_000) }
+        var list: [E] = []
+        for (s, name) in [(5, "a"), (7, "b"), (6, "c"), (7, "d"), (1, "e"), (9, "f")] {
+            NodeCore.addEvent(E(at: t(Int64(s)), name: name), to: &list, \.at)
+        }
+        #expect(list.map(\.name) == ["e", "a", "c", "b", "d", "f"])
+        #expect(NodeCore.notAfter(t(9), t(9)))
+        #expect(!NodeCore.notAfter(t(9), t(8)))
+        #expect(!NodeCore.notAfter(t(1), nil))
+    }
+
     /// A long poll the node cannot answer stays parked while other requests are served: it costs
     /// no task switch per request (before, every request woke every parked poll to look again).
     @Test func unrelatedRequestsDoNotWakeAParkedPoll() async throws {

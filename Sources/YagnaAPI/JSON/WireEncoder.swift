@@ -63,6 +63,9 @@ final class _Node {
 
     func child(forKey key: String) -> _Node {
         var (fields, unknown) = objectParts
+        // Let go of the enum's reference first, so that the insertion below does not copy the
+        // whole dictionary (which made every object quadratic in its number of keys).
+        kind = .empty
         let node = _Node()
         fields[key] = node
         kind = .object(fields, unknown)
@@ -80,6 +83,7 @@ final class _Node {
 
     func merge(_ unknown: UnknownFields) {
         var (fields, current) = objectParts
+        kind = .empty
         for (k, v) in unknown.values { current.values[k] = v }
         kind = .object(fields, current)
     }
@@ -87,6 +91,7 @@ final class _Node {
     func append() -> _Node {
         var items: [_Node] = []
         if case .array(let existing) = kind { items = existing }
+        kind = .empty  // as in `child(forKey:)`: append without copying the array
         let node = _Node()
         items.append(node)
         kind = .array(items)

@@ -66,16 +66,27 @@ public struct QueryItem: Sendable, Hashable {
         self.value = value
     }
 
-    private static let allowed: Set<UInt8> = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~,:".utf8)
+    /// The bytes a query component keeps as they are, by value.
+    private static let allowed: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~,:".utf8 { table[Int(byte)] = true }
+        return table
+    }()
 
     /// Percent-encodes a query component (`+` becomes `%2B`, as yagna needs for timestamps).
     public static func escape(_ s: String) -> String {
-        var out = ""
+        if s.utf8.allSatisfy({ allowed[Int($0)] }) { return s }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 8)
         for byte in s.utf8 {
-            if allowed.contains(byte) { out.unicodeScalars.append(Unicode.Scalar(byte)) }
-            else { out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2) }
+            if allowed[Int(byte)] {
+                out.append(byte)
+            } else {
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes a percent-encoded component (`+` read as a space, as form encoding does).

@@ -69,7 +69,7 @@ extension NodeCore {
                 return .respond(NodeCore.message(status, "Agreement [\(p[1])] \(message)"))
             }
             agreements[p[1]] = a
-            agreementEvents.append(AgreementEvent(eventType: .cancelled, eventDate: WireTimestamp(now, fractionDigits: 6), agreementId: p[1], reason: (try? WireDecoder().decode(Reason?.self, from: request.body)) ?? nil))
+            NodeCore.addEvent(AgreementEvent(eventType: .cancelled, eventDate: WireTimestamp(now, fractionDigits: 6), agreementId: p[1], reason: (try? WireDecoder().decode(Reason?.self, from: request.body)) ?? nil), to: &agreementEvents, \.eventDate)
             return .respond(YagnaResponse(status: 200))
         case (.POST, 3, "agreements") where p[2] == "terminate": return .respond(requestorTerminates(request, p[1], now: now))
         case (.GET, 4, "agreements") where p[2] == "terminate" && p[3] == "reason":
@@ -105,7 +105,7 @@ extension NodeCore {
         case .success(let b): body = b
         }
         let constraint: Constraint
-        do { constraint = try Constraint.parse(body.constraints) } catch {
+        do { constraint = try Constraint.parseCached(body.constraints) } catch {
             return NodeCore.message(400, "invalid demand constraints: \(error)")
         }
         let id = hexId(32) + "-" + hexId(64)
@@ -186,8 +186,8 @@ extension NodeCore {
         let demand: Constraint
         let offer: Constraint
         do {
-            demand = try Constraint.parse(counter.constraints)
-            offer = try Constraint.parse(previous.constraints)
+            demand = try Constraint.parseCached(counter.constraints)
+            offer = try Constraint.parseCached(previous.constraints)
         } catch {
             return "Can't match Proposal [\(counter.proposalId)] with previous Proposal [\(previous.proposalId)]. Error: \(error)"
         }
@@ -216,6 +216,22 @@ extension NodeCore {
         var properties = offer
         for (k, v) in requestor where k.hasSuffix("?") || k == "golem.com.payment.chosen-platform" { properties[k] = v }
         return properties
+    }
+
+    /// Adds an event to a list kept in the order of the events' dates (a later event goes after
+    /// every earlier one, one of the same date after those already there), so that a poll can
+    /// tell from the last event alone whether any is new.
+    static func addEvent<E>(_ event: E, to list: inout [E], _ date: KeyPath<E, WireTimestamp>) {
+        let nanos = event[keyPath: date].epochNanoseconds ?? 0
+        var i = list.endIndex
+        while i > list.startIndex, (list[i - 1][keyPath: date].epochNanoseconds ?? 0) > nanos { i -= 1 }
+        list.insert(event, at: i)
+    }
+
+    /// Whether an event of `date` is not one a poll for events after `after` returns.
+    static func notAfter(_ date: WireTimestamp, _ after: WireTimestamp?) -> Bool {
+        guard let after else { return false }
+        return (date.epochNanoseconds ?? 0) <= (after.epochNanoseconds ?? 0)
     }
 
     mutating func collectDemandEvents(_ sub: String, maxEvents: Int, final: Bool) -> YagnaResponse? {
@@ -302,11 +318,11 @@ extension NodeCore {
             a.agreement.approvedSignature = "NoSignature"
             a.agreement.committedSignature = "NoSignature"
             a.approvedAt = time
-            agreementEvents.append(AgreementEvent(eventType: .approved, eventDate: WireTimestamp(time, fractionDigits: 6), agreementId: id))
+            NodeCore.addEvent(AgreementEvent(eventType: .approved, eventDate: WireTimestamp(time, fractionDigits: 6), agreementId: id), to: &agreementEvents, \.eventDate)
             scheduleTerminations(id, provider: a.provider, approvedAt: time)
         } else {
             a.endedAt = time
-            agreementEvents.append(AgreementEvent(eventType: .rejected, eventDate: WireTimestamp(time, fractionDigits: 6), agreementId: id, reason: Reason(message: reason)))
+            NodeCore.addEvent(AgreementEvent(eventType: .rejected, eventDate: WireTimestamp(time, fractionDigits: 6), agreementId: id, reason: Reason(message: reason)), to: &agreementEvents, \.eventDate)
         }
         agreements[id] = a
     }
@@ -361,7 +377,7 @@ extension NodeCore {
         a.endedAt = time
         a.terminationEvent = event
         agreements[id] = a
-        agreementEvents.append(event)
+        NodeCore.addEvent(event, to: &agreementEvents, \.eventDate)
         endActivities(of: id, at: time)
         scheduleInvoice(id, at: time)
         reoffer(a.provider, at: time)
@@ -394,6 +410,8 @@ extension NodeCore {
     }
 
     func collectAgreementEvents(after: WireTimestamp?, maxEvents: Int, final: Bool) -> YagnaResponse? {
+        // In the order they happened, as payment events (see `collectPaymentEvents`).
+        if !final, agreementEvents.last.map({ NodeCore.notAfter($0.eventDate, after) }) ?? true { return nil }
         let list = agreementEvents.filter { after == nil || ($0.eventDate.epochNanoseconds ?? 0) > (after!.epochNanoseconds ?? 0) }.prefix(maxEvents)
         if list.isEmpty && !final { return nil }
         return NodeCore.encode(200, Array(list))

@@ -412,7 +412,7 @@ extension NodeCore {
             paymentDueDate: payable.map { WireTimestamp(time.adding($0), fractionDigits: 3) }, status: .received)
         debitNotes[id] = DebitNoteRecord(note: note)
         activities[activityId]?.lastDebitNote = id
-        debitNoteEvents.append(PaymentEvent(eventType: "DebitNoteReceivedEvent", eventDate: WireTimestamp(time, fractionDigits: 6), debitNoteId: id))
+        NodeCore.addEvent(PaymentEvent(eventType: "DebitNoteReceivedEvent", eventDate: WireTimestamp(time, fractionDigits: 6), debitNoteId: id), to: &debitNoteEvents, \.eventDate)
         if let interval = debitNoteInterval(agreement) { schedule(.debitNote(activityId: activityId), at: time.adding(interval)) }
     }
 
@@ -442,7 +442,7 @@ extension NodeCore {
         invoices[id] = InvoiceRecord(invoice: invoice)
         a.invoiceId = id
         agreements[agreementId] = a
-        invoiceEvents.append(PaymentEvent(eventType: "InvoiceReceivedEvent", eventDate: WireTimestamp(time, fractionDigits: 6), invoiceId: id))
+        NodeCore.addEvent(PaymentEvent(eventType: "InvoiceReceivedEvent", eventDate: WireTimestamp(time, fractionDigits: 6), invoiceId: id), to: &invoiceEvents, \.eventDate)
     }
 
     func listDebitNotes(_ request: NodeRequest) -> YagnaResponse {
@@ -630,6 +630,9 @@ extension NodeCore {
 
     func collectPaymentEvents(invoices: Bool, after: WireTimestamp?, maxEvents: Int?, final: Bool) -> YagnaResponse? {
         let source = invoices ? invoiceEvents : debitNoteEvents
+        // Events are kept in the order they happened: when the newest is not after `after`,
+        // none is (the common case of a parked poll looked at again after an unrelated change).
+        if !final, source.last.map({ NodeCore.notAfter($0.eventDate, after) }) ?? true { return nil }
         var list = source.filter { after == nil || ($0.eventDate.epochNanoseconds ?? 0) > (after!.epochNanoseconds ?? 0) }
         if let maxEvents { list = Array(list.prefix(maxEvents)) }
         if list.isEmpty && !final { return nil }

@@ -173,13 +173,7 @@ public actor SimulatedNode {
     /// concern.
     func changed() {
         let now = clock.now
-        let woken = parked.answer { poll, wake in
-            if let r = core.retry(poll, now: now, final: false) { return .answer(r) }
-            // The change may have scheduled something sooner than the poll's timer (a provider's
-            // answer to a counter-proposal): the poll wakes to set its timer again.
-            let sooner = [core.nextScheduledTime, core.nextChange(of: poll, after: now)].compactMap { $0 }.min()
-            return sooner.map { $0 < wake } == true ? .wake : .keep
-        }
+        let woken = parked.answer { poll, wake in core.probe(poll, now: now, wake: wake) }
         for (continuation, response) in woken { continuation.resume(returning: response) }
         notifier.notify()
     }
@@ -241,6 +235,18 @@ public actor SimulatedNode {
             return fault
         }
         return nil
+    }
+}
+
+extension NodeCore {
+    /// What a change means for a poll parked until `wake`: its answer, if it has one now; a
+    /// wake-up if the change scheduled something sooner than its timer (a provider's answer to
+    /// a counter-proposal), so that it sets its timer again; otherwise it stays parked.
+    mutating func probe(_ poll: Poll, now: Date, wake: Date) -> ParkedPolls.Probe {
+        if let r = retry(poll, now: now, final: false) { return .answer(r) }
+        if let next = nextScheduledTime, next < wake { return .wake }
+        if let next = nextChange(of: poll, after: now), next < wake { return .wake }
+        return .keep
     }
 }
 
