@@ -55,6 +55,7 @@ let package = Package(
             dependencies: [
                 "YagnaAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
@@ -150,7 +151,7 @@ let package = Package(
             dependencies: [
                 "GolemBench", "GolemFidelity", "GolemProvider", "GolemBus",
                 "YagnaAPI", "YagnaSimulator", "SimulatorServer", "GolemRecording", "GolemTesting",
-                "GolemExamples", "GolemTime", "GolemRequestor",
+                "GolemExamples", "GolemTime", "GolemRequestor", "YagnaHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -131,7 +131,8 @@ public enum Benchmarks {
         guard report.passed, accepted.value == tasks else { throw Failure(description: "requestor-cpu: the in-process run failed: \(report.failures.prefix(3))") }
         return [BenchFigure(
             name: "requestor CPU per task, in-process", value: cpu / Double(tasks) * 1e6, unit: "µs",
-            detail: "\(tasks) tasks over \(providers) providers; requestor and simulated node share the thread, so this counts both")]
+            detail: String(format: "%d tasks over %d providers, %.1f exchanges per task; requestor and simulated node share the thread, so this counts both",
+                tasks, providers, Double(report.journal.count) / Double(tasks)))]
     }
 
     /// A fresh temporary directory for one benchmark.

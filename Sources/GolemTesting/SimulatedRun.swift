@@ -26,7 +26,9 @@ public struct SimulationReport: Sendable {
     /// The rules that failed, each naming what went wrong.
     public var failures: [String]
     public var journal: [JournalEntry]
-    public var traceHash: String
+    /// A hash of every exchange of the journal (offsets, requests, answers, frames): equal for
+    /// two runs that went the same way. Computed when asked (a sweep never needs it).
+    public var traceHash: String { YagnaSimulator.traceHash(journal) }
     public var virtualSeconds: Double
     public var wallSeconds: Double
     public var summary: RunSummary?
@@ -137,7 +139,7 @@ public enum SimulatedNetwork {
         if error != nil, !scenario.expectations.contains(.appFails) { failures.insert("app: the app failed: \(error!)", at: 0) }
         let statistics = simulation.statistics
         return SimulationReport(
-            scenario: scenario.name, seed: seed, failures: failures, journal: journal, traceHash: traceHash(journal),
+            scenario: scenario.name, seed: seed, failures: failures, journal: journal,
             virtualSeconds: end.timeInterval, wallSeconds: Date().timeIntervalSince(wallStart), summary: summary,
             state: state, error: error, output: lines.values, replay: replay?.report ?? [],
             jobs: statistics.jobs, wakeUps: statistics.wakeUps)

@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 public import YagnaAPI
 import Foundation
 import NIOCore
+import NIOPosix
 import NIOHTTP1
 public import Logging
 
@@ -67,6 +68,17 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
 
     public var description: String { "HTTPTransport(\(endpoints.root))" }
 
+    /// Runs Swift concurrency's jobs on the event loops that do the HTTP I/O, so that an answer
+    /// resumes the task waiting for it without a hop to another thread (SwiftNIO's
+    /// `unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor`). Call it once,
+    /// first thing in `main`, before any task starts; afterwards nothing in the process may
+    /// block a thread (no blocking file or process waits outside a dedicated thread). Returns
+    /// whether it took effect.
+    @discardableResult
+    public static func runConcurrencyOnEventLoops() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     func makeRequest(_ request: YagnaRequest) -> HTTPClientRequest {
         var r = HTTPClientRequest(url: endpoints.base(for: request.service) + request.pathWithQuery)
         r.method = NIOHTTP1.HTTPMethod(rawValue: request.method.rawValue)
@@ -124,9 +136,21 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
         // Keys shorter than 8 characters are not scrubbed: they would mangle ordinary text.
         let key = Array(endpoints.appKey.utf8)
         guard key.count >= 8, bytes.count >= key.count else { return bytes }
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard text.contains(endpoints.appKey) else { return bytes }
-        return Array(text.replacingOccurrences(of: endpoints.appKey, with: "<redacted>").utf8)
+        // Compared as bytes: most answers do not hold the key, and looking costs no String.
+        var out: [UInt8] = []
+        var copied = 0, i = 0
+        while i <= bytes.count - key.count {
+            if bytes[i] == key[0], bytes[i ..< i + key.count].elementsEqual(key) {
+                out += bytes[copied ..< i]
+                out += Array("<redacted>".utf8)
+                i += key.count
+                copied = i
+            } else {
+                i += 1
+            }
+        }
+        guard copied > 0 else { return bytes }
+        return out + bytes[copied...]
     }
 
     func mapError(_ error: any Error, _ request: YagnaRequest) -> YagnaError {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import YagnaHTTP
 import GolemTime
 import SimulatorServer
 import YagnaSimulator
@@ -16,6 +17,9 @@ struct GolemSim: AsyncParsableCommand {
     /// ArgumentParser's own entry, except that bad input (an unknown flag, a malformed option,
     /// a failed validation) exits 2 as the CLI contract says, not 64.
     static func main() async {
+        // The benchmarks measure the Swift requestor over HTTP as its README advises running it:
+        // with Swift concurrency on the event loops that do its I/O. Installed before anything runs.
+        if CommandLine.arguments.dropFirst().first == "bench" { HTTPTransport.runConcurrencyOnEventLoops() }
         do {
             var command = try parseAsRoot()
             if var async = command as? any AsyncParsableCommand { try await async.run() } else { try command.run() }

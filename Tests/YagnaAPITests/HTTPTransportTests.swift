@@ -123,6 +123,25 @@ struct TestDaemon {
         }
     }
 
+    /// Every echo of the key in an answer's body is replaced, wherever it stands (first,
+    /// last, twice in a row); text that only starts like the key is left as it is.
+    @Test func appKeyIsScrubbedFromEveryAnswer() async throws {
+        let key = TestDaemon.appKey
+        let cases: [(body: String, expected: String)] = [
+            ("\(key) and \(key)\(key) end \(key)", "<redacted> and <redacted><redacted> end <redacted>"),
+            ("s3cret-app-key-012345678 (one short)", "s3cret-app-key-012345678 (one short)"),
+            ("no key here", "no key here"),
+            ("ss3cret-app-key-0123456789x", "s<redacted>x"),
+            ("", ""),
+        ]
+        for (body, expected) in cases {
+            try await TestDaemon.run({ _ in TestDaemon.text(.ok, body) }) { transport in
+                let response = try await transport.send(YagnaRequest(operation: "identity.me", service: .root, method: .GET, path: "/me"))
+                #expect(String(decoding: response.body, as: UTF8.self) == expected)
+            }
+        }
+    }
+
     @Test func longPollTimeoutIsHonoured() async throws {
         let (never, finish) = AsyncStream<Void>.makeStream()
         try await TestDaemon.run({ _ in
