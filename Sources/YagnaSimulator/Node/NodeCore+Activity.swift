@@ -135,14 +135,14 @@ extension NodeCore {
     }
 
     mutating func exec(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
-        guard let a = activities[id] else { return NodeCore.unknownActivity(id) }
+        guard let state = activities[id]?.state else { return NodeCore.unknownActivity(id) }
         let script: ExeScriptRequest
         switch self.body(ExeScriptRequest.self, request, style: .text) {
         case .failure(let e): return e.response
         case .success(let s): script = s
         }
         if let refusal = NodeCore.exeScriptRefusal(script.text) { return refusal }
-        guard a.state != .terminated else { return NodeCore.message(400, "Activity [\(id)] is Terminated; no more scripts can run") }
+        guard state != .terminated else { return NodeCore.message(400, "Activity [\(id)] is Terminated; no more scripts can run") }
         let commands: [ExeScriptCommand]
         do { commands = try script.commands() } catch let e as DecodingError {
             return NodeCore.message(400, "invalid ExeScript: command \(e.fieldPath): \(e.reason)")
@@ -159,18 +159,26 @@ extension NodeCore {
     /// provider's rules and faults; faults that count batches are scheduled. Both edges use it:
     /// the simulated node's `exec` and `provide`'s exe-unit.
     mutating func runBatch(_ batchId: String, _ commands: [ExeScriptCommand], on id: String, at now: Date) {
-        guard var a = activities[id] else { return }
+        // The record leaves the table while the batch runs and nothing else holds it, so that
+        // adding the batch below changes it in place: copying an activity's batches for every
+        // new one made a long-lived activity's batches quadratic.
+        var taken = activities.removeValue(forKey: id)
+        guard let agreementId = taken?.agreementId, let busyUntil = taken?.busyUntil else { return }
         var batch = BatchRecord(id: batchId, commands: commands)
-        var agreement = agreements[a.agreementId]!
-        agreement.batches += 1
-        let batchNumber = agreement.batches
-        agreements[a.agreementId] = agreement
-        var exeunit = ExeUnit(core: self, activity: a, batchId: batchId, start: max(now, a.busyUntil))
-        exeunit.run(commands, into: &batch)
-        a = exeunit.activity
-        self.random = exeunit.core.random
-        self.providerRandom = exeunit.core.providerRandom
-        a.busyUntil = exeunit.clock
+        agreements[agreementId]!.batches += 1
+        let batchNumber = agreements[agreementId]!.batches
+        let exeunitClock: Date
+        var a: ActivityRecord
+        do {
+            var exeunit = ExeUnit(core: self, activity: taken!, batchId: batchId, start: max(now, busyUntil))
+            taken = nil
+            exeunit.run(commands, into: &batch)
+            self.random = exeunit.core.random
+            self.providerRandom = exeunit.core.providerRandom
+            exeunitClock = exeunit.clock
+            a = exeunit.activity
+        }
+        a.busyUntil = exeunitClock
         if a.state == .unresponsive {
             // The provider does not answer: nothing of this batch ever comes back.
             batch.results.removeAll()
@@ -186,11 +194,11 @@ extension NodeCore {
             switch fault {
             case .terminateAgreement(let reason, let trigger):
                 if let n = trigger.afterBatches, n == batchNumber, strikes(trigger, provider: provider) {
-                    schedule(.terminateAgreement(agreementId: a.agreementId, reason: reason), at: exeunit.clock)
+                    schedule(.terminateAgreement(agreementId: a.agreementId, reason: reason), at: exeunitClock)
                 }
             case .unresponsive(let duration, let trigger):
                 if let n = trigger.afterBatches, n == batchNumber, strikes(trigger, provider: provider) {
-                    schedule(.activityUnresponsive(activityId: id, duration: duration), at: exeunit.clock)
+                    schedule(.activityUnresponsive(activityId: id, duration: duration), at: exeunitClock)
                 }
             case .stopAnsweringPolls(let trigger):
                 if (trigger.afterBatches ?? 0) < batchNumber, strikes(trigger, provider: provider) {
