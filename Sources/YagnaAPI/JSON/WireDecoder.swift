@@ -19,24 +19,27 @@ public struct WireDecoder: Sendable {
     }
 
     static func unbox<T: Decodable>(_ type: T.Type, from value: JSONValue, codingPath: [any CodingKey]) throws -> T {
-        if T.self == JSONValue.self { return value as! T }
-        if T.self == Decimal.self { return try decimal(value, codingPath) as! T }
-        if T.self == Double.self { return try double(value, codingPath) as! T }
-        if let integer = T.self as? any FixedWidthInteger.Type {
-            return try self.integer(integer, value, codingPath) as! T
-        }
-        if T.self == Bool.self {
-            guard case .bool(let b) = value else { throw mismatch(Bool.self, value, codingPath) }
-            return b as! T
-        }
+        // Metatype comparisons, not casts (see `WireEncoder.box`); each `unsafeBitCast` is from
+        // the very type `T` was just found to be.
         if T.self == String.self {
             guard case .string(let s) = value else { throw mismatch(String.self, value, codingPath) }
-            return s as! T
+            return unsafeBitCast(s, to: T.self)
         }
-        if T.self == Float.self { return Float(try double(value, codingPath)) as! T }
+        if T.self == JSONValue.self { return unsafeBitCast(value, to: T.self) }
+        if T.self == Int.self { return unsafeBitCast(try integer(Int.self, value, codingPath), to: T.self) }
+        if T.self == Bool.self {
+            guard case .bool(let b) = value else { throw mismatch(Bool.self, value, codingPath) }
+            return unsafeBitCast(b, to: T.self)
+        }
+        if T.self == Decimal.self { return unsafeBitCast(try decimal(value, codingPath), to: T.self) }
+        if T.self == Double.self { return unsafeBitCast(try double(value, codingPath), to: T.self) }
+        if WireEncoder.integerTypes.contains(where: { $0 == T.self }), let integer = T.self as? any FixedWidthInteger.Type {
+            return try self.integer(integer, value, codingPath) as! T
+        }
+        if T.self == Float.self { return unsafeBitCast(Float(try double(value, codingPath)), to: T.self) }
         if T.self == URL.self {
             guard case .string(let s) = value, let url = URL(string: s) else { throw mismatch(URL.self, value, codingPath) }
-            return url as! T
+            return unsafeBitCast(url, to: T.self)
         }
         return try T(from: _Decoder(value: value, codingPath: codingPath))
     }

@@ -14,22 +14,29 @@ public struct WireEncoder: Sendable {
         Data(JSONWriter.bytes(try encodeValue(value)))
     }
 
-    static func box(_ value: some Encodable, codingPath: [any CodingKey]) throws -> JSONValue {
-        switch value {
-        case let v as JSONValue: return v
-        case let v as Decimal: return .string(v.wireString)
-        case let v as Double: return try number(v, codingPath)
-        case let v as Float: return try number(Double(v), codingPath)
-        case let v as URL: return .string(v.absoluteString)
-        case let v as any FixedWidthInteger: return .number(JSONNumber(literal: "\(v)"))
-        case let v as Bool: return .bool(v)
-        case let v as String: return .string(v)
-        default:
-            let encoder = _Encoder(codingPath: codingPath)
-            try value.encode(to: encoder)
-            return encoder.node.resolved
+    static func box<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws -> JSONValue {
+        // Types are told apart by comparing metatypes (a pointer comparison) rather than by
+        // casting: most values are structs, which every failed cast used to cost a runtime
+        // conformance lookup. Each `unsafeBitCast` is to the very type `T` was just found to be.
+        let type = T.self
+        if type == String.self { return .string(unsafeBitCast(value, to: String.self)) }
+        if type == Int.self { return .int(unsafeBitCast(value, to: Int.self)) }
+        if type == Bool.self { return .bool(unsafeBitCast(value, to: Bool.self)) }
+        if type == JSONValue.self { return unsafeBitCast(value, to: JSONValue.self) }
+        if type == Double.self { return try number(unsafeBitCast(value, to: Double.self), codingPath) }
+        if type == Decimal.self { return .string(unsafeBitCast(value, to: Decimal.self).wireString) }
+        if type == Float.self { return try number(Double(unsafeBitCast(value, to: Float.self)), codingPath) }
+        if type == URL.self { return .string(unsafeBitCast(value, to: URL.self).absoluteString) }
+        if integerTypes.contains(where: { $0 == type }), let v = value as? any FixedWidthInteger {
+            return .number(JSONNumber(literal: "\(v)"))
         }
+        let encoder = _Encoder(codingPath: codingPath)
+        try value.encode(to: encoder)
+        return encoder.node.resolved
     }
+
+    /// The standard library's integer types other than `Int`, written as JSON integers.
+    static let integerTypes: [any Any.Type] = [Int8.self, Int16.self, Int32.self, Int64.self, UInt.self, UInt8.self, UInt16.self, UInt32.self, UInt64.self]
 
     static func number(_ v: Double, _ codingPath: [any CodingKey]) throws -> JSONValue {
         guard v.isFinite else {
@@ -135,7 +142,7 @@ struct _KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
         node.set(try WireEncoder.number(value, codingPath + [key]), forKey: key.stringValue)
     }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        if let unknown = value as? UnknownFields { node.merge(unknown); return }
+        if T.self == UnknownFields.self { node.merge(unsafeBitCast(value, to: UnknownFields.self)); return }
         node.set(try WireEncoder.box(value, codingPath: codingPath + [key]), forKey: key.stringValue)
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
