@@ -55,6 +55,8 @@ public struct ReplayReferee: Sendable {
     public let strict: Bool
     let expected: [ProtocolOperation]
     var used: [Bool]
+    /// Every expected operation before this index is used: searches for an unused one start here.
+    var firstUnused = 0
     var live = ProtocolAnalyzer()
     public private(set) var divergences: [Divergence] = []
     let names: [String: String]
@@ -86,10 +88,12 @@ public struct ReplayReferee: Sendable {
             sequence: sequence, start: offset, end: offset, method: request.method.rawValue, path: request.path, requestBody: request.body,
             status: 0)
         guard let op = live.classify(exchange), !Self.unjudged.contains(op.kind) else { return nil }
-        if let i = expected.indices.first(where: { !used[$0] && expected[$0].lane == op.lane && matches(expected[$0], op) })
-            ?? expected.indices.first(where: { !used[$0] && matches(expected[$0], op) })
+        let open = expected.indices[firstUnused...]
+        if let i = open.first(where: { !used[$0] && expected[$0].lane == op.lane && matches(expected[$0], op) })
+            ?? open.first(where: { !used[$0] && matches(expected[$0], op) })
         {
             used[i] = true
+            while firstUnused < used.count && used[firstUnused] { firstUnused += 1 }
             return nil
         }
         // Repeating a recorded batch (a retry elsewhere, one more periodic poll) is cadence.
