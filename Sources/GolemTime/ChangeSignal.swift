@@ -33,33 +33,27 @@ public final class ChangeSignal: Sendable {
     /// Returns when the generation moves past `generation` (at once if it has), or when the
     /// waiting task is cancelled.
     public func changed(after generation: Int) async {
-        let id = state.withLock { s -> Int in
-            s.nextId += 1
-            return s.nextId
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { s -> Bool in
-                    if s.generation != generation || Task.isCancelled { return true }
-                    s.waiters[id] = c
-                    return false
-                }
-                if resumeNow { c.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
+        await wait(after: generation, timer: nil)
     }
 
     /// Waits for a change after `generation` or until `deadline` on `clock`, whichever is first:
     /// one continuation, resumed by `notify` or by a timer of the clock (in virtual time no task
     /// is made for the timeout).
     public func wait(after generation: Int, until deadline: Date, clock: any GolemClock) async {
+        await wait(after: generation) { wake in clock.schedule(at: deadline, wake) }
+    }
+
+    /// The wait itself: one continuation, registered unless the generation already moved or
+    /// the task is cancelled, and resumed once by whichever comes first of `notify`,
+    /// cancellation and the timer `timer` sets (if any) with the wake-up it is given.
+    private func wait(
+        after generation: Int, timer makeTimer: ((@escaping @Sendable () -> Void) -> ClockTimer)?
+    ) async {
         let id = state.withLock { s -> Int in
             s.nextId += 1
             return s.nextId
         }
-        let timer = Mutex<ClockTimer?>(nil)
+        let timer = WaitTimer()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { s -> Bool in
@@ -68,15 +62,13 @@ public final class ChangeSignal: Sendable {
                     return false
                 }
                 if resumeNow { c.resume(); return }
-                let scheduled = clock.schedule(at: deadline) { [self] in
-                    state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-                }
-                timer.withLock { $0 = scheduled }
+                guard let makeTimer else { return }
+                timer.set(makeTimer { [self] in state.withLock { $0.waiters.removeValue(forKey: id) }?.resume() })
             }
         } onCancel: {
             state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
-        timer.withLock { $0 }?.cancel()
+        timer.finish()
     }
 
     // MARK: One-shot use

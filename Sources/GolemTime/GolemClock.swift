@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// The time source every component of the project takes instead of `Date()` and `Task.sleep`.
 ///
@@ -26,6 +27,35 @@ public struct ClockTimer: Sendable {
 
     /// Forgets the wake-up (nothing happens if it already ran).
     public func cancel() { cancelAction() }
+}
+
+/// The timer of a wait that may end before its timer is even set (on real threads, a waiter
+/// can be resumed between registering and storing its timer): `finish` cancels whatever timer
+/// is set, before or after, so no timer outlives its wait.
+public final class WaitTimer: Sendable {
+    private let state = Mutex<(timer: ClockTimer?, finished: Bool)>((nil, false))
+
+    public init() {}
+
+    /// Keeps `timer` to cancel at `finish`, or cancels it at once if the wait already finished.
+    public func set(_ timer: ClockTimer) {
+        let late = state.withLock { s -> Bool in
+            if s.finished { return true }
+            s.timer = timer
+            return false
+        }
+        if late { timer.cancel() }
+    }
+
+    /// The wait is over: its timer, set or still to come, is cancelled.
+    public func finish() {
+        let timer = state.withLock { s -> ClockTimer? in
+            s.finished = true
+            defer { s.timer = nil }
+            return s.timer
+        }
+        timer?.cancel()
+    }
 }
 
 extension GolemClock {

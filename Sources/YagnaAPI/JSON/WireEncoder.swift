@@ -36,7 +36,9 @@ public struct WireEncoder: Sendable {
     }
 
     /// The standard library's integer types other than `Int`, written as JSON integers.
-    static let integerTypes: [any Any.Type] = [Int8.self, Int16.self, Int32.self, Int64.self, UInt.self, UInt8.self, UInt16.self, UInt32.self, UInt64.self]
+    static let integerTypes: [any Any.Type] = [
+        Int8.self, Int16.self, Int32.self, Int64.self, Int128.self, UInt.self, UInt8.self, UInt16.self, UInt32.self, UInt64.self, UInt128.self,
+    ]
 
     static func number(_ v: Double, _ codingPath: [any CodingKey]) throws -> JSONValue {
         guard v.isFinite else {

@@ -153,7 +153,10 @@ public actor SimulatedNode {
                     return finish(index, .response(r))
                 }
                 let wake = min(deadline, core.nextScheduledTime ?? deadline, core.nextChange(of: poll, after: now) ?? deadline)
-                if let r = await parked.wait(poll, until: max(wake, now), clock: clock) {
+                // Read here, on the node: a change between now and the poll being parked (the
+                // await may let the node serve another request first) sends it round again.
+                let round = parked.round
+                if let r = await parked.wait(poll, until: max(wake, now), clock: clock, after: round) {
                     // Answered by `changed()`, which already told the others.
                     return finish(index, .response(r))
                 }
@@ -273,28 +276,40 @@ final class ParkedPolls: Sendable {
     private struct State {
         var nextId = 0
         var list: [Parked] = []
+        /// Rounds of `answer` and `wakeAll` so far.
+        var round = 0
     }
     private let state = Mutex(State())
 
+    /// How many times the node looked at its parked polls after a change (or woke them all).
+    var round: Int { state.withLock { $0.round } }
+
     /// Parks `poll` until `answer` answers it (its response is returned) or until `deadline` on
-    /// `clock`, cancellation or `wakeAll` (`nil`).
-    func wait(_ poll: Poll, until deadline: Date, clock: any GolemClock) async -> YagnaResponse? {
+    /// `clock`, cancellation or `wakeAll` (`nil`). `round` is the `round` the caller read when it
+    /// last looked at the node: if a change came since, the poll is not parked and `nil` comes
+    /// back at once, so that the caller looks again.
+    func wait(_ poll: Poll, until deadline: Date, clock: any GolemClock, after round: Int) async -> YagnaResponse? {
         let id = state.withLock { s -> Int in
             s.nextId += 1
             return s.nextId
         }
-        let timer = Mutex<ClockTimer?>(nil)
+        let timer = WaitTimer()
         let response = await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<YagnaResponse?, Never>) in
-                guard !Task.isCancelled else { c.resume(returning: nil); return }
-                state.withLock { $0.list.append(Parked(id: id, poll: poll, wake: deadline, continuation: c)) }
-                let scheduled = clock.schedule(at: deadline) { [self] in self.remove(id)?.resume(returning: nil) }
-                timer.withLock { $0 = scheduled }
+                // Checked under the lock the cancellation handler takes: a cancellation either
+                // comes first and is seen here, or finds the poll parked and takes it out.
+                let parked = state.withLock { s -> Bool in
+                    if Task.isCancelled || s.round != round { return false }
+                    s.list.append(Parked(id: id, poll: poll, wake: deadline, continuation: c))
+                    return true
+                }
+                guard parked else { c.resume(returning: nil); return }
+                timer.set(clock.schedule(at: deadline) { [self] in self.remove(id)?.resume(returning: nil) })
             }
         } onCancel: {
             remove(id)?.resume(returning: nil)
         }
-        timer.withLock { $0 }?.cancel()
+        timer.finish()
         return response
     }
 
@@ -311,6 +326,7 @@ final class ParkedPolls: Sendable {
     /// cancellation cannot take one mid-round.
     func answer(_ probe: (Poll, Date) -> Probe) -> [(CheckedContinuation<YagnaResponse?, Never>, YagnaResponse?)] {
         state.withLock { s in
+            s.round += 1
             var out: [(CheckedContinuation<YagnaResponse?, Never>, YagnaResponse?)] = []
             var i = 0
             while i < s.list.count {
@@ -329,6 +345,7 @@ final class ParkedPolls: Sendable {
     /// Wakes every parked poll without an answer (the daemon restarted).
     func wakeAll() {
         let all = state.withLock { s in
+            s.round += 1
             defer { s.list.removeAll() }
             return s.list
         }
