@@ -240,8 +240,7 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
                 let cancelled = Task.isCancelled
                 let resumeNow: Bool = state.withLock { s in
                     if cancelled { return true }
-                    s.sleepers[id] = .task(c)
-                    Self.pushHeap(&s.timers, Timer(deadline: max(deadline, s.now), seq: id, id: id))
+                    Self.addTimer(.task(c), id: id, deadline: deadline, to: &s)
                     return false
                 }
                 if resumeNow { c.resume(throwing: CancellationError()) }
@@ -260,8 +259,7 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
         state.withLock { s in
             s.nextSeq += 1
             let id = s.nextSeq
-            s.sleepers[id] = .action(action)
-            Self.pushHeap(&s.timers, Timer(deadline: max(deadline, s.now), seq: id, id: id))
+            Self.addTimer(.action(action), id: id, deadline: deadline, to: &s)
             return id
         }
     }
@@ -278,6 +276,12 @@ public final class Simulation: TaskExecutor, @unchecked Sendable {
                 for t in live { Self.pushHeap(&s.timers, t) }
             }
         }
+    }
+
+    /// Registers what wakes at `deadline` (not before now), in the order timers were made.
+    private static func addTimer(_ sleeper: Sleeper, id: UInt64, deadline: Int64, to s: inout State) {
+        s.sleepers[id] = sleeper
+        pushHeap(&s.timers, Timer(deadline: max(deadline, s.now), seq: id, id: id))
     }
 
     // MARK: - Heap
