@@ -37,12 +37,45 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
     public let configuration: Configuration
     let client: HTTPClient
     let logger: Logger
+    /// Where each plain-HTTP service's ordinary requests go: its daemon's keep-alive
+    /// connections and the path prefix of its base URL. Services on HTTPS (and the registry)
+    /// are not here: their requests go through AsyncHTTPClient.
+    let routes: [YagnaService: Route]
+
+    struct Route: Sendable {
+        let daemon: DaemonConnections
+        let prefix: String
+    }
 
     public init(endpoints: YagnaEndpoints, client: HTTPClient = .shared, configuration: Configuration = .init(), logger: Logger? = nil) {
         self.endpoints = endpoints
         self.client = client
         self.configuration = configuration
         self.logger = logger ?? Logger(label: "golem.yagna.http")
+        self.routes = Self.routes(endpoints, group: client.eventLoopGroup)
+    }
+
+    /// One `DaemonConnections` per host and port among the services' plain-HTTP base URLs.
+    static func routes(_ endpoints: YagnaEndpoints, group: any EventLoopGroup) -> [YagnaService: Route] {
+        var daemons: [String: DaemonConnections] = [:]
+        var out: [YagnaService: Route] = [:]
+        for service in YagnaService.allCases where service != .registry {
+            guard let url = URLComponents(string: endpoints.base(for: service)), url.scheme?.lowercased() == "http", let host = url.host,
+                !host.isEmpty, url.query == nil
+            else { continue }
+            let port = url.port ?? 80
+            let key = "\(host):\(port)"
+            let daemon = daemons[key] ?? DaemonConnections(host: host, port: port, group: group)
+            daemons[key] = daemon
+            let path = url.percentEncodedPath
+            out[service] = Route(daemon: daemon, prefix: path.hasSuffix("/") ? String(path.dropLast()) : path)
+        }
+        return out
+    }
+
+    /// Closes the idle keep-alive connections to the daemon.
+    func closeConnections() {
+        for route in routes.values { route.daemon.shutdown() }
     }
 
     /// Runs `body` with a transport on its own HTTP client, shut down afterwards.
@@ -58,9 +91,11 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
         let transport = HTTPTransport(endpoints: endpoints, client: client, configuration: configuration, logger: logger)
         do {
             let result = try await body(transport)
+            transport.closeConnections()
             try await client.shutdown()
             return result
         } catch {
+            transport.closeConnections()
             try? await client.shutdown()
             throw error
         }
@@ -100,6 +135,17 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
         let timeout = deadline(for: request)
         logger.trace("request", metadata: ["operation": "\(request.operation)", "path": "\(request.path)"])
         do {
+            if request.method != .HEAD, let route = routes[request.service] {
+                var headers = HTTPHeaders()
+                headers.add(name: "Authorization", value: "Bearer \(endpoints.appKey)")
+                for header in request.headers { headers.replaceOrAdd(name: header.name, value: header.value) }
+                if request.body != nil, !headers.contains(name: "Content-Type") { headers.add(name: "Content-Type", value: "application/json") }
+                let (head, body) = try await route.daemon.send(
+                    method: NIOHTTP1.HTTPMethod(rawValue: request.method.rawValue), target: route.prefix + request.pathWithQuery, headers: headers,
+                    body: request.body, deadline: .now() + .nanoseconds(timeout.nanoseconds), maxBodyBytes: configuration.maxBodyBytes)
+                return YagnaResponse(
+                    status: Int(head.status.code), headers: head.headers.map { Header($0.name, $0.value) }, body: scrub(Array(buffer: body)))
+            }
             let response = try await client.execute(makeRequest(request), timeout: .nanoseconds(timeout.nanoseconds))
             let body = try await response.body.collect(upTo: configuration.maxBodyBytes)
             return YagnaResponse(
@@ -153,10 +199,18 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
         return out + bytes[copied...]
     }
 
+    static func isTimeout(_ error: any Error) -> Bool {
+        switch error {
+        case let e as HTTPClientError: [.deadlineExceeded, .readTimeout, .connectTimeout].contains(e)
+        case DaemonConnections.Failure.timedOut, ChannelError.connectTimeout: true
+        default: false
+        }
+    }
+
     func mapError(_ error: any Error, _ request: YagnaRequest) -> YagnaError {
         if let e = error as? YagnaError { return e }
         let text = endpoints.appKey.count >= 8 ? "\(error)".replacingOccurrences(of: endpoints.appKey, with: "<redacted>") : "\(error)"
-        let timedOut = (error as? HTTPClientError).map { [.deadlineExceeded, .readTimeout, .connectTimeout].contains($0) } ?? false
+        let timedOut = Self.isTimeout(error)
         return YagnaError(
             code: timedOut ? .clientTimeout : .transport, operation: request.operation, method: request.method,
             path: request.path, status: nil, message: timedOut ? "no answer within \(deadline(for: request))" : text)

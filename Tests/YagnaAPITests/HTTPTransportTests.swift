@@ -2,9 +2,10 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import Testing
 import YagnaAPI
-import YagnaHTTP
+@testable import YagnaHTTP
 
 /// A local Hummingbird server on port 0 standing in for the daemon.
 struct TestDaemon {
@@ -205,5 +206,106 @@ struct TestDaemon {
         var parser = ServerSentEventParser()
         #expect(parser.feed(Array("data: half".utf8)).isEmpty)
         #expect(parser.finish().isEmpty)
+    }
+}
+
+/// The transport's own keep-alive connections to a plain-HTTP daemon.
+@Suite struct DaemonConnectionTests {
+    static func me(_ transport: HTTPTransport) async throws -> YagnaResponse {
+        try await transport.send(YagnaRequest(operation: "identity.me", service: .root, method: .GET, path: "/me"))
+    }
+
+    @Test func sequentialRequestsShareOneConnection() async throws {
+        try await TestDaemon.run({ _ in TestDaemon.text(.ok, "{}") }) { transport in
+            for _ in 0..<20 { #expect(try await Self.me(transport).status == 200) }
+            let daemon = try #require(transport.routes[.root]?.daemon)
+            #expect(daemon.connectionsOpened == 1)
+            // The market's base is on the same daemon: the same connections.
+            #expect(transport.routes[.market]?.daemon === daemon)
+            #expect(transport.routes[.market]?.prefix == "/market-api/v1")
+        }
+    }
+
+    @Test func aServerThatClosesAfterEachAnswerGetsANewConnectionEachTime() async throws {
+        try await TestDaemon.run({ _ in
+            var response = TestDaemon.text(.ok, "{}")
+            response.headers[.connection] = "close"
+            return response
+        }) { transport in
+            for _ in 0..<5 {
+                let answer = try await Self.me(transport)
+                #expect(answer.status == 200)
+            }
+            #expect(transport.routes[.root]?.daemon.connectionsOpened == 5)
+        }
+    }
+
+    @Test func concurrentRequestsEachGetAnAnswer() async throws {
+        try await TestDaemon.run({ request in TestDaemon.text(.ok, request.uri.path) }) { transport in
+            try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for i in 0..<16 {
+                    group.addTask {
+                        let r = try await transport.send(YagnaRequest(operation: "x", service: .market, method: .GET, path: "/n/\(i)"))
+                        return (i, String(decoding: r.body, as: UTF8.self))
+                    }
+                }
+                var seen = 0
+                for try await (i, body) in group {
+                    #expect(body == "/market-api/v1/n/\(i)")
+                    seen += 1
+                }
+                #expect(seen == 16)
+            }
+        }
+    }
+
+    @Test func anAnswerOverTheLimitIsATransportError() async throws {
+        try await TestDaemon.run({ _ in TestDaemon.text(.ok, String(repeating: "x", count: 4096)) }) { transport in
+            let small = HTTPTransport(
+                endpoints: transport.endpoints, client: transport.client, configuration: .init(maxBodyBytes: 1000))
+            let error = await #expect(throws: YagnaError.self) { try await Self.me(small) }
+            #expect(error?.code == .transport)
+            #expect(error?.message?.contains("larger than 1000 bytes") == true)
+            // The connection that broke off is not reused: the next request still works.
+            let next = try await Self.me(transport)
+            #expect(next.body.count == 4096)
+            small.closeConnections()
+        }
+    }
+
+    @Test func cancellingAWaitingRequestEndsIt() async throws {
+        let (never, finish) = AsyncStream<Void>.makeStream()
+        let (arrived, arrival) = AsyncStream<Void>.makeStream()
+        try await TestDaemon.run({ request in
+            if request.uri.path == "/me" { return TestDaemon.text(.ok, "{}") }
+            arrival.yield()
+            for await _ in never {}
+            return TestDaemon.text(.ok, "[]")
+        }) { transport in
+            let poll = Task {
+                try await transport.send(
+                    YagnaRequest(operation: "market.collectDemandEvents", service: .market, method: .GET, path: "/demands/s/events", longPoll: .seconds(60)))
+            }
+            var it = arrived.makeAsyncIterator()
+            _ = await it.next()
+            poll.cancel()
+            // Without cancellation this would wait for an answer that never comes (60 s).
+            let error = await #expect(throws: YagnaError.self) { try await poll.value }
+            #expect(error?.code == .transport)
+            let next = try await Self.me(transport)
+            #expect(next.status == 200)
+            finish.finish()
+        }
+    }
+
+    @Test func aDaemonThatIsNotThereIsATransportError() async throws {
+        // A port nothing listens on: bind one, note it, close it.
+        let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(probe.localAddress?.port)
+        try await probe.close()
+        try await HTTPTransport.withTransport(endpoints: YagnaEndpoints(apiURL: "http://127.0.0.1:\(port)", appKey: TestDaemon.appKey)) { transport in
+            let error = await #expect(throws: YagnaError.self) { try await Self.me(transport) }
+            #expect(error?.code == .transport)
+        }
     }
 }
