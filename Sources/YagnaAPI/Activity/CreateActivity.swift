@@ -86,12 +86,27 @@ public struct ExeScriptRequest: Codable, Sendable, Hashable {
 
     /// Serialises commands into the `text` form.
     public init(commands: [ExeScriptCommand]) throws {
-        self.text = JSONWriter.string(try WireEncoder().encodeValue(commands))
+        var values: [JSONValue] = []
+        values.reserveCapacity(commands.count)
+        for command in commands { values.append(try command.fastWireValue ?? WireEncoder().encodeValue(command)) }
+        self.text = JSONWriter.string(.array(values))
     }
 
     /// Parses `text` back into commands.
     public func commands() throws -> [ExeScriptCommand] {
-        try WireDecoder().decode([ExeScriptCommand].self, from: Array(text.utf8))
+        let value = try WireDecoder().value(from: Array(text.utf8))
+        // By hand when every command has a common shape; otherwise Codable reads the whole list
+        // (its errors name the command and field).
+        if case .array(let items) = value {
+            var out: [ExeScriptCommand] = []
+            out.reserveCapacity(items.count)
+            for item in items {
+                guard let command = ExeScriptCommand(fastWire: item) else { return try WireDecoder().decode([ExeScriptCommand].self, from: value) }
+                out.append(command)
+            }
+            return out
+        }
+        return try WireDecoder().decode([ExeScriptCommand].self, from: value)
     }
 }
 

@@ -34,7 +34,10 @@ public struct ActivityAPI: Sendable {
         if let timeout { query.append(QueryItem("timeout", timeout.queryValue)) }
         if let commandIndex { query.append(QueryItem("commandIndex", String(commandIndex))) }
         let r = caller.request("activity.getExecBatchResults", .GET, "/activity/\(activityId)/exec/\(batchId)", query: query, longPoll: timeout)
-        return try await caller.decode([ExeScriptCommandResult].self, r)
+        let response = try await caller.send(r)
+        do { return try ExeScriptCommandResult.decodeList(try WireDecoder().value(from: response.body)) } catch {
+            throw YagnaError.malformed(r, status: response.status, error: error)
+        }
     }
 
     /// Streams a batch's runtime events over SSE. The sequence ends when the daemon closes it.

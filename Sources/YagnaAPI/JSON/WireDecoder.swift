@@ -11,11 +11,14 @@ public struct WireDecoder: Sendable {
     }
 
     public func decode<T: Decodable>(_ type: T.Type, from data: some Collection<UInt8>) throws -> T {
-        let value: JSONValue
-        do { value = try JSONParser.parse(data) } catch {
+        try decode(type, from: try value(from: data))
+    }
+
+    /// Parses JSON bytes; a syntax error is thrown as the `DecodingError` `decode` throws.
+    public func value(from data: some Collection<UInt8>) throws -> JSONValue {
+        do { return try JSONParser.parse(data) } catch {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: error.description, underlyingError: error))
         }
-        return try decode(type, from: value)
     }
 
     static func unbox<T: Decodable>(_ type: T.Type, from value: JSONValue, codingPath: [any CodingKey]) throws -> T {

@@ -286,7 +286,7 @@ extension NodeCore {
             }
             visible[i].isBatchFinished = visible[i].result == .error || visible[i].index == target
         }
-        return NodeCore.encode(200, visible)
+        return .json(200, .array(visible.map(\.wireValue)))
     }
 
     /// The stream frames of a batch visible at `now`, and when the next one becomes visible.
