@@ -111,4 +111,25 @@ import Testing
             #expect(throws: DecodingError.self, "\(text)") { try ExeScriptCommandResult.decodeList(value ?? .null) }
         }
     }
+
+    /// Property maps and string lists are taken as they are, and still refused with Codable's
+    /// error when they are something else.
+    @Test func propertyMapsAndStringListsKeepEveryValue() throws {
+        let text = #"{"a":[1,"x",null,{"b":2.0}],"c":null,"d":"é\n"}"#
+        guard case .object(let expected) = try JSONParser.parse(text) else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(try WireDecoder().decode([String: JSONValue].self, from: Array(text.utf8)) == expected)
+        #expect(JSONWriter.string(try WireEncoder().encodeValue(expected)) == JSONWriter.string(.object(expected)))
+        #expect(try WireDecoder().decode([String].self, from: Array(#"["a","","é"]"#.utf8)) == ["a", "", "é"])
+        #expect(JSONWriter.string(try WireEncoder().encodeValue(["a", "\""])) == #"["a","\""]"#)
+        let notAMap = #expect(throws: DecodingError.self) { try WireDecoder().decode([String: JSONValue].self, from: Array("[1]".utf8)) }
+        guard case .typeMismatch? = notAMap else {
+            Issue.record("an array where a map is expected is a type mismatch")
+            return
+        }
+        let notStrings = #expect(throws: DecodingError.self) { try WireDecoder().decode([String].self, from: Array(#"["a",2]"#.utf8)) }
+        #expect(notStrings?.fieldPath == "[1]")
+    }
 }

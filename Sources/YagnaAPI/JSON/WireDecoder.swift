@@ -29,6 +29,10 @@ public struct WireDecoder: Sendable {
             return unsafeBitCast(s, to: T.self)
         }
         if T.self == JSONValue.self { return unsafeBitCast(value, to: T.self) }
+        // Property maps and string lists: the values as they are (what Codable would build
+        // entry by entry); anything else goes the long way, for its error.
+        if T.self == [String: JSONValue].self, case .object(let o) = value { return unsafeBitCast(o, to: T.self) }
+        if T.self == [String].self, let strings = value.fastStrings { return unsafeBitCast(strings, to: T.self) }
         if T.self == Int.self { return unsafeBitCast(try integer(Int.self, value, codingPath), to: T.self) }
         if T.self == Bool.self {
             guard case .bool(let b) = value else { throw mismatch(Bool.self, value, codingPath) }

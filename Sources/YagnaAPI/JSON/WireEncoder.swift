@@ -23,6 +23,8 @@ public struct WireEncoder: Sendable {
         if type == Int.self { return .int(unsafeBitCast(value, to: Int.self)) }
         if type == Bool.self { return .bool(unsafeBitCast(value, to: Bool.self)) }
         if type == JSONValue.self { return unsafeBitCast(value, to: JSONValue.self) }
+        if type == [String: JSONValue].self { return .object(unsafeBitCast(value, to: [String: JSONValue].self)) }
+        if type == [String].self { return .array(unsafeBitCast(value, to: [String].self).map { .string($0) }) }
         if type == Double.self { return try number(unsafeBitCast(value, to: Double.self), codingPath) }
         if type == Decimal.self { return .string(unsafeBitCast(value, to: Decimal.self).wireString) }
         if type == Float.self { return try number(Double(unsafeBitCast(value, to: Float.self)), codingPath) }
