@@ -90,9 +90,14 @@ final class DaemonConnections: Sendable {
             head.headers.replaceOrAdd(name: "Content-Length", value: "0")
         }
         let bytes = body.map { ByteBuffer(bytes: $0) }
-        // A reused connection the server closed meanwhile fails before any of the answer
-        // arrives; the server never read the request, so it goes once more on a new connection.
         if let reused = takeIdle() {
+            // A GET on a reused connection that closes before any of the answer arrives (the
+            // server closed it as the request went out) goes once more on a new connection. Other
+            // methods are not sent twice: the error reaches the caller, as a dropped connection
+            // always did.
+            guard method == .GET else {
+                return try await exchange(on: reused, head: head, body: bytes, deadline: deadline, maxBodyBytes: maxBodyBytes)
+            }
             do {
                 return try await exchange(on: reused, head: head, body: bytes, deadline: deadline, maxBodyBytes: maxBodyBytes)
             } catch Failure.closed(early: true) {}

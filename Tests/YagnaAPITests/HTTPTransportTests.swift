@@ -308,4 +308,50 @@ struct TestDaemon {
             #expect(error?.code == .transport)
         }
     }
+
+    /// A server that answers the first request of each connection and closes the connection,
+    /// unanswered, on the second: a GET goes again on a new connection; a POST is not sent twice.
+    @Test func aConnectionClosedUnderARequestIsRetriedOnlyForGet() async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AnswerFirstOnly()) } }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(server.localAddress?.port)
+        try await HTTPTransport.withTransport(endpoints: YagnaEndpoints(apiURL: "http://127.0.0.1:\(port)", appKey: TestDaemon.appKey)) { transport in
+            let get = YagnaRequest(operation: "identity.me", service: .root, method: .GET, path: "/me")
+            let post = YagnaRequest(operation: "x", service: .root, method: .POST, path: "/x")
+            #expect(try await transport.send(get).status == 200)
+            let again = try await transport.send(get)
+            #expect(again.status == 200)
+            #expect(transport.routes[.root]?.daemon.connectionsOpened == 2)
+            // The second connection is idle after its first answer; a POST on it is dropped.
+            let error = await #expect(throws: YagnaError.self) { try await transport.send(post) }
+            #expect(error?.code == .transport)
+            #expect(transport.routes[.root]?.daemon.connectionsOpened == 2)
+        }
+        try await server.close()
+    }
+}
+
+/// Answers the first request on a connection (`200 {}`, kept alive) and closes the connection
+/// when a second one arrives.
+final class AnswerFirstOnly: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private var pending = ""
+    private var requests = 0
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        pending += buffer.readString(length: buffer.readableBytes) ?? ""
+        while let end = pending.range(of: "\r\n\r\n") {
+            pending = String(pending[end.upperBound...])
+            requests += 1
+            guard requests == 1 else {
+                context.close(promise: nil)
+                return
+            }
+            let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+        }
+    }
 }
