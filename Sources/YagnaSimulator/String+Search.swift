@@ -2,6 +2,22 @@ import Foundation
 import Synchronization
 
 extension String {
+    /// The non-empty pieces between slashes (what `split(separator: "/")` gives), cut on the
+    /// UTF-8 bytes rather than walking `Character`s.
+    var pathSegments: [String] {
+        var path = self
+        return path.withUTF8 { bytes in
+            var out: [String] = []
+            var start = 0
+            for i in 0..<bytes.count where bytes[i] == UInt8(ascii: "/") {
+                if i > start { out.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)) }
+                start = i + 1
+            }
+            if start < bytes.count { out.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self)) }
+            return out
+        }
+    }
+
     /// Whether `needle` occurs in the string, compared byte for byte in UTF-8 (the rules'
     /// substring matches; Foundation's `contains` bridges to `NSString` on every call).
     func containsBytes(_ needle: String) -> Bool {

@@ -1,5 +1,6 @@
 import Foundation
 import GolemTime
+import Synchronization
 import Testing
 
 actor Log {
@@ -116,11 +117,22 @@ actor Log {
         let simulation = Simulation()
         let error = await #expect(throws: Simulation.Failure.self) {
             try await simulation.runDetached { _ in
+                let spinning = SpinFlag()
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in Thread { c.resume() }.start() }
+                        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                            Thread {
+                                // Resume only once the runner has moved on to the other child, so
+                                // this task has finished suspending: a resume that comes earlier is
+                                // taken in place, enqueues nothing, and the run cannot see it.
+                                let deadline = Date().addingTimeInterval(10)
+                                while !spinning.isSet && Date() < deadline {}
+                                c.resume()
+                            }.start()
+                        }
                     }
                     group.addTask {
+                        spinning.set()
                         // Keep the runner busy until the other thread's job has been enqueued (bounded).
                         let deadline = Date().addingTimeInterval(10)
                         while simulation.statistics.foreignEnqueues == 0 && Date() < deadline {}
@@ -139,4 +151,11 @@ actor Log {
         #expect(value == 42)
         #expect(simulation.statistics.foreignEnqueues >= 1)
     }
+}
+
+/// A flag one thread sets and another reads.
+final class SpinFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }

@@ -133,3 +133,25 @@ import Testing
         #expect(notStrings?.fieldPath == "[1]")
     }
 }
+
+@Suite struct TimestampFormatTests {
+    /// The byte writer gives the text the piecewise formatter gives, for instants across the
+    /// years (before 1970 too) and every number of fraction digits.
+    @Test func bytesAndPiecesAgree() {
+        var instants: [Int64] = [0, -1, 1, 999_999_999, -1_000_000_000, 1_764_411_200_123_456_789, .max, .min + 1_000_000_000]
+        // 500 instants spread over what nanoseconds since 1970 can hold (years 1678–2262).
+        var instant: Int64 = -9_000_000_000_000_000_000
+        for _ in 0..<500 {
+            instants.append(instant)
+            instant += 36_028_797_018_963_967
+        }
+        for nanos in instants {
+            for digits in [0, 1, 3, 6, 9, 12] {
+                for zulu in [true, false] {
+                    #expect(WireTimestamp.format(nanos, fractionDigits: digits, zulu: zulu) == WireTimestamp.formatByParts(nanos, fractionDigits: digits, zulu: zulu), "\(nanos) \(digits)")
+                }
+            }
+        }
+        #expect(WireTimestamp.format(1_764_411_200_123_456_789, fractionDigits: 6, zulu: true) == "2025-11-29T10:13:20.123456Z")
+    }
+}

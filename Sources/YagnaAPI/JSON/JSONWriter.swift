@@ -30,13 +30,14 @@ public enum JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let object):
             out.append(UInt8(ascii: "{"))
-            for (i, key) in object.keys.sorted().enumerated() {
+            // Sorted as pairs: no second lookup of each key.
+            for (i, entry) in object.sorted(by: { $0.key < $1.key }).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, pretty: pretty, indent: indent + 1)
-                writeString(key, into: &out)
+                writeString(entry.key, into: &out)
                 out.append(UInt8(ascii: ":"))
                 if pretty { out.append(UInt8(ascii: " ")) }
-                write(object[key]!, into: &out, pretty: pretty, indent: indent + 1)
+                write(entry.value, into: &out, pretty: pretty, indent: indent + 1)
             }
             if pretty && !object.isEmpty { newline(&out, pretty: pretty, indent: indent) }
             out.append(UInt8(ascii: "}"))
@@ -53,6 +54,17 @@ public enum JSONWriter {
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: their bytes go in one piece.
+        var text = s
+        let plain = text.withUTF8 { bytes -> Bool in
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in s.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])

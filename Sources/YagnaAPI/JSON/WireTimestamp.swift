@@ -128,6 +128,51 @@ public struct WireTimestamp: Sendable, Hashable, Codable, Comparable, CustomStri
         var rem = seconds % 86400
         if rem < 0 { rem += 86400; days -= 1 }
         let (y, m, d) = civilFromDays(Int(days))
+        if (0...9999).contains(y) {
+            // Digits written straight into bytes (this runs for every event the node dates).
+            var out: [UInt8] = []
+            out.reserveCapacity(32)
+            func digits(_ v: Int, _ n: Int) {
+                var divisor = 1
+                for _ in 1..<n { divisor *= 10 }
+                for _ in 0..<n {
+                    out.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
+                    divisor /= 10
+                }
+            }
+            digits(y, 4)
+            out.append(UInt8(ascii: "-"))
+            digits(m, 2)
+            out.append(UInt8(ascii: "-"))
+            digits(d, 2)
+            out.append(UInt8(ascii: "T"))
+            digits(Int(rem / 3600), 2)
+            out.append(UInt8(ascii: ":"))
+            digits(Int(rem % 3600 / 60), 2)
+            out.append(UInt8(ascii: ":"))
+            digits(Int(rem % 60), 2)
+            if fractionDigits > 0 {
+                let shown = min(9, fractionDigits)
+                var scale = 1
+                for _ in 0..<(9 - shown) { scale *= 10 }
+                out.append(UInt8(ascii: "."))
+                digits(Int(frac) / scale, shown)
+            }
+            if zulu { out.append(UInt8(ascii: "Z")) }
+            return String(decoding: out, as: UTF8.self)
+        }
+        return formatByParts(nanos, fractionDigits: fractionDigits, zulu: zulu)
+    }
+
+    /// `format` for any year (padded text pieces); `format` writes bytes for years 0–9999.
+    static func formatByParts(_ nanos: Int64, fractionDigits: Int, zulu: Bool) -> String {
+        var seconds = nanos / 1_000_000_000
+        var frac = nanos % 1_000_000_000
+        if frac < 0 { frac += 1_000_000_000; seconds -= 1 }
+        var days = seconds / 86400
+        var rem = seconds % 86400
+        if rem < 0 { rem += 86400; days -= 1 }
+        let (y, m, d) = civilFromDays(Int(days))
         func pad(_ v: Int, _ n: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, n - s.count)) + s

@@ -425,8 +425,16 @@ extension NodeCore {
 
     /// `<hex32>-<hex64>`: a market subscription (demand or offer).
     static func isSubscriptionId(_ s: String) -> Bool {
-        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
-        return parts.count == 2 && isHex(parts[0], count: 32) && isHex(parts[1], count: 64)
+        let bytes = s.utf8
+        guard bytes.count == 97 else { return false }
+        for (i, c) in bytes.enumerated() {
+            if i == 32 {
+                guard c == UInt8(ascii: "-") else { return false }
+            } else if !((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)) {
+                return false
+            }
+        }
+        return true
     }
 
     /// `R-<hex64>` or `P-<hex64>`: a proposal as the requestor or the provider sees it.

@@ -12,7 +12,7 @@ extension NodeCore {
     /// Handles one request at `now`.
     public mutating func handle(_ request: NodeRequest, now: Date) -> NodeOutcome {
         advance(to: now)
-        let parts = request.path.split(separator: "/").map(String.init)
+        let parts = request.path.pathSegments
         // Unauthenticated: the version and the image registry stand-in.
         if request.path == "/version/get" { return .respond(versionInfo()) }
         if parts.first == "v1" && parts.dropFirst().first == "image" { return .respond(imageInfo(request)) }
