@@ -243,6 +243,14 @@ import YagnaAPI
         #expect(Normalize.short("  line one\nline two  ") == "line one ⏎ line two")
         #expect(Normalize.short(String(repeating: "x", count: 100)) == String(repeating: "x", count: 77) + "…")
         #expect(Normalize.short(String(repeating: "y", count: 80)) == String(repeating: "y", count: 80))
+        // The byte path trims as Foundation does wherever it answers, and leaves the rest to it.
+        for text in ["hello\n", "\t x \r\n", "   ", "", "a\rb\u{0B}", "é ", " \u{00A0}x\u{00A0} ", "\u{2028}y", "x\ny", "\u{3000}"] {
+            let foundation = text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " ⏎ ")
+            if let fast = Normalize.trimmedLine(text) { #expect(fast == foundation, "\(text.debugDescription)") }
+            #expect(Normalize.short(text) == foundation, "\(text.debugDescription)")
+        }
+        #expect(Normalize.trimmedLine("  done\n") == "done")
+        #expect(Normalize.trimmedLine("a\nb") == nil)
         #expect(Normalize.pricing(Self.json(#"{"properties":{"golem.com.pricing.model.linear.coeffs":[0.1,0.5,0,"x"]}}"#)) == "linear 0.1, 0.5, 0.0, ?")
         #expect(Normalize.pricing(Self.json(#"{"properties":{"golem":{"com":{"pricing":{"model":{"linear":{"coeffs":[1]}}}}}}}"#)) == "linear 1.0")
         #expect(Normalize.pricing(Self.json(#"{"properties":{}}"#)) == "no linear pricing")

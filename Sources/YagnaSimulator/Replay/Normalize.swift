@@ -107,8 +107,22 @@ public enum Normalize {
     }
 
     static func short(_ s: String) -> String {
-        let line = s.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " ⏎ ")
+        let line = trimmedLine(s) ?? s.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " ⏎ ")
         return line.count > 80 ? String(line.prefix(77)) + "…" : line
+    }
+
+    /// `short`'s trimmed line without Foundation, for the common case (it runs for every
+    /// result a replay sees): ASCII whitespace cut from both ends leaves ASCII non-space ends
+    /// and no newline inside. `nil` otherwise (Unicode spaces at an end, lines to join).
+    static func trimmedLine(_ s: String) -> String? {
+        let bytes = Array(s.utf8)
+        func space(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
+        var start = 0, end = bytes.count
+        while start < end, space(bytes[start]) { start += 1 }
+        while end > start, space(bytes[end - 1]) { end -= 1 }
+        if start == end { return "" }
+        guard bytes[start] < 0x80, bytes[end - 1] < 0x80, !bytes[start..<end].contains(0x0A) else { return nil }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     static func pricing(_ proposal: JSONValue) -> String {
