@@ -160,13 +160,14 @@ final class DaemonConnections: Sendable {
             collector.expect(promise, limit: maxBodyBytes)
             let bound = NIOLoopBound(collector, eventLoop: channel.eventLoop)
             let timer = channel.eventLoop.scheduleTask(deadline: deadline) {
-                bound.value.fail(Failure.timedOut)
+                bound.value.fail(Failure.timedOut, ifWaiting: promise)
                 channel.close(promise: nil)
             }
             promise.futureResult.whenComplete { _ in timer.cancel() }
             let written = channel.eventLoop.makePromise(of: Void.self)
             written.futureResult.whenFailure { error in
-                bound.value.fail(error)
+                // The request did not go out whole: for the caller, the connection closed under it.
+                bound.value.fail(bound.value.receivedAny ? error : Failure.closed(early: true), ifWaiting: promise)
                 channel.close(promise: nil)
             }
             let pipeline = channel.pipeline.syncOperations
@@ -178,7 +179,11 @@ final class DaemonConnections: Sendable {
             try await promise.futureResult.get()
         } onCancel: {
             channel.eventLoop.execute {
-                (try? channel.pipeline.syncOperations.handler(type: AnswerCollector.self))?.fail(CancellationError())
+                // Only while this request still waits: once answered, the connection may already
+                // serve another request.
+                guard let collector = try? channel.pipeline.syncOperations.handler(type: AnswerCollector.self), collector.isWaiting(for: promise)
+                else { return }
+                collector.fail(CancellationError(), ifWaiting: promise)
                 channel.close(promise: nil)
             }
         }
@@ -209,6 +214,20 @@ final class AnswerCollector: ChannelInboundHandler, RemovableChannelHandler {
         head = nil
         body.clear()
         received = false
+    }
+
+    /// Whether `promise`'s request is the one waiting for an answer.
+    func isWaiting(for promise: EventLoopPromise<(HTTPResponseHead, ByteBuffer)>) -> Bool {
+        self.promise?.futureResult === promise.futureResult
+    }
+
+    /// Whether any of the current answer has arrived.
+    var receivedAny: Bool { received }
+
+    /// Fails `promise`'s request if it is the one waiting (a no-op otherwise).
+    func fail(_ error: any Error, ifWaiting promise: EventLoopPromise<(HTTPResponseHead, ByteBuffer)>) {
+        guard isWaiting(for: promise) else { return }
+        fail(error)
     }
 
     /// Fails the waiting request (a no-op when none waits).
@@ -244,7 +263,8 @@ final class AnswerCollector: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(error)
+        // An error before any of the answer (a reset by the server) is a connection closed early.
+        fail(received || promise == nil ? error : DaemonConnections.Failure.closed(early: true))
         context.close(promise: nil)
     }
 }

@@ -60,8 +60,9 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
         var daemons: [String: DaemonConnections] = [:]
         var out: [YagnaService: Route] = [:]
         for service in YagnaService.allCases where service != .registry {
+            // An IPv6 literal (`[::1]`) stays with AsyncHTTPClient, which knows its brackets.
             guard let url = URLComponents(string: endpoints.base(for: service)), url.scheme?.lowercased() == "http", let host = url.host,
-                !host.isEmpty, url.query == nil
+                !host.isEmpty, !host.hasPrefix("["), url.query == nil
             else { continue }
             let port = url.port ?? 80
             let key = "\(host):\(port)"

@@ -215,6 +215,26 @@ struct TestDaemon {
         try await transport.send(YagnaRequest(operation: "identity.me", service: .root, method: .GET, path: "/me"))
     }
 
+    /// Which services get their own connections: plain HTTP with a host name or an IPv4
+    /// address; HTTPS, IPv6 literals and the registry stay with AsyncHTTPClient.
+    @Test func routesCoverPlainHTTPDaemonsOnly() {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let local = HTTPTransport.routes(YagnaEndpoints(apiURL: "http://127.0.0.1:7465/", appKey: "k"), group: group)
+        #expect(local[.root]?.prefix == "")
+        #expect(local[.activity]?.prefix == "/activity-api/v1")
+        #expect(local[.root]?.daemon.port == 7465)
+        #expect(local[.registry] == nil)
+        #expect(HTTPTransport.routes(YagnaEndpoints(apiURL: "http://[::1]:7465", appKey: "k"), group: group).isEmpty)
+        #expect(HTTPTransport.routes(YagnaEndpoints(apiURL: "https://node.example", appKey: "k"), group: group).isEmpty)
+        var split = YagnaEndpoints(apiURL: "http://localhost", appKey: "k")
+        split.market = "http://market.local:8080/m/"
+        let routes = HTTPTransport.routes(split, group: group)
+        #expect(routes[.market]?.prefix == "/m")
+        #expect(routes[.market]?.daemon.host == "market.local")
+        #expect(routes[.root]?.daemon.port == 80)
+        #expect(routes[.root]?.daemon !== routes[.market]?.daemon)
+    }
+
     @Test func sequentialRequestsShareOneConnection() async throws {
         try await TestDaemon.run({ _ in TestDaemon.text(.ok, "{}") }) { transport in
             for _ in 0..<20 { #expect(try await Self.me(transport).status == 200) }
