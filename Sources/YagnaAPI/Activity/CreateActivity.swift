@@ -94,19 +94,7 @@ public struct ExeScriptRequest: Codable, Sendable, Hashable {
 
     /// Parses `text` back into commands.
     public func commands() throws -> [ExeScriptCommand] {
-        let value = try WireDecoder().value(from: Array(text.utf8))
-        // By hand when every command has a common shape; otherwise Codable reads the whole list
-        // (its errors name the command and field).
-        if case .array(let items) = value {
-            var out: [ExeScriptCommand] = []
-            out.reserveCapacity(items.count)
-            for item in items {
-                guard let command = ExeScriptCommand(fastWire: item) else { return try WireDecoder().decode([ExeScriptCommand].self, from: value) }
-                out.append(command)
-            }
-            return out
-        }
-        return try WireDecoder().decode([ExeScriptCommand].self, from: value)
+        try WireDecoder().list(from: WireDecoder().value(from: Array(text.utf8)), fast: ExeScriptCommand.init(fastWire:))
     }
 }
 

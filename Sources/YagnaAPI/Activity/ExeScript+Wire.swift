@@ -202,16 +202,24 @@ extension ExeScriptCommandResult {
     /// Reads a batch's results: by hand when every one has a common shape, else by Codable (the
     /// same values either way; Codable's errors name the place).
     public static func decodeList(_ value: JSONValue) throws -> [ExeScriptCommandResult] {
+        try WireDecoder().list(from: value, fast: ExeScriptCommandResult.init(fastWire:))
+    }
+}
+
+extension WireDecoder {
+    /// A list read element by element with `fast` when it reads every one; otherwise Codable
+    /// reads the whole list (the same values; its errors name the element and field).
+    func list<T: Decodable>(from value: JSONValue, fast: (JSONValue) -> T?) throws -> [T] {
         if case .array(let items) = value {
-            var out: [ExeScriptCommandResult] = []
+            var out: [T] = []
             out.reserveCapacity(items.count)
             for item in items {
-                guard let r = ExeScriptCommandResult(fastWire: item) else { return try WireDecoder().decode([ExeScriptCommandResult].self, from: value) }
-                out.append(r)
+                guard let element = fast(item) else { return try decode([T].self, from: value) }
+                out.append(element)
             }
             return out
         }
-        return try WireDecoder().decode([ExeScriptCommandResult].self, from: value)
+        return try decode([T].self, from: value)
     }
 }
 

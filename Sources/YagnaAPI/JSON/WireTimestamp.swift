@@ -120,7 +120,8 @@ public struct WireTimestamp: Sendable, Hashable, Codable, Comparable, CustomStri
         return overflowSum ? .max : sum
     }
 
-    static func format(_ nanos: Int64, fractionDigits: Int, zulu: Bool) -> String {
+    /// The UTC calendar date of an instant, its second of the day and its nanoseconds.
+    static func civil(_ nanos: Int64) -> (year: Int, month: Int, day: Int, secondOfDay: Int64, nanosecond: Int64) {
         var seconds = nanos / 1_000_000_000
         var frac = nanos % 1_000_000_000
         if frac < 0 { frac += 1_000_000_000; seconds -= 1 }
@@ -128,6 +129,11 @@ public struct WireTimestamp: Sendable, Hashable, Codable, Comparable, CustomStri
         var rem = seconds % 86400
         if rem < 0 { rem += 86400; days -= 1 }
         let (y, m, d) = civilFromDays(Int(days))
+        return (y, m, d, rem, frac)
+    }
+
+    static func format(_ nanos: Int64, fractionDigits: Int, zulu: Bool) -> String {
+        let (y, m, d, rem, frac) = civil(nanos)
         if (0...9999).contains(y) {
             // Digits written straight into bytes (this runs for every event the node dates).
             var out: [UInt8] = []
@@ -166,13 +172,7 @@ public struct WireTimestamp: Sendable, Hashable, Codable, Comparable, CustomStri
 
     /// `format` for any year (padded text pieces); `format` writes bytes for years 0–9999.
     static func formatByParts(_ nanos: Int64, fractionDigits: Int, zulu: Bool) -> String {
-        var seconds = nanos / 1_000_000_000
-        var frac = nanos % 1_000_000_000
-        if frac < 0 { frac += 1_000_000_000; seconds -= 1 }
-        var days = seconds / 86400
-        var rem = seconds % 86400
-        if rem < 0 { rem += 86400; days -= 1 }
-        let (y, m, d) = civilFromDays(Int(days))
+        let (y, m, d, rem, frac) = civil(nanos)
         func pad(_ v: Int, _ n: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, n - s.count)) + s
