@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import YagnaAPI
 
 extension String {
     /// The non-empty pieces between slashes (what `split(separator: "/")` gives), cut on the
@@ -7,14 +8,7 @@ extension String {
     var pathSegments: [String] {
         var path = self
         return path.withUTF8 { bytes in
-            var out: [String] = []
-            var start = 0
-            for i in 0..<bytes.count where bytes[i] == UInt8(ascii: "/") {
-                if i > start { out.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)) }
-                start = i + 1
-            }
-            if start < bytes.count { out.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self)) }
-            return out
+            OperationCatalog.segmentRanges(bytes).map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
         }
     }
 

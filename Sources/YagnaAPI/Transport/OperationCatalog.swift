@@ -124,15 +124,7 @@ public enum OperationCatalog {
     public static func match(method: HTTPMethod, path: String) -> Match? {
         var path = path
         return path.withUTF8 { bytes -> Match? in
-            // Segment ranges between slashes, on the UTF-8 bytes (no Character walking).
-            var segments: [Range<Int>] = []
-            segments.reserveCapacity(8)
-            var start = 0
-            for i in 0..<bytes.count where bytes[i] == UInt8(ascii: "/") {
-                if i > start { segments.append(start..<i) }
-                start = i + 1
-            }
-            if start < bytes.count { segments.append(start..<bytes.count) }
+            let segments = segmentRanges(bytes)
             guard let candidates = byShape[Shape(method: method, segments: segments.count)] else { return nil }
             for i in candidates {
                 var ok = true
@@ -152,6 +144,20 @@ public enum OperationCatalog {
             }
             return nil
         }
+    }
+
+    /// Where a path's non-empty segments between slashes lie in its UTF-8 bytes (what
+    /// `split(separator: "/")` gives, without walking `Character`s).
+    public static func segmentRanges(_ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var segments: [Range<Int>] = []
+        segments.reserveCapacity(8)
+        var start = 0
+        for i in 0..<bytes.count where bytes[i] == UInt8(ascii: "/") {
+            if i > start { segments.append(start..<i) }
+            start = i + 1
+        }
+        if start < bytes.count { segments.append(start..<bytes.count) }
+        return segments
     }
 
     /// Catalog indices by method and number of path segments, in matching order: a lookup

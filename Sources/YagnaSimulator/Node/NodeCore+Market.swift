@@ -420,8 +420,10 @@ extension NodeCore {
 
 extension NodeCore {
     static func isHex(_ s: Substring, count: Int) -> Bool {
-        s.utf8.count == count && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+        s.utf8.count == count && s.utf8.allSatisfy(isHexDigit)
     }
+
+    static func isHexDigit(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) }
 
     /// `<hex32>-<hex64>`: a market subscription (demand or offer).
     static func isSubscriptionId(_ s: String) -> Bool {
@@ -430,7 +432,7 @@ extension NodeCore {
         for (i, c) in bytes.enumerated() {
             if i == 32 {
                 guard c == UInt8(ascii: "-") else { return false }
-            } else if !((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)) {
+            } else if !isHexDigit(c) {
                 return false
             }
         }
