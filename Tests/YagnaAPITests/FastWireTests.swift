@@ -20,6 +20,10 @@ import Testing
         .run(RunCommand(entryPoint: "/bin/sh", capture: Capture(stdout: .atEnd(part: .headTail(7), format: .str), stderr: .stream(limit: 100)))),
         .run(RunCommand(entryPoint: "/bin/sh", capture: Capture(stdout: .stream(limit: 5, format: .bin)))),
         .run(RunCommand(entryPoint: "/bin/sh", capture: Capture())),
+        .transfer(TransferCommand(from: "gftp://a/b", to: "container:/in")),
+        .transfer(TransferCommand(from: "container:/out/\"x\"", to: "")),
+        .terminate(UnknownFields()),
+        .sign(UnknownFields()),
     ]
 
     @Test(arguments: commands) func commandsAreWrittenAsCodableWritesThem(_ command: ExeScriptCommand) throws {
@@ -41,8 +45,11 @@ import Testing
         #"{"run":{"entry_point":"/bin/sh","capture":{"stdout":null}}}"#,
         #"{"start":{"args":null}}"#,
         #"{"deploy":{"net":[{"id":"n","ip":"10.0.0.0","nodeIp":"10.0.0.2"}]}}"#,
-        #"{"transfer":{"from":"gftp://a/b","to":"container:/in"}}"#,
-        #"{"terminate":{}}"#,
+        #"{"transfer":{"from":"gftp://a/b","to":"container:/in","format":"zip"}}"#,
+        #"{"transfer":{"from":"gftp://a/b","to":"c","depth":1}}"#,
+        #"{"transfer":{"from":"gftp://a/b","to":"c","extra":true}}"#,
+        #"{"terminate":{"why":"done"}}"#,
+        #"{"sign":{"key":1}}"#,
     ])
     func otherCommandShapesAreReadByCodable(_ text: String) throws {
         let value = try JSONParser.parse(text)

@@ -94,7 +94,12 @@ public struct ExeScriptRequest: Codable, Sendable, Hashable {
 
     /// Parses `text` back into commands.
     public func commands() throws -> [ExeScriptCommand] {
-        try WireDecoder().list(from: WireDecoder().value(from: Array(text.utf8)), fast: ExeScriptCommand.init(fastWire:))
+        try Self.commands(script: WireDecoder().value(from: Array(text.utf8)))
+    }
+
+    /// The commands of an already parsed `text`.
+    public static func commands(script: JSONValue) throws -> [ExeScriptCommand] {
+        try WireDecoder().list(from: script, fast: ExeScriptCommand.init(fastWire:))
     }
 }
 

@@ -21,6 +21,15 @@ extension ExeScriptCommand {
         case .deploy(let deploy):
             guard deploy == DeployCommand() else { return nil }
             return .object(["deploy": .object([:])])
+        case .transfer(let t):
+            guard t == TransferCommand(from: t.from, to: t.to) else { return nil }
+            return .object(["transfer": .object(["from": .string(t.from), "to": .string(t.to)])])
+        case .terminate(let fields):
+            guard fields.isEmpty else { return nil }
+            return .object(["terminate": .object([:])])
+        case .sign(let fields):
+            guard fields.isEmpty else { return nil }
+            return .object(["sign": .object([:])])
         default:
             return nil
         }
@@ -61,6 +70,15 @@ extension ExeScriptCommand {
         case "deploy":
             guard body.isEmpty else { return nil }
             self = .deploy(DeployCommand())
+        case "transfer":
+            guard body.count == 2, let from = body["from"]?.fastString, let to = body["to"]?.fastString else { return nil }
+            self = .transfer(TransferCommand(from: from, to: to))
+        case "terminate":
+            guard body.isEmpty else { return nil }
+            self = .terminate(UnknownFields())
+        case "sign":
+            guard body.isEmpty else { return nil }
+            self = .sign(UnknownFields())
         default:
             return nil
         }

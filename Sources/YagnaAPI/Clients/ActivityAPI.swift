@@ -35,7 +35,7 @@ public struct ActivityAPI: Sendable {
         if let commandIndex { query.append(QueryItem("commandIndex", String(commandIndex))) }
         let r = caller.request("activity.getExecBatchResults", .GET, "/activity/\(activityId)/exec/\(batchId)", query: query, longPoll: timeout)
         let response = try await caller.send(r)
-        do { return try ExeScriptCommandResult.decodeList(try WireDecoder().value(from: response.body)) } catch {
+        do { return try ExeScriptCommandResult.decodeList(try response.jsonBody()) } catch {
             throw YagnaError.malformed(r, status: response.status, error: error)
         }
     }

@@ -30,7 +30,11 @@ struct Caller: Sendable {
 
     func withBody(_ request: YagnaRequest, _ body: some Encodable) throws -> YagnaRequest {
         var r = request
-        do { r.body = JSONWriter.bytes(try WireEncoder().encodeValue(body)) } catch {
+        do {
+            let value = try WireEncoder().encodeValue(body)
+            r.body = JSONWriter.bytes(value)
+            r.json = value
+        } catch {
             throw YagnaError.invalidRequest(request, error: error)
         }
         r.headers.append(Header("Content-Type", "application/json"))
@@ -46,7 +50,7 @@ struct Caller: Sendable {
 
     func decode<T: Decodable>(_ type: T.Type, _ request: YagnaRequest) async throws -> T {
         let response = try await send(request)
-        do { return try WireDecoder().decode(type, from: response.body) } catch {
+        do { return try WireDecoder().decode(type, from: try response.jsonBody()) } catch {
             throw YagnaError.malformed(request, status: response.status, error: error)
         }
     }

@@ -34,6 +34,10 @@ public struct YagnaRequest: Sendable, Hashable {
     public var longPoll: Duration?
     /// Whether the request asks for `text/event-stream`.
     public var acceptsEventStream: Bool
+    /// The JSON value `body` was written from, when the typed clients built it: an in-process
+    /// node reads it instead of parsing `body` again. It is not part of equality or hashing;
+    /// whoever changes `body` must change or clear it.
+    public var json: JSONValue?
 
     public init(
         operation: String, service: YagnaService, method: HTTPMethod, path: String, query: [QueryItem] = [],
@@ -48,6 +52,18 @@ public struct YagnaRequest: Sendable, Hashable {
         self.body = body
         self.longPoll = longPoll
         self.acceptsEventStream = acceptsEventStream
+    }
+
+    public static func == (a: YagnaRequest, b: YagnaRequest) -> Bool {
+        a.operation == b.operation && a.service == b.service && a.method == b.method && a.path == b.path && a.query == b.query
+            && a.headers == b.headers && a.body == b.body && a.longPoll == b.longPoll && a.acceptsEventStream == b.acceptsEventStream
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(operation)
+        h.combine(method)
+        h.combine(path)
+        h.combine(body)
     }
 
     /// The path with its percent-encoded query (`/demands/x/events?timeout=5`).
@@ -134,11 +150,30 @@ public struct YagnaResponse: Sendable, Hashable {
     public var status: Int
     public var headers: [Header]
     public var body: [UInt8]
+    /// The JSON value `body` was written from, when the answer was made in this process (the
+    /// simulated node's in-process front end): readers take it instead of parsing `body` again.
+    /// It is not part of equality or hashing; whoever changes `body` must change or clear it.
+    public var json: JSONValue?
 
     public init(status: Int, headers: [Header] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    public static func == (a: YagnaResponse, b: YagnaResponse) -> Bool {
+        a.status == b.status && a.headers == b.headers && a.body == b.body
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(status)
+        h.combine(body)
+    }
+
+    /// The body as JSON: the value it was written from, or the parsed bytes.
+    public func jsonBody() throws -> JSONValue {
+        if let json { return json }
+        return try WireDecoder().value(from: body)
     }
 
     /// The first value of a header, matched case-insensitively.
@@ -148,7 +183,9 @@ public struct YagnaResponse: Sendable, Hashable {
 
     /// A JSON response.
     public static func json(_ status: Int, _ value: JSONValue) -> YagnaResponse {
-        YagnaResponse(status: status, headers: [Header("Content-Type", "application/json")], body: JSONWriter.bytes(value))
+        var r = YagnaResponse(status: status, headers: [Header("Content-Type", "application/json")], body: JSONWriter.bytes(value))
+        r.json = value
+        return r
     }
 }
 

@@ -39,7 +39,7 @@ struct ExeUnit {
     mutating func run(_ commands: [ExeScriptCommand], into batch: inout BatchRecord) {
         for (index, command) in commands.enumerated() {
             let started = clock
-            batch.frames.append((started, RuntimeEvent(batchId: batchId, index: index, timestamp: naive(started), kind: .started(command: JSONValue(command)))))
+            batch.frames.append((started, RuntimeEvent(batchId: batchId, index: index, timestamp: naive(started), kind: .started(command: command.fastWireValue ?? JSONValue(command)))))
             var outcome = execute(command)
             if !outcome.ok && outcome.message == nil {
                 outcome.message = "ExeScript command exited with code \(outcome.exitCode)"

@@ -27,7 +27,7 @@ public struct InProcessTransport: Transport {
         headers.append(Header("Authorization", "Bearer \(appKey)"))
         return NodeRequest(
             method: request.method, path: Self.prefix(request.service) + request.path, query: request.query, headers: headers,
-            body: request.body ?? [])
+            body: request.body ?? [], json: request.body == nil ? nil : request.json)
     }
 
     public func send(_ request: YagnaRequest) async throws -> YagnaResponse {

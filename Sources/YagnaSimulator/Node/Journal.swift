@@ -14,6 +14,11 @@ public struct JournalEntry: Sendable, Hashable {
     public var responseBody: [UInt8]
     /// SSE frames with their offsets, for streamed answers.
     public var frames: [(offset: Int64, event: ServerSentEvent)]
+    /// The JSON values the bodies were written from, while the exchange is handed to the
+    /// referee and observers (they read them instead of parsing the bytes); a retained journal
+    /// drops them once the exchange is complete. Not part of equality or hashing.
+    public var requestJSON: JSONValue? = nil
+    public var responseJSON: JSONValue? = nil
 
     public static func == (a: JournalEntry, b: JournalEntry) -> Bool {
         a.sequence == b.sequence && a.startOffset == b.startOffset && a.endOffset == b.endOffset && a.method == b.method

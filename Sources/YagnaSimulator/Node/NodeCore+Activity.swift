@@ -141,10 +141,14 @@ extension NodeCore {
         case .failure(let e): return e.response
         case .success(let s): script = s
         }
-        if let refusal = NodeCore.exeScriptRefusal(script.text) { return refusal }
+        let parsed: JSONValue
+        switch NodeCore.readExeScript(script.text) {
+        case .failure(let refusal): return refusal.response
+        case .success(let value): parsed = value
+        }
         guard state != .terminated else { return NodeCore.message(400, "Activity [\(id)] is Terminated; no more scripts can run") }
         let commands: [ExeScriptCommand]
-        do { commands = try script.commands() } catch let e as DecodingError {
+        do { commands = try ExeScriptRequest.commands(script: parsed) } catch let e as DecodingError {
             return NodeCore.message(400, "invalid ExeScript: command \(e.fieldPath): \(e.reason)")
         } catch {
             return NodeCore.message(400, "invalid ExeScript: \(error)")
@@ -308,25 +312,26 @@ extension NodeCore {
     /// The commands an ExeScript may hold, in the daemon's order.
     static let exeScriptCommands = ["sign", "deploy", "start", "run", "transfer", "terminate"]
 
-    /// The daemon's answer to an ExeScript text it cannot read, or `nil` when it reads.
-    static func exeScriptRefusal(_ text: String) -> YagnaResponse? {
+    /// An ExeScript text read as the daemon reads it: its JSON, or the daemon's answer to a
+    /// text it cannot read.
+    static func readExeScript(_ text: String) -> Result<JSONValue, BadRequest> {
         let bytes = Array(text.utf8)
         let script: JSONValue
         do { script = try JSONParser.parse(bytes) } catch {
-            return message(400, "Bad request: \(debugError(SerdeWording.syntaxError(bytes) ?? "expected value at line 1 column 1"))")
+            return .failure(BadRequest(response: message(400, "Bad request: \(debugError(SerdeWording.syntaxError(bytes) ?? "expected value at line 1 column 1"))")))
         }
         guard case .array(let commands) = script else {
-            return message(400, "Bad request: Error(\"invalid type: expected a sequence\", line: 1, column: \(bytes.count))")
+            return .failure(BadRequest(response: message(400, "Bad request: Error(\"invalid type: expected a sequence\", line: 1, column: \(bytes.count))")))
         }
         let expected = exeScriptCommands.map { "`\($0)`" }.joined(separator: ", ")
         for command in commands {
             guard case .object(let o) = command, let name = o.keys.sorted().first else { continue }
             if !exeScriptCommands.contains(name) {
                 let column = (text.range(of: "\"\(name)\"").map { text.distance(from: text.startIndex, to: $0.upperBound) } ?? 0)
-                return message(400, "Bad request: Error(\"unknown variant `\(name)`, expected one of \(expected)\", line: 1, column: \(column))")
+                return .failure(BadRequest(response: message(400, "Bad request: Error(\"unknown variant `\(name)`, expected one of \(expected)\", line: 1, column: \(column))")))
             }
         }
-        return nil
+        return .success(script)
     }
 
     /// serde_json's `Debug` form of an error: `Error("message", line: L, column: C)`.

@@ -35,7 +35,7 @@ extension NodeCore {
 
     /// Decodes a JSON body, or answers as the daemon does for a body serde rejects.
     func body<T: Decodable>(_ type: T.Type, _ request: NodeRequest, style: ErrorStyle) -> Result<T, BadRequest> {
-        do { return .success(try WireDecoder().decode(type, from: request.body)) } catch {
+        do { return .success(try WireDecoder().decode(type, from: try request.jsonBody())) } catch {
             return .failure(BadRequest(response: NodeCore.deserializeError("Json deserialize error: " + SerdeWording.describe(error, body: request.body), style)))
         }
     }

@@ -69,7 +69,7 @@ extension NodeCore {
                 return .respond(NodeCore.message(status, "Agreement [\(p[1])] \(message)"))
             }
             agreements[p[1]] = a
-            NodeCore.addEvent(AgreementEvent(eventType: .cancelled, eventDate: WireTimestamp(now, fractionDigits: 6), agreementId: p[1], reason: (try? WireDecoder().decode(Reason?.self, from: request.body)) ?? nil), to: &agreementEvents, \.eventDate)
+            NodeCore.addEvent(AgreementEvent(eventType: .cancelled, eventDate: WireTimestamp(now, fractionDigits: 6), agreementId: p[1], reason: (try? WireDecoder().decode(Reason?.self, from: request.jsonBody())) ?? nil), to: &agreementEvents, \.eventDate)
             return .respond(YagnaResponse(status: 200))
         case (.POST, 3, "agreements") where p[2] == "terminate": return .respond(requestorTerminates(request, p[1], now: now))
         case (.GET, 4, "agreements") where p[2] == "terminate" && p[3] == "reason":

@@ -10,13 +10,33 @@ public struct NodeRequest: Sendable, Hashable {
     public var query: [QueryItem]
     public var headers: [Header]
     public var body: [UInt8]
+    /// The JSON value `body` was written from, when the request came in-process from the typed
+    /// clients: the node reads it instead of parsing `body`. Not part of equality or hashing.
+    public var json: JSONValue?
 
-    public init(method: HTTPMethod, path: String, query: [QueryItem] = [], headers: [Header] = [], body: [UInt8] = []) {
+    public init(method: HTTPMethod, path: String, query: [QueryItem] = [], headers: [Header] = [], body: [UInt8] = [], json: JSONValue? = nil) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
         self.body = body
+        self.json = json
+    }
+
+    public static func == (a: NodeRequest, b: NodeRequest) -> Bool {
+        a.method == b.method && a.path == b.path && a.query == b.query && a.headers == b.headers && a.body == b.body
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(method)
+        h.combine(path)
+        h.combine(body)
+    }
+
+    /// The body as JSON: the value it was written from, or the parsed bytes.
+    func jsonBody() throws -> JSONValue {
+        if let json { return json }
+        return try WireDecoder().value(from: body)
     }
 
     public func header(_ name: String) -> String? {

@@ -116,7 +116,7 @@ public actor SimulatedNode {
         let started = clock.now
         let index = entries.append(JournalEntry(
             sequence: entries.count, startOffset: offset(started), endOffset: offset(started), method: request.method.rawValue,
-            target: request.target, requestBody: request.body, status: 0, responseBody: [], frames: []))
+            target: request.target, requestBody: request.body, status: 0, responseBody: [], frames: [], requestJSON: request.json))
         if let downUntil, clock.now < downUntil { return finish(index, .drop) }
         if referee != nil, let divergence = referee!.check(request, sequence: index, offset: offset(started)) {
             return finish(index, .response(divergence))
@@ -189,6 +189,7 @@ public actor SimulatedNode {
             case .response(let r):
                 entry.status = r.status
                 entry.responseBody = r.body
+                entry.responseJSON = r.json
             case .drop: entry.status = -1
             case .stream: entry.status = 200
             }
@@ -430,7 +431,16 @@ struct JournalStore: Sendable {
 
     /// The exchange, once, when it completes (`nil` if it already did).
     mutating func complete(_ index: Int) -> JournalEntry? {
-        if retain { return completedRetained.insert(index).inserted ? retained[index] : nil }
+        if retain {
+            guard completedRetained.insert(index).inserted else { return nil }
+            let entry = retained[index]
+            // The values served the exchange's readers; the journal keeps the bytes.
+            if entry.requestJSON != nil || entry.responseJSON != nil {
+                retained[index].requestJSON = nil
+                retained[index].responseJSON = nil
+            }
+            return entry
+        }
         return open.removeValue(forKey: index)
     }
 }

@@ -22,6 +22,9 @@ public struct ProtocolAnalyzer: Sendable {
     public private(set) var providerOrder: [String] = []
     public private(set) var operations: [ProtocolOperation] = []
     public private(set) var events: [TimelineEvent] = []
+    /// Whether the analyzer keeps operations and timeline events. Replay's referee only asks
+    /// what a request means, so it follows the ids and nothing more.
+    public let keepsTimeline: Bool
 
     var proposalProvider: [String: String] = [:]
     var counterIds: Set<String> = []
@@ -48,10 +51,13 @@ public struct ProtocolAnalyzer: Sendable {
         var eventIndex: Int
     }
 
-    public init() {}
+    /// - Parameter keepsTimeline: keep operations and timeline events (`false`: follow the
+    ///   session's ids only, for classifying requests).
+    public init(keepsTimeline: Bool = true) { self.keepsTimeline = keepsTimeline }
 
     /// Analyzes a whole session.
     public init(_ exchanges: [ProtocolExchange]) {
+        self.keepsTimeline = true
         for e in exchanges.sorted(by: { ($0.start, $0.sequence) < ($1.start, $1.sequence) }) { ingest(e) }
     }
 
@@ -122,21 +128,30 @@ public struct ProtocolAnalyzer: Sendable {
     // MARK: - Ingesting an exchange
 
     /// Takes in one complete exchange.
-    public mutating func ingest(_ e: ProtocolExchange) {
-        guard let name = e.operation else { return }
+    public mutating func ingest(_ exchange: ProtocolExchange) {
+        guard let name = exchange.operation else { return }
+        // Each body is read once here, however often the cases below look at it.
+        var e = exchange
+        if e.requestJSON == nil, !e.requestBody.isEmpty { e.requestJSON = e.request }
+        if e.responseJSON == nil, !e.responseBody.isEmpty { e.responseJSON = e.response }
         // Operations the daemon processed count, whatever it answered (a 410 to a terminate is
         // part of the session); transient failures (408, 5xx, no answer) do not.
-        if var op = classify(e), e.status >= 200, e.status < 500, e.status != 408 {
+        if keepsTimeline, var op = classify(e), e.status >= 200, e.status < 500, e.status != 408 {
             op.status = e.status
             operations.append(op)
         }
         let ids = e.ids
         let at = e.end
         let requestor = Self.requestorLane
-        func event(_ lane: String?, _ kind: TimelineEvent.Kind, _ summary: String, _ resource: String = "", details: JSONValue = [:], failure: Bool = false, offset: Int64? = nil) {
+        let timeline = keepsTimeline
+        func event(
+            _ lane: String?, _ kind: TimelineEvent.Kind, _ summary: @autoclosure () -> String, _ resource: @autoclosure () -> String = "",
+            details: @autoclosure () -> JSONValue = [:], failure: Bool = false
+        ) {
+            guard timeline else { return }
             events.append(TimelineEvent(
-                lane: lane ?? "unknown", kind: kind, offset: offset ?? at, end: offset ?? at, sequence: e.sequence, summary: summary,
-                resource: resource, details: details, failure: failure))
+                lane: lane ?? "unknown", kind: kind, offset: at, end: at, sequence: e.sequence, summary: summary(),
+                resource: resource(), details: details(), failure: failure))
         }
         if name == "market.waitForApproval", e.status == 410, let id = ids.first {
             let reason = e.response?["message"]?.stringValue ?? ""
@@ -144,6 +159,7 @@ public struct ProtocolAnalyzer: Sendable {
             return
         }
         if !e.ok && e.status != 408 && e.status != 204 && e.status != 101 && !name.hasPrefix("registry") {
+            guard timeline else { return }
             let message = e.response?["message"]?.stringValue ?? String(decoding: e.responseBody.prefix(200), as: UTF8.self)
             let lane = classify(e)?.lane ?? requestor
             event(lane == "unknown" ? requestor : lane, .error, "\(name) answered \(e.status == -1 ? "nothing (connection closed)" : String(e.status)): \(message)", failure: true)
@@ -213,6 +229,7 @@ public struct ProtocolAnalyzer: Sendable {
             let id = ids.first ?? ""
             event(activityAgreement[id].flatMap { agreementProvider[$0] }, .activityDestroyed, "\(activityLabel[id] ?? "activity") destroyed", activityLabel[id] ?? "")
         case "activity.exec":
+            guard timeline else { break }
             let activity = ids.first ?? ""
             guard let batchId = e.response?.stringValue else { break }
             let provider = activityAgreement[activity].flatMap { agreementProvider[$0] }
@@ -225,7 +242,7 @@ public struct ProtocolAnalyzer: Sendable {
                 details: ["commands": .array(commands.map { .string(Normalize.commandLine($0)) })], failure: false))
             batchInfo[batchId] = Batch(activity: activity, label: lbl, commands: commands, start: e.start, eventIndex: events.count - 1)
         case "activity.getExecBatchResults":
-            guard ids.count > 1, var batch = batchInfo[ids[1]] else { break }
+            guard timeline, ids.count > 1, var batch = batchInfo[ids[1]] else { break }
             if e.frames.isEmpty {
                 for r in e.response?.arrayValue ?? [] { batchResult(&batch, r, at: at, sequence: e.sequence) }
             } else {
@@ -272,19 +289,20 @@ public struct ProtocolAnalyzer: Sendable {
                     offer: p, firstSeen: e.end)
                 providerOrder.append(issuer)
             }
+            guard keepsTimeline else { return }
             if let prev, counterIds.contains(prev) {
                 events.append(TimelineEvent(lane: issuer, kind: .draft, offset: e.end, end: e.end, sequence: e.sequence, summary: "provider answered with a Draft proposal", resource: "proposal", details: [:], failure: false))
             } else {
                 events.append(TimelineEvent(lane: issuer, kind: .offer, offset: e.end, end: e.end, sequence: e.sequence, summary: "offer received (\(Normalize.pricing(p)))", resource: "proposal", details: [:], failure: false))
             }
-        } else if type == "ProposalRejectedEvent", let id = item["proposalId"]?.stringValue {
+        } else if keepsTimeline, type == "ProposalRejectedEvent", let id = item["proposalId"]?.stringValue {
             let reason = item["reason"]?["message"]?.stringValue ?? ""
             events.append(TimelineEvent(lane: proposalProvider[id] ?? "unknown", kind: .proposalRejected, offset: e.end, end: e.end, sequence: e.sequence, summary: "provider rejected the proposal: \(reason)", resource: "proposal", details: ["reason": .string(reason)], failure: true))
         }
     }
 
     mutating func agreementEvent(_ item: JSONValue, _ e: ProtocolExchange) {
-        guard let id = item["agreementId"]?.stringValue, let provider = agreementProvider[id] else { return }
+        guard keepsTimeline, let id = item["agreementId"]?.stringValue, let provider = agreementProvider[id] else { return }
         let type = item["eventType"]?.stringValue ?? ""
         let reason = item["reason"]?["message"]?.stringValue ?? ""
         let lbl = agreementLabel[id] ?? "agreement"

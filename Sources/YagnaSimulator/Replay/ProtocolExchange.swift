@@ -15,6 +15,10 @@ public struct ProtocolExchange: Sendable, Hashable {
     public var frames: [ServerSentEvent]
     /// The catalog's operation for the method and path, found once.
     let match: OperationCatalog.Match?
+    /// The bodies' JSON when the node had it at hand (a live exchange), so they are not parsed
+    /// again; otherwise parsed from the bytes when read.
+    var requestJSON: JSONValue?
+    var responseJSON: JSONValue?
 
     public init(
         sequence: Int, start: Int64, end: Int64, method: String, path: String, query: String = "", requestBody: [UInt8] = [],
@@ -50,12 +54,14 @@ public struct ProtocolExchange: Sendable, Hashable {
             sequence: e.sequence, start: e.startOffset, end: e.endOffset, method: e.method, path: e.path, query: e.query,
             requestBody: e.requestBody, status: e.status, responseBody: e.responseBody,
             frames: e.frames.map(\.event))
+        self.requestJSON = e.requestJSON
+        self.responseJSON = e.responseJSON
     }
 
     var operation: String? { match?.spec.name }
     var ids: [String] { match?.ids ?? [] }
-    var request: JSONValue? { requestBody.isEmpty ? nil : try? JSONParser.parse(requestBody) }
-    var response: JSONValue? { responseBody.isEmpty ? nil : try? JSONParser.parse(responseBody) }
+    var request: JSONValue? { requestJSON ?? (requestBody.isEmpty ? nil : try? JSONParser.parse(requestBody)) }
+    var response: JSONValue? { responseJSON ?? (responseBody.isEmpty ? nil : try? JSONParser.parse(responseBody)) }
     var ok: Bool { (200..<300).contains(status) }
 }
 

@@ -57,7 +57,7 @@ public struct ReplayReferee: Sendable {
     var used: [Bool]
     /// Every expected operation before this index is used: searches for an unused one start here.
     var firstUnused = 0
-    var live = ProtocolAnalyzer()
+    var live = ProtocolAnalyzer(keepsTimeline: false)
     public private(set) var divergences: [Divergence] = []
     let names: [String: String]
 
@@ -84,9 +84,10 @@ public struct ReplayReferee: Sendable {
     /// Judges a request before the node serves it: `nil` to serve it, or the divergence answer.
     public mutating func check(_ request: NodeRequest, sequence: Int, offset: Int64) -> YagnaResponse? {
         // Only the request counts here: a classification reads the method, path and body.
-        let exchange = ProtocolExchange(
+        var exchange = ProtocolExchange(
             sequence: sequence, start: offset, end: offset, method: request.method.rawValue, path: request.path, requestBody: request.body,
             status: 0)
+        exchange.requestJSON = request.json
         guard let op = live.classify(exchange), !Self.unjudged.contains(op.kind) else { return nil }
         let open = expected.indices[firstUnused...]
         if let i = open.first(where: { !used[$0] && expected[$0].lane == op.lane && matches(expected[$0], op) })
