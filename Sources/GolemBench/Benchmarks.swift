@@ -281,7 +281,7 @@ public enum Benchmarks {
         let failed = results.values.filter { if case .success(let r) = $0 { return !r.passed } else { return true } }.count
         let perMinute = Double(seeds) / wall * 60
         let reports = results.values.compactMap { try? $0.get() }
-        let exchanges = reports.reduce(0) { $0 + $1.journal.count }, runJobs = reports.reduce(0) { $0 + $1.jobs }
+        let exchanges = reports.reduce(0) { $0 + $1.exchangeCount }, runJobs = reports.reduce(0) { $0 + $1.jobs }
         return [BenchFigure(
             name: "sweep throughput", value: perMinute, unit: "runs/min", target: "≥ 40000", met: perMinute >= 40000,
             detail: String(format: "scenarios/service-provider-dies.yaml, seeds 1..%d in one process, %d at once: %.2f s wall (%d failing seeds); %.1f exchanges per run, %.1f async jobs per exchange",

@@ -25,10 +25,28 @@ public struct SimulationReport: Sendable {
     public var passed: Bool { failures.isEmpty }
     /// The rules that failed, each naming what went wrong.
     public var failures: [String]
+    /// Every exchange of the run, in order; empty once `dropJournal()` let it go.
     public var journal: [JournalEntry]
     /// A hash of every exchange of the journal (offsets, requests, answers, frames): equal for
-    /// two runs that went the same way. Computed when asked (a sweep never needs it).
-    public var traceHash: String { YagnaSimulator.traceHash(journal) }
+    /// two runs that went the same way. Computed when asked, or kept when the journal was dropped.
+    public var traceHash: String { keptTraceHash ?? YagnaSimulator.traceHash(journal) }
+    /// How many exchanges the run had (the journal's length, kept when it was dropped).
+    public var exchangeCount: Int { keptExchangeCount ?? journal.count }
+    private(set) var keptTraceHash: String?
+    private(set) var keptExchangeCount: Int?
+    /// Whether `dropJournal()` let the journal go.
+    public var journalDropped: Bool { keptExchangeCount != nil }
+
+    /// Lets go of the journal and the app's output, keeping the verdict, the figures, the trace
+    /// hash and the exchange count: what a sweep keeps of a passing seed, so that a long sweep's
+    /// memory does not grow with every run.
+    public mutating func dropJournal() {
+        guard keptExchangeCount == nil else { return }
+        keptTraceHash = traceHash
+        keptExchangeCount = journal.count
+        journal = []
+        output = []
+    }
     public var virtualSeconds: Double
     public var wallSeconds: Double
     public var summary: RunSummary?

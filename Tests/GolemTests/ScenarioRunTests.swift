@@ -65,7 +65,24 @@ func shipped(_ name: String) throws -> Scenario {
         let reports = results.values.compactMap { try? $0.get() }
         #expect(reports.count == 7 && reports.allSatisfy(\.passed))
         let alone = try await SimulatedNetwork.runExample(scenario: scenario, seed: 5)
-        #expect(try results[5]?.get().traceHash == alone.traceHash)
+        // Passing seeds come back without their journal, with its hash and length kept.
+        let five = try #require(try results[5]?.get())
+        #expect(five.journalDropped && five.journal.isEmpty && five.output.isEmpty)
+        #expect(five.traceHash == alone.traceHash && five.exchangeCount == alone.journal.count && alone.journal.count > 10)
+        let kept = await SimulatedNetwork.sweep(scenario: scenario, seeds: 5...5, jobs: 1, keepJournals: true)
+        let whole = try #require(try kept[5]?.get())
+        #expect(!whole.journalDropped && whole.journal == alone.journal)
+    }
+
+    /// A failing seed of a sweep keeps its whole report (the CLI shrinks and saves it).
+    @Test func aSweepKeepsTheJournalOfAFailingSeed() async throws {
+        var scenario = try shipped("hello-task")
+        scenario.expectations.append(.appFails)
+        let results = await SimulatedNetwork.sweep(scenario: scenario, seeds: 1...2, jobs: 2)
+        for seed in UInt64(1)...2 {
+            let report = try #require(try results[seed]?.get())
+            #expect(!report.passed && !report.journalDropped && !report.journal.isEmpty)
+        }
     }
 
     @Test func noOffersIsAClearErrorNotAHang() async throws {

@@ -5,7 +5,15 @@ import YagnaAPI
 /// Runs a batch on a simulated activity: each command's result, output and duration come from
 /// the provider's rules, its faults and the built-in behaviours, on the node's clock.
 struct ExeUnit {
-    var core: NodeCore
+    /// What the batch needs of the node, taken once (a copy of the whole node per batch cost
+    /// more than the batch): the provider, its random stream (handed back after the run), the
+    /// networks and the file exchange.
+    let spec: ProviderSpec
+    let nodeId: String
+    let networksFromDaemon: Bool
+    let netState: NetStateMachine
+    let files: any FileExchange
+    var providerRandom: SeededRandom
     var activity: ActivityRecord
     let batchId: String
     /// When the next command starts.
@@ -16,14 +24,20 @@ struct ExeUnit {
     var cwd = ActivityPath.workDirectory
 
     init(core: NodeCore, activity: ActivityRecord, batchId: String, start: Date) {
-        self.core = core
+        let provider = core.providers[activity.provider]
+        self.spec = provider.spec
+        self.nodeId = provider.id
+        self.networksFromDaemon = core.networksFromDaemon
+        self.netState = core.netState
+        self.files = core.files
+        self.providerRandom = core.providerRandom[activity.provider]
         self.activity = activity
         self.batchId = batchId
         self.clock = start
         self.batchNumber = core.agreements[activity.agreementId]?.batches ?? 1
     }
 
-    var spec: ProviderSpec { core.providers[activity.provider].spec }
+    mutating func strikes(_ trigger: Trigger) -> Bool { trigger.strikes(&providerRandom) }
 
     struct Outcome {
         var ok = true
@@ -150,9 +164,8 @@ struct ExeUnit {
         switch command {
         case .deploy(let deploy):
             if let refused = lifecycle(.deploy, apply: false) { return refused }
-            let nodeId = core.providers[activity.provider].id
-            for net in deploy.net ?? [] where !core.networksFromDaemon {
-                if let refusal = core.netState.refusal(net, nodeId: nodeId) {
+            for net in deploy.net ?? [] where !networksFromDaemon {
+                if let refusal = netState.refusal(net, nodeId: nodeId) {
                     return Outcome(ok: false, exitCode: 1, message: refusal, duration: .milliseconds(100))
                 }
             }
@@ -195,7 +208,7 @@ struct ExeUnit {
         let line = ([run.entryPoint] + run.args).joined(separator: " ")
         for case .failCommand(let match, let exitCode, let stderr, let trigger) in spec.faults
         where (match.isEmpty || line.containsBytes(match)) && batchNumber >= (trigger.afterBatches ?? 0) {
-            if core.strikes(trigger, provider: activity.provider) {
+            if strikes(trigger) {
                 return Outcome(ok: false, exitCode: exitCode, stderr: stderr, message: "ExeScript command exited with code \(exitCode)", duration: spec.commandDuration)
             }
         }
@@ -237,7 +250,7 @@ struct ExeUnit {
         do {
             let bytes: [UInt8]
             if t.from.hasPrefix("gftp://") {
-                bytes = try core.files.read(url: t.from)
+                bytes = try files.read(url: t.from)
             } else if t.from.hasPrefix("http://") || t.from.hasPrefix("https://") {
                 guard let declared = spec.urls.first(where: { $0.url == t.from }) else {
                     throw FileExchangeError(description: "Failed to download \(t.from): the host cannot be reached from the provider (the scenario declares no content for this URL; add it under the provider's 'urls')")
@@ -255,7 +268,7 @@ struct ExeUnit {
                 throw FileExchangeError(description: "transfers from '\(t.from)' are not simulated; use gftp://, http(s):// or container:")
             }
             if t.to.hasPrefix("gftp://") {
-                try core.files.write(url: t.to, bytes: bytes)
+                try files.write(url: t.to, bytes: bytes)
             } else if t.to.hasPrefix("container:") || t.to.hasPrefix("/") {
                 guard ActivityPath.inVolume(path(t.to), spec.volumes) else { throw FileExchangeError(description: "path not found in container: \(path(t.to))") }
                 activity.files[path(t.to)] = bytes

@@ -174,11 +174,11 @@ extension NodeCore {
         let exeunitClock: Date
         var a: ActivityRecord
         do {
+            let provider = taken!.provider
             var exeunit = ExeUnit(core: self, activity: taken!, batchId: batchId, start: max(now, busyUntil))
             taken = nil
             exeunit.run(commands, into: &batch)
-            self.random = exeunit.core.random
-            self.providerRandom = exeunit.core.providerRandom
+            self.providerRandom[provider] = exeunit.providerRandom
             exeunitClock = exeunit.clock
             a = exeunit.activity
         }

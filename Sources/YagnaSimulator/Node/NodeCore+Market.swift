@@ -454,10 +454,11 @@ extension NodeCore {
         }
         if p.first == "agreements", p.count >= 2 {
             let id = p[1].hasPrefix("R-") || p[1].hasPrefix("P-") ? Substring(p[1].dropFirst(2)) : Substring(p[1])
-            if !id.allSatisfy(\.isHexDigit) {
+            // ASCII hex digits only, as the daemon's hex decoding reads them.
+            if !id.utf8.allSatisfy(isHexDigit) {
                 return message(400, "Invalid Agreement id. Id [\(p[1])] contains non hexadecimal characters.")
             }
-            if id.count != 64 { return message(400, "Invalid Agreement id. Id [\(p[1])] has invalid format.") }
+            if id.utf8.count != 64 { return message(400, "Invalid Agreement id. Id [\(p[1])] has invalid format.") }
         }
         return nil
     }

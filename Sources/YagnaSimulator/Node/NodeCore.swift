@@ -260,8 +260,7 @@ public struct NodeCore: Sendable {
 
     /// Whether a provider's fault strikes now (draws from the provider's seeded stream).
     mutating func strikes(_ trigger: Trigger, provider: Int) -> Bool {
-        guard trigger.probability < 1 else { return true }
-        return providerRandom[provider].chance(trigger.probability)
+        trigger.strikes(&providerRandom[provider])
     }
 
     func faults(_ provider: Int) -> [ProviderFault] { providers[provider].spec.faults }

@@ -1,5 +1,6 @@
 public import YagnaAPI
 public import Foundation
+import GolemTime
 
 /// A simulated network: providers, their offers and behaviour, a fault schedule, faults of the
 /// daemon itself, and what a run of the scenario's app is expected to show.
@@ -277,6 +278,13 @@ public struct Trigger: Sendable, Hashable {
     public var afterBatches: Int?
     public var at: Duration?
     public init() {}
+
+    /// Whether the fault strikes this time: always at probability 1 (drawing nothing),
+    /// otherwise a draw from the provider's seeded stream.
+    func strikes(_ random: inout SeededRandom) -> Bool {
+        guard probability < 1 else { return true }
+        return random.chance(probability)
+    }
 }
 
 /// Something a provider does wrong.
