@@ -273,6 +273,38 @@ import YagnaAPI
         #expect(e.response == .array([]))
     }
 
+    /// The trace hash, written out the slow way (every number as its text, every field
+    /// followed by 0xFF): the in-place hasher gives the same digest.
+    @Test func theTraceHashIsFNVOverTheFieldsAsText() {
+        func reference(_ journal: [JournalEntry]) -> String {
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            func mix(_ bytes: some Sequence<UInt8>) {
+                for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+                h = (h ^ 0xFF) &* 0x100_0000_01B3
+            }
+            for e in journal {
+                for part: [UInt8] in [Array(String(e.startOffset).utf8), Array(String(e.endOffset).utf8), Array(e.method.utf8), Array(e.target.utf8), e.requestBody, Array(String(e.status).utf8), e.responseBody] { mix(part) }
+                for f in e.frames {
+                    mix(String(f.offset).utf8)
+                    mix(f.event.wireText.utf8)
+                }
+            }
+            let s = String(h, radix: 16)
+            return String(repeating: "0", count: 16 - s.count) + s
+        }
+        let journal = [
+            JournalEntry(sequence: 0, startOffset: 0, endOffset: 9_223_372_036_854_775_807, method: "POST", target: "/a?b=é", requestBody: Array("{\"x\":1}".utf8), status: -1, responseBody: [], frames: []),
+            JournalEntry(sequence: 1, startOffset: 1_000_000_007, endOffset: 1_000_000_010, method: "GET", target: "/ü/🙂", requestBody: [], status: 200,
+                responseBody: [0, 255, 10], frames: [(offset: 5, event: ServerSentEvent(event: "runtime", data: "{}")), (offset: 0, event: ServerSentEvent(data: "ok\nline"))]),
+            JournalEntry(sequence: 2, startOffset: -5, endOffset: Int64.min, method: "", target: "", requestBody: [], status: 0, responseBody: [], frames: []),
+        ]
+        for n in 0...journal.count {
+            let part = Array(journal.prefix(n))
+            #expect(traceHash(part) == reference(part))
+        }
+        #expect(traceHash(journal) != traceHash(Array(journal.prefix(2))))
+    }
+
     @Test func exchangesTheCatalogDoesNotKnowAreNeitherOperationsNorEvents() throws {
         let strange = [
             Self.ex(1, 0, 1, "PATCH", "/payment-api/v1/allocations/a", body: "{}", status: 200),

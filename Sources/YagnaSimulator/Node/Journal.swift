@@ -47,24 +47,57 @@ public struct JournalEntry: Sendable, Hashable {
 /// A stable 64-bit FNV-1a digest of the ordered journal, as 16 hex digits: the same run gives
 /// the same hash in every process and on every machine.
 public func traceHash(_ journal: [JournalEntry]) -> String {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    func mix(_ bytes: some Sequence<UInt8>) {
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-        h = (h ^ 0xFF) &* 0x100_0000_01B3
-    }
+    var h = TraceHasher()
     for e in journal {
-        mix(String(e.startOffset).utf8)
-        mix(String(e.endOffset).utf8)
-        mix(e.method.utf8)
-        mix(e.target.utf8)
-        mix(e.requestBody)
-        mix(String(e.status).utf8)
-        mix(e.responseBody)
+        h.mix(e.startOffset)
+        h.mix(e.endOffset)
+        h.mix(e.method)
+        h.mix(e.target)
+        h.mix(e.requestBody)
+        h.mix(Int64(e.status))
+        h.mix(e.responseBody)
         for f in e.frames {
-            mix(String(f.offset).utf8)
-            mix(f.event.wireText.utf8)
+            h.mix(f.offset)
+            h.mix(f.event.wireText)
         }
     }
-    let s = String(h, radix: 16)
+    let s = String(h.value, radix: 16)
     return String(repeating: "0", count: 16 - s.count) + s
+}
+
+/// FNV-1a over the journal's fields, each followed by a 0xFF separator; numbers count as their
+/// decimal text. Works on the bytes in place (no text made for numbers, no copies of bodies).
+struct TraceHasher {
+    private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    private mutating func mix(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var h = value
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        value = (h ^ 0xFF) &* 0x100_0000_01B3
+    }
+
+    mutating func mix(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { mix($0) } }
+
+    mutating func mix(_ text: String) {
+        var text = text
+        text.withUTF8 { mix($0) }
+    }
+
+    /// The number's decimal text, as `String(n)` writes it.
+    mutating func mix(_ n: Int64) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 21) { digits in
+            var magnitude = n.magnitude
+            var at = 21
+            repeat {
+                at -= 1
+                digits[at] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if n < 0 {
+                at -= 1
+                digits[at] = UInt8(ascii: "-")
+            }
+            mix(UnsafeBufferPointer(rebasing: digits[at...]))
+        }
+    }
 }
