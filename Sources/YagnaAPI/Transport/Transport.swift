@@ -67,10 +67,7 @@ public struct YagnaRequest: Sendable, Hashable {
     }
 
     /// The path with its percent-encoded query (`/demands/x/events?timeout=5`).
-    public var pathWithQuery: String {
-        guard !query.isEmpty else { return path }
-        return path + "?" + query.map { "\(QueryItem.escape($0.name))=\(QueryItem.escape($0.value))" }.joined(separator: "&")
-    }
+    public var pathWithQuery: String { QueryItem.target(path, query) }
 }
 
 /// A query parameter.
@@ -88,6 +85,21 @@ public struct QueryItem: Sendable, Hashable {
         for byte in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~,:".utf8 { table[Int(byte)] = true }
         return table
     }()
+
+    /// A path with its percent-encoded query (`/demands/x/events?timeout=5`), or the path alone
+    /// when there is no query.
+    public static func target(_ path: String, _ query: [QueryItem]) -> String {
+        guard !query.isEmpty else { return path }
+        var out = path
+        out.reserveCapacity(path.utf8.count + query.reduce(1) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
+        for (i, item) in query.enumerated() {
+            out += i == 0 ? "?" : "&"
+            out += escape(item.name)
+            out += "="
+            out += escape(item.value)
+        }
+        return out
+    }
 
     /// Percent-encodes a query component (`+` becomes `%2B`, as yagna needs for timestamps).
     public static func escape(_ s: String) -> String {

@@ -47,7 +47,7 @@ public struct NodeRequest: Sendable, Hashable {
 
     /// The path with its query, as a client wrote it.
     public var target: String {
-        query.isEmpty ? path : path + "?" + query.map { "\(QueryItem.escape($0.name))=\(QueryItem.escape($0.value))" }.joined(separator: "&")
+        QueryItem.target(path, query)
     }
 }
 

@@ -21,12 +21,15 @@ struct Template {
     var list: (String) -> [(name: String, size: Int)] = { _ in [] }
 
     func expand(_ text: String) -> String {
-        guard text.contains("{") else { return text }
+        // Braces are ASCII: found on the bytes, their indices cut the text on character
+        // boundaries (a search by Character walked grapheme clusters through every JSON output).
+        let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
+        guard text.utf8.contains(openBrace) else { return text }
         var out = ""
         var rest = text[...]
-        while let open = rest.firstIndex(of: "{") {
+        while let open = rest.utf8.firstIndex(of: openBrace) {
             out += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else {
+            guard let close = rest[open...].utf8.firstIndex(of: closeBrace) else {
                 out.append("{")
                 rest = rest[rest.index(after: open)...]
                 continue

@@ -24,6 +24,16 @@ public struct ProtocolExchange: Sendable, Hashable {
         sequence: Int, start: Int64, end: Int64, method: String, path: String, query: String = "", requestBody: [UInt8] = [],
         status: Int, responseBody: [UInt8] = [], frames: [ServerSentEvent] = []
     ) {
+        self.init(
+            sequence: sequence, start: start, end: end, method: method, path: path, query: query, requestBody: requestBody, status: status,
+            responseBody: responseBody, frames: frames, match: Self.match(method, path))
+    }
+
+    /// With the catalog's match already found (the referee finds it when the request comes).
+    init(
+        sequence: Int, start: Int64, end: Int64, method: String, path: String, query: String, requestBody: [UInt8],
+        status: Int, responseBody: [UInt8], frames: [ServerSentEvent], match: OperationCatalog.Match?
+    ) {
         self.sequence = sequence
         self.start = start
         self.end = end
@@ -34,7 +44,7 @@ public struct ProtocolExchange: Sendable, Hashable {
         self.status = status
         self.responseBody = responseBody
         self.frames = frames
-        self.match = HTTPMethod(rawValue: method).flatMap { OperationCatalog.match(method: $0, path: path) }
+        self.match = match
     }
 
     public static func == (a: ProtocolExchange, b: ProtocolExchange) -> Bool {
@@ -50,10 +60,20 @@ public struct ProtocolExchange: Sendable, Hashable {
 
     /// The journal entry's exchange.
     public init(_ e: JournalEntry) {
+        self.init(e, match: Self.match(e.method, e.path))
+    }
+
+    static func match(_ method: String, _ path: String) -> OperationCatalog.Match? {
+        HTTPMethod(rawValue: method).flatMap { OperationCatalog.match(method: $0, path: path) }
+    }
+
+    /// The journal entry's exchange, with the catalog's match found for its request.
+    init(_ e: JournalEntry, match: OperationCatalog.Match?) {
         self.init(
             sequence: e.sequence, start: e.startOffset, end: e.endOffset, method: e.method, path: e.path, query: e.query,
-            requestBody: e.requestBody, status: e.status, responseBody: e.responseBody,
-            frames: e.frames.map(\.event))
+            requestBody: e.requestBody, status: e.status, responseBody: e.responseBody, frames: e.frames.map(\.event), match: match)
+        self.requestJSON = e.requestJSON
+        self.responseJSON = e.responseJSON
         self.requestJSON = e.requestJSON
         self.responseJSON = e.responseJSON
     }

@@ -58,6 +58,8 @@ public struct ReplayReferee: Sendable {
     /// Every expected operation before this index is used: searches for an unused one start here.
     var firstUnused = 0
     var live = ProtocolAnalyzer(keepsTimeline: false)
+    /// The catalog's match of each request judged and not yet complete, by sequence.
+    var pendingMatches: [Int: OperationCatalog.Match?] = [:]
     public private(set) var divergences: [Divergence] = []
     let names: [String: String]
 
@@ -88,6 +90,8 @@ public struct ReplayReferee: Sendable {
             sequence: sequence, start: offset, end: offset, method: request.method.rawValue, path: request.path, requestBody: request.body,
             status: 0)
         exchange.requestJSON = request.json
+        // Found once: `observe` takes the exchange in with the same match when it completes.
+        pendingMatches[sequence] = exchange.match
         guard let op = live.classify(exchange), !Self.unjudged.contains(op.kind) else { return nil }
         let open = expected.indices[firstUnused...]
         if let i = open.first(where: { !used[$0] && expected[$0].lane == op.lane && matches(expected[$0], op) })
@@ -130,7 +134,11 @@ public struct ReplayReferee: Sendable {
 
     /// Takes in a completed live exchange, so later requests resolve their ids.
     public mutating func observe(_ entry: JournalEntry) {
-        live.ingest(ProtocolExchange(entry))
+        if let found = pendingMatches.removeValue(forKey: entry.sequence) {
+            live.ingest(ProtocolExchange(entry, match: found))
+        } else {
+            live.ingest(ProtocolExchange(entry))
+        }
     }
 
     /// Recorded operations the live requestor never performed.
