@@ -216,6 +216,42 @@ import Testing
         #expect(try WireEncoder().encodeValue(probe) == ["name": "n", "note": "set"])
     }
 
+    /// Written by hand through every kind of container: nested objects and arrays filled after
+    /// they were handed out, keys written twice (the last write wins, whether a value or a
+    /// container), arrays mixing values and containers in order, unknown keys under known ones.
+    struct Tree: Encodable {
+        enum K: String, CodingKey { case a, b, list, twice, again, unknownFields }
+        enum Inner: String, CodingKey { case x, y }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: K.self)
+            var nested = c.nestedContainer(keyedBy: Inner.self, forKey: .a)
+            try c.encode("B", forKey: .b)
+            var list = c.nestedUnkeyedContainer(forKey: .list)
+            try list.encode(1)
+            var inList = list.nestedContainer(keyedBy: Inner.self)
+            try list.encode(["s"])
+            try list.encodeNil()
+            var innerList = list.nestedUnkeyedContainer()
+            try inList.encode(true, forKey: .x)
+            try innerList.encode(2.5)
+            try nested.encode(1, forKey: .x)
+            try nested.encode(Decimal(string: "0.10")!, forKey: .y)
+            try c.encode("value first", forKey: .twice)
+            var replaced = c.nestedContainer(keyedBy: Inner.self, forKey: .twice)
+            try replaced.encode("container last", forKey: .x)
+            _ = c.nestedContainer(keyedBy: Inner.self, forKey: .again)
+            try c.encode(["value", "last"], forKey: .again)
+            try c.encode(UnknownFields(["b": "shadowed", "extra": [1]]), forKey: .unknownFields)
+            #expect(list.count == 5)
+        }
+    }
+
+    @Test func containersFilledLateAndKeysWrittenTwiceEncodeAsWritten() throws {
+        let value = try WireEncoder().encodeValue(Tree())
+        #expect(JSONWriter.string(value) == #"{"a":{"x":1,"y":"0.1"},"again":["value","last"],"b":"B","extra":[1],"list":[1,{"x":true},["s"],null,[2.5]],"twice":{"x":"container last"}}"#)
+        #expect(try WireEncoder().encodeValue([Tree(), Tree()]) == [value, value])
+    }
+
     @Test func rawJSONValuesPassThroughUntouched() throws {
         let decoded = try WireDecoder().decode(JSONValue.self, from: Array("[1.50,-0,1E3]".utf8))
         #expect(decoded == [Self.number("1.50"), Self.number("-0"), Self.number("1E3")])

@@ -108,7 +108,7 @@ struct _Decoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let object) = value else { throw WireDecoder.mismatch([String: JSONValue].self, value, codingPath) }
-        return KeyedDecodingContainer(_KeyedDecoder<Key>(object: object, codingPath: codingPath, read: ReadKeys()))
+        return KeyedDecodingContainer(_KeyedDecoder<Key>(object: object, codingPath: codingPath, read: ReadKeys(capacity: object.count)))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -120,7 +120,15 @@ struct _Decoder: Decoder {
 }
 
 /// The keys a keyed container has read so far; what is left becomes `UnknownFields`.
-final class ReadKeys { var keys: Set<String> = [] }
+///
+/// A list, not a set: objects have a few keys, most short enough to compare as two words, so
+/// looking through the list costs less than hashing every key read.
+final class ReadKeys {
+    private var keys: [String] = []
+    init(capacity: Int) { keys.reserveCapacity(capacity) }
+    func insert(_ key: String) { keys.append(key) }
+    func contains(_ key: String) -> Bool { keys.contains(key) }
+}
 
 struct _KeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let object: [String: JSONValue]
@@ -130,12 +138,12 @@ struct _KeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
     var allKeys: [Key] { object.keys.sorted().compactMap { Key(stringValue: $0) } }
 
     func contains(_ key: Key) -> Bool {
-        read.keys.insert(key.stringValue)
+        read.insert(key.stringValue)
         return object[key.stringValue] != nil
     }
 
     private func value(_ key: Key) throws -> JSONValue {
-        read.keys.insert(key.stringValue)
+        read.insert(key.stringValue)
         guard let v = object[key.stringValue] else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing field '\(key.stringValue)'"))
         }
@@ -143,7 +151,7 @@ struct _KeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
-        read.keys.insert(key.stringValue)
+        read.insert(key.stringValue)
         return object[key.stringValue]?.isNull ?? true
     }
 
@@ -161,7 +169,7 @@ struct _KeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try WireDecoder.double(try value(key), codingPath + [key]) }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         if T.self == UnknownFields.self {
-            let leftover = object.filter { !read.keys.contains($0.key) || $0.value.isNull }
+            let leftover = object.filter { !read.contains($0.key) || $0.value.isNull }
             return UnknownFields(leftover) as! T
         }
         return try WireDecoder.unbox(type, from: try value(key), codingPath: codingPath + [key])

@@ -55,58 +55,88 @@ extension Decimal {
     public var wireString: String { NSDecimalNumber(decimal: self).stringValue }
 }
 
-/// A mutable tree built while encoding.
+/// A mutable tree built while encoding. Values boxed whole (the common case) are kept as
+/// they are; only nested containers, which are written after they are handed out, get nodes.
 final class _Node {
-    enum Kind { case empty, value(JSONValue), object([String: _Node], UnknownFields), array([_Node]) }
+    struct Object {
+        var values: [String: JSONValue] = [:]
+        var nested: [String: _Node] = [:]
+        var unknown = UnknownFields()
+    }
+    enum Item {
+        case value(JSONValue)
+        case node(_Node)
+    }
+    enum Kind { case empty, value(JSONValue), object(Object), array([Item]) }
     var kind: Kind = .empty
 
     var resolved: JSONValue {
         switch kind {
         case .empty: return .object([:])
         case .value(let v): return v
-        case .array(let items): return .array(items.map(\.resolved))
-        case .object(let fields, let unknown):
-            var object = fields.mapValues(\.resolved)
-            for (key, value) in unknown.values where object[key] == nil { object[key] = value }
+        case .array(let items):
+            return .array(items.map { item in
+                switch item {
+                case .value(let v): v
+                case .node(let n): n.resolved
+                }
+            })
+        case .object(let o):
+            var object = o.values
+            for (key, node) in o.nested { object[key] = node.resolved }
+            for (key, value) in o.unknown.values where object[key] == nil { object[key] = value }
             return .object(object)
         }
     }
 
-    func child(forKey key: String) -> _Node {
-        var (fields, unknown) = objectParts
-        // Let go of the enum's reference first, so that the insertion below does not copy the
-        // whole dictionary (which made every object quadratic in its number of keys).
+    /// Changes the object in place: the enum lets go of it first, so that the change does not
+    /// copy its dictionaries (which made every object quadratic in its number of keys).
+    private func withObject(_ change: (inout Object) -> Void) {
+        var object = Object()
+        if case .object(let o) = kind { object = o }
         kind = .empty
-        let node = _Node()
-        fields[key] = node
-        kind = .object(fields, unknown)
-        return node
+        change(&object)
+        kind = .object(object)
     }
 
-    var objectParts: ([String: _Node], UnknownFields) {
-        if case .object(let f, let u) = kind { return (f, u) }
-        return ([:], UnknownFields())
+    func child(forKey key: String) -> _Node {
+        let node = _Node()
+        withObject { o in
+            o.values.removeValue(forKey: key)
+            o.nested[key] = node
+        }
+        return node
     }
 
     func set(_ value: JSONValue, forKey key: String) {
-        child(forKey: key).kind = .value(value)
+        withObject { o in
+            if !o.nested.isEmpty { o.nested.removeValue(forKey: key) }
+            o.values[key] = value
+        }
     }
 
     func merge(_ unknown: UnknownFields) {
-        var (fields, current) = objectParts
-        kind = .empty
-        for (k, v) in unknown.values { current.values[k] = v }
-        kind = .object(fields, current)
+        withObject { o in
+            for (k, v) in unknown.values { o.unknown.values[k] = v }
+        }
+    }
+
+    private func withItems(_ change: (inout [Item]) -> Void) {
+        var items: [Item] = []
+        if case .array(let existing) = kind { items = existing }
+        kind = .empty  // as in `withObject`: append without copying the array
+        change(&items)
+        kind = .array(items)
     }
 
     func append() -> _Node {
-        var items: [_Node] = []
-        if case .array(let existing) = kind { items = existing }
-        kind = .empty  // as in `child(forKey:)`: append without copying the array
         let node = _Node()
-        items.append(node)
-        kind = .array(items)
+        withItems { $0.append(.node(node)) }
         return node
+    }
+
+    func append(_ value: JSONValue) {
+        withItems { $0.append(.value(value)) }
     }
 
     var arrayCount: Int { if case .array(let items) = kind { return items.count } else { return 0 } }
@@ -120,7 +150,7 @@ final class _Encoder: Encoder {
     init(codingPath: [any CodingKey]) { self.codingPath = codingPath }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if case .empty = node.kind { node.kind = .object([:], UnknownFields()) }
+        if case .empty = node.kind { node.kind = .object(_Node.Object()) }
         return KeyedEncodingContainer(_KeyedEncoder<Key>(node: node, codingPath: codingPath))
     }
 
@@ -153,7 +183,7 @@ struct _KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
         -> KeyedEncodingContainer<NestedKey>
     {
         let child = node.child(forKey: key.stringValue)
-        child.kind = .object([:], UnknownFields())
+        child.kind = .object(_Node.Object())
         return KeyedEncodingContainer(_KeyedEncoder<NestedKey>(node: child, codingPath: codingPath + [key]))
     }
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
@@ -174,17 +204,17 @@ struct _UnkeyedEncoder: UnkeyedEncodingContainer {
     let codingPath: [any CodingKey]
     var count: Int { node.arrayCount }
 
-    mutating func encodeNil() throws { node.append().kind = .value(.null) }
-    mutating func encode(_ value: Bool) throws { node.append().kind = .value(.bool(value)) }
-    mutating func encode(_ value: String) throws { node.append().kind = .value(.string(value)) }
-    mutating func encode(_ value: Int) throws { node.append().kind = .value(.int(value)) }
-    mutating func encode(_ value: Double) throws { node.append().kind = .value(try WireEncoder.number(value, codingPath)) }
+    mutating func encodeNil() throws { node.append(.null) }
+    mutating func encode(_ value: Bool) throws { node.append(.bool(value)) }
+    mutating func encode(_ value: String) throws { node.append(.string(value)) }
+    mutating func encode(_ value: Int) throws { node.append(.int(value)) }
+    mutating func encode(_ value: Double) throws { node.append(try WireEncoder.number(value, codingPath)) }
     mutating func encode<T: Encodable>(_ value: T) throws {
-        node.append().kind = .value(try WireEncoder.box(value, codingPath: codingPath + [IndexKey(count)]))
+        node.append(try WireEncoder.box(value, codingPath: codingPath + [IndexKey(count)]))
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let child = node.append()
-        child.kind = .object([:], UnknownFields())
+        child.kind = .object(_Node.Object())
         return KeyedEncodingContainer(_KeyedEncoder<NestedKey>(node: child, codingPath: codingPath))
     }
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
