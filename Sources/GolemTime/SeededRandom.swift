@@ -24,11 +24,15 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// `count` random lowercase hex digits.
     public mutating func hex(_ count: Int) -> String {
-        let digits = Array("0123456789abcdef")
-        var out = ""
-        out.reserveCapacity(count)
-        for _ in 0..<count { out.append(digits[Int(next() & 0xF)]) }
-        return out
+        // One draw per digit, as always (the ids of every seed stay what they were), written
+        // as bytes rather than appended Character by Character.
+        String(unsafeUninitializedCapacity: max(count, 0)) { buffer in
+            for i in 0..<max(count, 0) {
+                let d = UInt8(truncatingIfNeeded: next() & 0xF)
+                buffer[i] = d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10
+            }
+            return max(count, 0)
+        }
     }
 
     /// `true` with probability `p`.

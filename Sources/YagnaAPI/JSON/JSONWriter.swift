@@ -28,6 +28,15 @@ public enum JSONWriter {
             }
             if pretty && !items.isEmpty { newline(&out, pretty: pretty, indent: indent) }
             out.append(UInt8(ascii: "]"))
+        case .object(let object) where object.count <= 1 && !pretty:
+            // Nothing to sort: no array of pairs made.
+            out.append(UInt8(ascii: "{"))
+            if let (key, value) = object.first {
+                writeString(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                write(value, into: &out, pretty: false, indent: indent + 1)
+            }
+            out.append(UInt8(ascii: "}"))
         case .object(let object):
             out.append(UInt8(ascii: "{"))
             // Sorted as pairs: no second lookup of each key.
