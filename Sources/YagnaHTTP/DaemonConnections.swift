@@ -110,6 +110,14 @@ final class DaemonConnections: Sendable {
         let now = NIODeadline.now()
         var stale: [Connection] = []
         let found = state.withLock { s -> Connection? in
+            // Preferably one on the event loop this task runs on (with concurrency on the event
+            // loops, the usual case): the request is written and its answer resumes the task on
+            // the same thread, with no wake-up of another.
+            if let i = s.idle.lastIndex(where: { now - $0.since < Self.idleLimit && $0.connection.channel.eventLoop.inEventLoop }),
+                s.idle[i].connection.channel.isActive
+            {
+                return s.idle.remove(at: i).connection
+            }
             while let last = s.idle.popLast() {
                 if now - last.since < Self.idleLimit, last.connection.channel.isActive { return last.connection }
                 stale.append(last.connection)
@@ -132,7 +140,8 @@ final class DaemonConnections: Sendable {
     private func connect(deadline: NIODeadline) async throws -> Connection {
         guard !state.withLock({ $0.closed }) else { throw Failure.shutDown }
         let wait = max(deadline - .now(), .milliseconds(1))
-        let channel = try await ClientBootstrap(group: group)
+        // On the event loop this task runs on, if it runs on one (`any()`), for the reason above.
+        let channel = try await ClientBootstrap(group: group.any())
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(min(wait, .seconds(30)))
             .channelInitializer { channel in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GolemBench
+import YagnaAPI
 
 extension GolemSim {
     struct Bench: AsyncParsableCommand {
@@ -43,13 +44,18 @@ extension GolemSim {
                 }
             } catch { throw fail("bench: \(error)") }
             if json {
-                let items = figures.map { f -> String in
-                    var o = "{\"name\":\"\(f.name)\",\"value\":\(f.value),\"unit\":\"\(f.unit)\""
-                    if let t = f.target { o += ",\"target\":\"\(t)\"" }
-                    if let m = f.met { o += ",\"met\":\(m)" }
-                    return o + ",\"detail\":\"\(f.detail.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"}"
+                // Through the JSON writer: every text escaped (a detail may quote a tool's output,
+                // newlines and all), a value that is not a number written as null.
+                let items = figures.map { f -> JSONValue in
+                    var o: [String: JSONValue] = [
+                        "name": .string(f.name), "value": f.value.isFinite ? .double(f.value) : .null, "unit": .string(f.unit),
+                        "detail": .string(f.detail),
+                    ]
+                    if let t = f.target { o["target"] = .string(t) }
+                    if let m = f.met { o["met"] = .bool(m) }
+                    return .object(o)
                 }
-                print("[" + items.joined(separator: ",") + "]")
+                print(JSONWriter.string(.array(items)))
             }
             let missed = figures.filter { $0.met == false }
             if !quick && !missed.isEmpty && !json { print("\(missed.count) target(s) missed: \(missed.map(\.name).joined(separator: ", "))") }

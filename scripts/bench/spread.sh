@@ -29,8 +29,12 @@ for i, r in enumerate(runs, 1):
 print(f"{'figure':44} {'median':>12} {'lowest…highest':>24}  target   ({len(runs)} invocations)")
 for name in names:
     values = [next(f for f in r if f["name"] == name) for r in runs]
-    v = [f["value"] for f in values]
+    v = [f["value"] for f in values if f["value"] is not None]
     unit, target = values[0]["unit"], values[0].get("target", "-")
+    if not v:
+        # The bench writes null for a figure it could not measure and says why in the detail.
+        print(f"{name[:44]:44} {'not measured':>12}  ({values[0]['detail']})")
+        continue
     met = sum(1 for f in values if f.get("met")) if values[0].get("met") is not None else None
     fmt = lambda x: f"{x:.0f}" if abs(x) >= 1000 else (f"{x:.1f}" if abs(x) >= 10 else f"{x:.3f}")
     verdict = "" if met is None else f"met in {met} of {len(values)}"
