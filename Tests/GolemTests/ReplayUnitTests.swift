@@ -305,6 +305,23 @@ import YagnaAPI
         #expect(traceHash(journal) != traceHash(Array(journal.prefix(2))))
     }
 
+    /// A replay's rule for one command line matches that line only, as its anchored pattern
+    /// does (metacharacters are literal), and compares bytes: no regular expression runs.
+    @Test func anExactRuleMatchesItsLineAsItsPatternWould() {
+        let lines = ["/golem/run/simple_service.py --stats", "sh -c echo $((1+2)) | tr a-z A-Z [x]*?", "/bin/echo café", ""]
+        for line in lines {
+            let exact = CommandRule(exactly: line)
+            let byPattern = CommandRule(match: exact.match)
+            #expect(exact.match.hasPrefix("/^") && exact.match.hasSuffix("$/"))
+            for probe in lines + [line + " ", "x" + line, line.uppercased()] {
+                #expect(exact.matches(probe) == byPattern.matches(probe), "\(line) vs \(probe)")
+                #expect(exact.captures(probe) == byPattern.captures(probe), "\(line) vs \(probe)")
+            }
+        }
+        // Bytes, not canonical equivalence: a decomposed é is another line.
+        #expect(!CommandRule(exactly: "caf\u{E9}").matches("cafe\u{301}"))
+    }
+
     @Test func exchangesTheCatalogDoesNotKnowAreNeitherOperationsNorEvents() throws {
         let strange = [
             Self.ex(1, 0, 1, "PATCH", "/payment-api/v1/allocations/a", body: "{}", status: 200),

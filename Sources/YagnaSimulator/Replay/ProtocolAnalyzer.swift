@@ -128,8 +128,15 @@ public struct ProtocolAnalyzer: Sendable {
     // MARK: - Ingesting an exchange
 
     /// Takes in one complete exchange.
+    /// The operations that teach the analyzer a session's ids (which provider a proposal,
+    /// agreement, activity or document belongs to): all that one without a timeline reads.
+    static let idOperations: Set<String> = [
+        "market.collectDemandEvents", "market.counterProposalDemand", "market.createAgreement", "activity.createActivity",
+        "payment.getDebitNote", "payment.getInvoice",
+    ]
+
     public mutating func ingest(_ exchange: ProtocolExchange) {
-        guard let name = exchange.operation else { return }
+        guard let name = exchange.operation, keepsTimeline || Self.idOperations.contains(name) else { return }
         // Each body is read once here, however often the cases below look at it.
         var e = exchange
         if e.requestJSON == nil, !e.requestBody.isEmpty { e.requestJSON = e.request }

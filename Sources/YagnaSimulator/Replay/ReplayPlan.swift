@@ -102,7 +102,7 @@ public struct ReplayPlan: Sendable {
             if line.hasPrefix("deploy") { spec.deployDuration = nanoseconds(e.offset - started) }
             guard line.hasPrefix("run "), !seen.contains(line) else { continue }
             seen.insert(line)
-            var rule = CommandRule(match: "/^" + NSRegularExpression.escapedPattern(for: String(line.dropFirst(4))) + "$/")
+            var rule = CommandRule(exactly: String(line.dropFirst(4)))
             let ok = e.details["result"]?.stringValue == "Ok"
             rule.exitCode = ok ? 0 : 1
             rule.stdout = e.details["stdout"]?.stringValue ?? ""

@@ -86,12 +86,15 @@ public struct ReplayReferee: Sendable {
     /// Judges a request before the node serves it: `nil` to serve it, or the divergence answer.
     public mutating func check(_ request: NodeRequest, sequence: Int, offset: Int64) -> YagnaResponse? {
         // Only the request counts here: a classification reads the method, path and body.
-        var exchange = ProtocolExchange(
-            sequence: sequence, start: offset, end: offset, method: request.method.rawValue, path: request.path, requestBody: request.body,
-            status: 0)
-        exchange.requestJSON = request.json
         // Found once: `observe` takes the exchange in with the same match when it completes.
-        pendingMatches[sequence] = exchange.match
+        let match = ProtocolExchange.match(request.method.rawValue, request.path)
+        pendingMatches[sequence] = match
+        // Reads and requests the catalog does not know are not judged.
+        guard let match, !match.spec.readOnly else { return nil }
+        var exchange = ProtocolExchange(
+            sequence: sequence, start: offset, end: offset, method: request.method.rawValue, path: request.path, query: "",
+            requestBody: request.body, status: 0, responseBody: [], frames: [], match: match)
+        exchange.requestJSON = request.json
         guard let op = live.classify(exchange), !Self.unjudged.contains(op.kind) else { return nil }
         let open = expected.indices[firstUnused...]
         if let i = open.first(where: { !used[$0] && expected[$0].lane == op.lane && matches(expected[$0], op) })
@@ -135,6 +138,8 @@ public struct ReplayReferee: Sendable {
     /// Takes in a completed live exchange, so later requests resolve their ids.
     public mutating func observe(_ entry: JournalEntry) {
         if let found = pendingMatches.removeValue(forKey: entry.sequence) {
+            // Only the exchanges that teach ids are worth taking in.
+            guard let name = found?.spec.name, ProtocolAnalyzer.idOperations.contains(name) else { return }
             live.ingest(ProtocolExchange(entry, match: found))
         } else {
             live.ingest(ProtocolExchange(entry))

@@ -133,13 +133,25 @@ public struct CommandRule: Sendable, Hashable {
     public var files: [FileEffect] = []
     /// Custom usage counters the command sets, by name, when it ends.
     public var usage: [String: Double] = [:]
+    /// The whole line a rule made by `init(exactly:)` matches, compared byte for byte instead
+    /// of through its anchored pattern.
+    var exactLine: String?
     public init(match: String) { self.match = match }
 
+    /// A rule for exactly this command line: its `match` is the anchored, escaped pattern
+    /// (`/^…$/`, as written back into scenarios) and lines are compared as bytes (a replay's
+    /// rules, one per recorded command line).
+    public init(exactly line: String) {
+        self.match = "/^" + NSRegularExpression.escapedPattern(for: line) + "$/"
+        self.exactLine = line
+    }
+
     var pattern: String? {
-        match.count > 2 && match.hasPrefix("/") && match.hasSuffix("/") ? String(match.dropFirst().dropLast()) : nil
+        match.utf8.count > 2 && match.hasPrefix("/") && match.hasSuffix("/") ? String(match.dropFirst().dropLast()) : nil
     }
 
     func matches(_ line: String) -> Bool {
+        if let exactLine { return line.utf8.elementsEqual(exactLine.utf8) }
         if let pattern {
             guard let regex = RegexCache.regex(pattern) else { return false }
             return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
@@ -150,6 +162,7 @@ public struct CommandRule: Sendable, Hashable {
     /// The match and its capture groups (`{0}`, `{1}`, … in templates); `nil` when the line
     /// does not match. A group that took no part in the match is empty.
     func captures(_ line: String) -> [String]? {
+        if let exactLine { return line.utf8.elementsEqual(exactLine.utf8) ? [line] : nil }
         guard let pattern else { return line.containsBytes(match) ? [match] : nil }
         guard let regex = RegexCache.regex(pattern),
             let m = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line))
