@@ -717,3 +717,20 @@ import Testing
         for (path, api) in cases { #expect(OperationCatalog.api(of: path) == api, "\(path)") }
     }
 }
+
+/// Header names compare as HTTP compares them: ASCII case folded, nothing else.
+@Suite struct HeaderNameTests {
+    @Test func namesCompareWithoutRegardToASCIICase() {
+        let names = ["Content-Type", "content-type", "CONTENT-TYPE", "Content-Typf", "Content-Typ", "Authorization", "@[`{", "`{@[", "x-É", "x-é", ""]
+        for a in names {
+            for b in names {
+                let ascii = a.unicodeScalars.allSatisfy(\.isASCII) && b.unicodeScalars.allSatisfy(\.isASCII)
+                let expected = ascii ? a.lowercased() == b.lowercased() : a == b
+                #expect(Header(a, "v").named(b) == expected, "\(a) vs \(b)")
+            }
+        }
+        let response = YagnaResponse(status: 200, headers: [Header("content-TYPE", "text/plain"), Header("Content-Type", "second")])
+        #expect(response.header("Content-Type") == "text/plain")
+        #expect(response.header("Content-Length") == nil)
+    }
+}

@@ -155,6 +155,15 @@ public struct Header: Sendable, Hashable {
         self.name = name
         self.value = value
     }
+
+    /// Whether the header has this name, compared without regard to ASCII case (as HTTP
+    /// compares field names), byte by byte: no lowercased copies of either.
+    public func named(_ other: String) -> Bool {
+        name.utf8.count == other.utf8.count
+            && zip(name.utf8, other.utf8).allSatisfy { a, b in
+                a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z"))
+            }
+    }
 }
 
 /// A response from the daemon.
@@ -190,7 +199,7 @@ public struct YagnaResponse: Sendable, Hashable {
 
     /// The first value of a header, matched case-insensitively.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers.first { $0.named(name) }?.value
     }
 
     /// A JSON response.

@@ -692,10 +692,13 @@ extension NodeCore {
             negative = sign == "-"
             rest = rest.dropFirst()
         }
-        switch rest.lowercased() {
-        case "inf", "infinity": return .success(negative ? -Double.infinity : Double.infinity)
-        case "nan": return .success(Double.nan)
-        default: break
+        // Only a word starting with i or n can be one of these (no lowercased copy of every number).
+        if let c = rest.utf8.first, c | 0x20 == UInt8(ascii: "i") || c | 0x20 == UInt8(ascii: "n") {
+            switch rest.lowercased() {
+            case "inf", "infinity": return .success(negative ? -Double.infinity : Double.infinity)
+            case "nan": return .success(Double.nan)
+            default: break
+            }
         }
         let b = Array(rest.utf8)
         var i = 0

@@ -73,7 +73,8 @@ extension NodeCore {
     /// means "do not wait", as the daemon reads it.
     func seconds(_ request: NodeRequest, _ name: String, default value: Double) -> Result<Double, BadRequest> {
         guard let text = request.query(name) else { return .success(value) }
-        guard let v = Double(text), v.isFinite, !text.hasPrefix("+"), !text.lowercased().contains("n") else {
+        // No `n` or `N` anywhere: Double reads "nan", "inf" and "infinity", the daemon does not.
+        guard let v = Double(text), v.isFinite, !text.hasPrefix("+"), !text.utf8.contains(where: { $0 | 0x20 == UInt8(ascii: "n") }) else {
             return .failure(BadRequest(response: NodeCore.queryError("invalid float literal")))
         }
         return .success(max(0, v))

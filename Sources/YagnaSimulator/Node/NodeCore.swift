@@ -40,7 +40,7 @@ public struct NodeRequest: Sendable, Hashable {
     }
 
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers.first { $0.named(name) }?.value
     }
 
     public func query(_ name: String) -> String? { query.first { $0.name == name }?.value }

@@ -152,7 +152,7 @@ public actor SimulatedNode {
                     changed()
                     return finish(index, .response(r))
                 }
-                let wake = min(deadline, core.nextScheduledTime ?? deadline, core.nextChange(of: poll, after: now) ?? deadline)
+                let wake = reading { min(deadline, $0.nextScheduledTime ?? deadline, $0.nextChange(of: poll, after: now) ?? deadline) }
                 // Read here, on the node: a change between now and the poll being parked (the
                 // await may let the node serve another request first) sends it round again.
                 let round = parked.round
@@ -181,6 +181,11 @@ public actor SimulatedNode {
         notifier.notify()
     }
 
+    /// Reads the node's state in place. Calling a non-mutating member on `core` directly copies
+    /// the whole struct first (a retain of every table), measurable on every long poll; an
+    /// `inout` access does not copy.
+    private func reading<T>(_ read: (inout NodeCore) -> T) -> T { read(&core) }
+
     private func finish(_ index: Int, _ reply: Reply) -> Reply {
         let end = offset(clock.now)
         entries.update(index) { entry in
@@ -203,7 +208,8 @@ public actor SimulatedNode {
     func frame(activityId: String, batchId: String, after count: Int, entry: Int) async -> ServerSentEvent? {
         while true {
             core.advance(to: clock.now)
-            let (frames, next, finished) = core.frames(activityId, batchId, now: clock.now)
+            let now = clock.now
+            let (frames, next, finished) = reading { $0.frames(activityId, batchId, now: now) }
             if frames.count > count {
                 let event = frames[count]
                 let data = JSONWriter.string(JSONValue(event))
