@@ -113,9 +113,9 @@ final class DaemonConnections: Sendable {
             // Preferably one on the event loop this task runs on (with concurrency on the event
             // loops, the usual case): the request is written and its answer resumes the task on
             // the same thread, with no wake-up of another.
-            if let i = s.idle.lastIndex(where: { now - $0.since < Self.idleLimit && $0.connection.channel.eventLoop.inEventLoop }),
-                s.idle[i].connection.channel.isActive
-            {
+            if let i = s.idle.lastIndex(where: {
+                now - $0.since < Self.idleLimit && $0.connection.channel.eventLoop.inEventLoop && $0.connection.channel.isActive
+            }) {
                 return s.idle.remove(at: i).connection
             }
             while let last = s.idle.popLast() {

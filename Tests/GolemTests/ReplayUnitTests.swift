@@ -320,6 +320,26 @@ import YagnaAPI
         }
         // Bytes, not canonical equivalence: a decomposed é is another line.
         #expect(!CommandRule(exactly: "caf\u{E9}").matches("cafe\u{301}"))
+        // As the pattern's `$`: one final line terminator may follow; the match is the line.
+        for ending in ["\n", "\r\n", "\r"] {
+            let exact = CommandRule(exactly: "run x")
+            #expect(exact.matches("run x" + ending) && CommandRule(match: exact.match).matches("run x" + ending))
+            #expect(exact.captures("run x" + ending) == ["run x"] && CommandRule(match: exact.match).captures("run x" + ending) == ["run x"])
+        }
+        #expect(!CommandRule(exactly: "run x").matches("run x\n\n"))
+        // The same rule as the one its pattern writes; changing `match` makes it that rule.
+        var rule = CommandRule(exactly: "run x")
+        #expect(rule == CommandRule(match: rule.match))
+        rule.match = "other"
+        #expect(rule.matches("an other line") && !rule.matches("run x"))
+    }
+
+    /// Braces are found on bytes; a combining mark after one is kept, as any other text.
+    @Test func templatesKeepWhatFollowsABraceThatIsNoPlaceholder() {
+        let t = Template(groups: ["m", "g1"], now: Date(timeIntervalSince1970: 0), provider: "p", activityId: "a", read: { _ in nil })
+        #expect(t.expand("{\u{301}") == "{\u{301}")
+        #expect(t.expand("x{\u{301}y}z {1}") == "x{\u{301}y}z g1")
+        #expect(t.expand("{\"k\":[{1}]}é{provider}\u{301}") == "{\"k\":[g1]}ép\u{301}")
     }
 
     @Test func exchangesTheCatalogDoesNotKnowAreNeitherOperationsNorEvents() throws {

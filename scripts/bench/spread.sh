@@ -38,5 +38,6 @@ for name in names:
     met = sum(1 for f in values if f.get("met")) if values[0].get("met") is not None else None
     fmt = lambda x: f"{x:.0f}" if abs(x) >= 1000 else (f"{x:.1f}" if abs(x) >= 10 else f"{x:.3f}")
     verdict = "" if met is None else f"met in {met} of {len(values)}"
-    print(f"{name[:44]:44} {fmt(statistics.median(v)):>8} {unit:3} {fmt(min(v)) + '…' + fmt(max(v)):>24}  {target}  {verdict}")
+    partly = "" if len(v) == len(values) else f"  (measured in {len(v)} of {len(values)})"
+    print(f"{name[:44]:44} {fmt(statistics.median(v)):>8} {unit:3} {fmt(min(v)) + '…' + fmt(max(v)):>24}  {target}  {verdict}{partly}")
 PY

@@ -21,8 +21,9 @@ struct Template {
     var list: (String) -> [(name: String, size: Int)] = { _ in [] }
 
     func expand(_ text: String) -> String {
-        // Braces are ASCII: found on the bytes, their indices cut the text on character
-        // boundaries (a search by Character walked grapheme clusters through every JSON output).
+        // Braces are ASCII: found and stepped over on the bytes (a search by Character walked
+        // grapheme clusters through every JSON output; stepping by Character would swallow a
+        // combining mark written after a brace).
         let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
         guard text.utf8.contains(openBrace) else { return text }
         var out = ""
@@ -31,12 +32,12 @@ struct Template {
             out += rest[..<open]
             guard let close = rest[open...].utf8.firstIndex(of: closeBrace) else {
                 out.append("{")
-                rest = rest[rest.index(after: open)...]
+                rest = rest[rest.utf8.index(after: open)...]
                 continue
             }
-            let name = String(rest[rest.index(after: open)..<close])
+            let name = String(rest[rest.utf8.index(after: open)..<close])
             if name.hasPrefix("each:"), let end = rest[close...].range(of: "{end}") {
-                let body = String(rest[rest.index(after: close)..<end.lowerBound])
+                let body = String(rest[rest.utf8.index(after: close)..<end.lowerBound])
                 for file in list(ActivityPath.normalise(String(name.dropFirst(5)))) {
                     var inner = self
                     inner.values["name"] = file.name
@@ -48,11 +49,11 @@ struct Template {
             }
             guard let value = placeholder(name) else {
                 out.append("{")
-                rest = rest[rest.index(after: open)...]
+                rest = rest[rest.utf8.index(after: open)...]
                 continue
             }
             out += value
-            rest = rest[rest.index(after: close)...]
+            rest = rest[rest.utf8.index(after: close)...]
         }
         return out + rest
     }

@@ -74,8 +74,6 @@ public struct ProtocolExchange: Sendable, Hashable {
             requestBody: e.requestBody, status: e.status, responseBody: e.responseBody, frames: e.frames.map(\.event), match: match)
         self.requestJSON = e.requestJSON
         self.responseJSON = e.responseJSON
-        self.requestJSON = e.requestJSON
-        self.responseJSON = e.responseJSON
     }
 
     var operation: String? { match?.spec.name }

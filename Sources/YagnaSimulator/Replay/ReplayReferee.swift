@@ -60,6 +60,7 @@ public struct ReplayReferee: Sendable {
     var live = ProtocolAnalyzer(keepsTimeline: false)
     /// The catalog's match of each request judged and not yet complete, by sequence.
     var pendingMatches: [Int: OperationCatalog.Match?] = [:]
+    static let pendingLimit = 4096
     public private(set) var divergences: [Divergence] = []
     let names: [String: String]
 
@@ -89,6 +90,11 @@ public struct ReplayReferee: Sendable {
         // Found once: `observe` takes the exchange in with the same match when it completes.
         let match = ProtocolExchange.match(request.method.rawValue, request.path)
         pendingMatches[sequence] = match
+        // A stream dropped unfinished never completes: its entry must not stay for the node's
+        // life (`serve`). An old entry let go is found again from its journal entry.
+        if pendingMatches.count > Self.pendingLimit {
+            pendingMatches = pendingMatches.filter { $0.key > sequence - Self.pendingLimit }
+        }
         // Reads and requests the catalog does not know are not judged.
         guard let match, !match.spec.readOnly else { return nil }
         var exchange = ProtocolExchange(

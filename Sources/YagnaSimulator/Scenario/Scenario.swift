@@ -124,7 +124,11 @@ public struct UsageCounter: Sendable, Hashable {
 /// A rule giving a command's result. `match` is a substring of the command line
 /// (`entry_point args…`), or a regular expression when written `/…/`.
 public struct CommandRule: Sendable, Hashable {
-    public var match: String
+    /// A substring of the command line, or `/regex/`. Changing it drops `init(exactly:)`'s
+    /// byte comparison: the rule then matches by what `match` says.
+    public var match: String {
+        didSet { exactLine = nil }
+    }
     public var exitCode: Int = 0
     public var stdout: String?
     public var stderr: String?
@@ -134,9 +138,21 @@ public struct CommandRule: Sendable, Hashable {
     /// Custom usage counters the command sets, by name, when it ends.
     public var usage: [String: Double] = [:]
     /// The whole line a rule made by `init(exactly:)` matches, compared byte for byte instead
-    /// of through its anchored pattern.
+    /// of through its anchored pattern. Not part of equality: the rule is the same rule as the
+    /// one its `match` writes.
     var exactLine: String?
     public init(match: String) { self.match = match }
+
+    public static func == (a: CommandRule, b: CommandRule) -> Bool {
+        a.match == b.match && a.exitCode == b.exitCode && a.stdout == b.stdout && a.stderr == b.stderr && a.duration == b.duration
+            && a.files == b.files && a.usage == b.usage
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(match)
+        h.combine(exitCode)
+        h.combine(stdout)
+    }
 
     /// A rule for exactly this command line: its `match` is the anchored, escaped pattern
     /// (`/^…$/`, as written back into scenarios) and lines are compared as bytes (a replay's
@@ -150,8 +166,17 @@ public struct CommandRule: Sendable, Hashable {
         match.utf8.count > 2 && match.hasPrefix("/") && match.hasSuffix("/") ? String(match.dropFirst().dropLast()) : nil
     }
 
+    /// For a rule made by `init(exactly:)`: whether `line` is its line, allowing one final line
+    /// terminator after it as the anchored pattern's `$` does.
+    private func isExactLine(_ line: String, _ exact: String) -> Bool {
+        let l = line.utf8, e = exact.utf8
+        guard l.starts(with: e) else { return false }
+        let tail = l.dropFirst(e.count)
+        return tail.isEmpty || tail.elementsEqual("\n".utf8) || tail.elementsEqual("\r\n".utf8) || tail.elementsEqual("\r".utf8)
+    }
+
     func matches(_ line: String) -> Bool {
-        if let exactLine { return line.utf8.elementsEqual(exactLine.utf8) }
+        if let exactLine { return isExactLine(line, exactLine) }
         if let pattern {
             guard let regex = RegexCache.regex(pattern) else { return false }
             return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
@@ -162,7 +187,7 @@ public struct CommandRule: Sendable, Hashable {
     /// The match and its capture groups (`{0}`, `{1}`, … in templates); `nil` when the line
     /// does not match. A group that took no part in the match is empty.
     func captures(_ line: String) -> [String]? {
-        if let exactLine { return line.utf8.elementsEqual(exactLine.utf8) ? [line] : nil }
+        if let exactLine { return isExactLine(line, exactLine) ? [exactLine] : nil }
         guard let pattern else { return line.containsBytes(match) ? [match] : nil }
         guard let regex = RegexCache.regex(pattern),
             let m = regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line))
