@@ -41,7 +41,7 @@ public enum Benchmarks {
             scaleTasks: 100, scaleProviders: 10, memoryRequests: 2000)
     }
 
-    public static let names = ["scale", "replay", "sweep", "polls", "proxy", "requestor-cpu", "serve-memory"]
+    public static let names = ["scale", "replay", "exchange", "sweep", "polls", "proxy", "requestor-cpu", "serve-memory"]
 
     /// Runs the benchmarks named in `only` (all when empty); `root` is the repository (for
     /// `recordings/` and `scenarios/`); `executable` is `golem-sim` itself, started as the
@@ -58,6 +58,7 @@ public enum Benchmarks {
         // First, while the process is small: its peak memory is the figure.
         if wanted("scale") { add(try await scale(tasks: sizes.scaleTasks, providers: sizes.scaleProviders)) }
         if wanted("replay") { add(try await replaySpeed(recording: root + "/recordings/service-10min.sqlite", repeats: sizes.replayRepeats)) }
+        if wanted("exchange") { add(try await exchangeCost(requests: sizes.replayRepeats * 2000)) }
         if wanted("sweep") { add(try await sweepThroughput(scenario: root + "/scenarios/service-provider-dies.yaml", seeds: sizes.sweepSeeds)) }
         if wanted("polls") { add(try await pollThroughput(requests: sizes.pollRequests, concurrency: sizes.pollConcurrency)) }
         if wanted("proxy") { add(try await proxyOverhead(requests: sizes.proxyRequests)) }
@@ -266,6 +267,30 @@ public enum Benchmarks {
             detail: String(format: "recordings/service-10min.sqlite: %.0f s recorded, %d exchanges; replayed strictly in-process in %.1f ms (median of %d runs; fastest %.1f ms, slowest %.1f ms); %d exchanges replayed, %.1f async jobs each",
                 recordedSeconds, recording.exchanges.count, median * 1000, walls.count, walls.min()! * 1000, walls.max()! * 1000,
                 first.journal.count, Double(first.jobs) / Double(max(1, first.journal.count))))]
+    }
+
+    /// The cost of one in-process exchange on its own: a payment-events poll that finds nothing,
+    /// answered at once (`timeout=0`) or after waiting its second out in virtual time.
+    static func exchangeCost(requests: Int) async throws -> [BenchFigure] {
+        var figures: [BenchFigure] = []
+        for timeout in [Duration.zero, .seconds(1)] {
+            let simulation = Simulation()
+            let start = Measure.now()
+            let count = try await simulation.runDetached { clock in
+                let node = SimulatedNode(scenario: Scenario(name: "bench-exchange", providers: []), seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+                let y = YagnaClient(transport: InProcessTransport(node: node))
+                let after = WireTimestamp(clock.now)
+                for _ in 0..<requests { _ = try await y.payment.debitNoteEvents(afterTimestamp: after, timeout: timeout) }
+                return node.exchangeCount
+            }
+            let wall = Measure.seconds(since: start)
+            guard count == requests else { throw BenchError(description: "exchange cost: \(count) of \(requests) exchanges served") }
+            let micro = wall / Double(requests) * 1e6
+            figures.append(BenchFigure(
+                name: "in-process exchange, timeout \(timeout == .zero ? "0" : "1 s")", value: micro, unit: "µs", target: "", met: nil,
+                detail: String(format: "%d payment.getDebitNoteEvents polls that find nothing, one after another; %.0f async jobs each", requests, Double(simulation.statistics.jobs) / Double(requests))))
+        }
+        return figures
     }
 
     static func sweepThroughput(scenario path: String, seeds: Int) async throws -> [BenchFigure] {

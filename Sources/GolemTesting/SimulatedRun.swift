@@ -134,7 +134,7 @@ public enum SimulatedNetwork {
         let (node, summary, error) = try await simulation.runDetached { clock in
             let exchange = InMemoryFileExchange()
             let node = SimulatedNode(scenario: scenario, seed: seed, clock: clock, appKey: "sim-key", files: exchange)
-            if let referee { await node.enableReplay(referee) }
+            if let referee { node.enableReplay(referee) }
             let transport = InProcessTransport(node: node)
             do {
                 let summary = try await app(transport, clock, SimulatedStorage(exchange)) { lines.add($0) }
@@ -143,9 +143,9 @@ public enum SimulatedNetwork {
                 return (node, nil, "\(error)")
             }
         }
-        let journal = await node.journal
-        let state = await node.state
-        let replay = await node.replay
+        let journal = node.journal
+        let state = node.state
+        let replay = node.replay
         let end = simulation.elapsed
         var failures = Invariants.check(state: state, journal: journal, end: end)
         if let summary { failures += Invariants.check(tasks: summary, end: end) }

@@ -9,8 +9,15 @@ import Synchronization
 public final class ChangeSignal: Sendable {
     private struct State {
         var generation = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// In the order they started waiting (ids only grow).
+        var waiters: [(id: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var nextId = 0
+
+        /// Takes waiter `id` out, if it is still waiting.
+        mutating func remove(_ id: Int) -> CheckedContinuation<Void, Never>? {
+            guard let i = waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return waiters.remove(at: i).continuation
+        }
     }
     private let state = Mutex(State())
 
@@ -23,9 +30,8 @@ public final class ChangeSignal: Sendable {
     public func notify() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.generation += 1
-            let list = s.waiters.sorted { $0.key < $1.key }.map(\.value)
-            s.waiters.removeAll()
-            return list
+            defer { s.waiters.removeAll(keepingCapacity: true) }
+            return s.waiters.map(\.continuation)
         }
         for w in waiters { w.resume() }
     }
@@ -58,15 +64,15 @@ public final class ChangeSignal: Sendable {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { s -> Bool in
                     if s.generation != generation || Task.isCancelled { return true }
-                    s.waiters[id] = c
+                    s.waiters.append((id, c))
                     return false
                 }
                 if resumeNow { c.resume(); return }
                 guard let makeTimer else { return }
-                timer.set(makeTimer { [self] in state.withLock { $0.waiters.removeValue(forKey: id) }?.resume() })
+                timer.set(makeTimer { [self] in state.withLock { $0.remove(id) }?.resume() })
             }
         } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+            state.withLock { $0.remove(id) }?.resume()
         }
         timer.finish()
     }

@@ -42,7 +42,7 @@ public enum SimulatorServer {
         let path = String(target.prefix { $0 != "?" })
         let query = target.firstIndex(of: "?").map { QueryItem.parse(target[target.index(after: $0)...]) } ?? []
         let headers = head.headerFields.map { Header($0.name.rawName, $0.value) }
-        return await node.openTunnel(NodeRequest(method: method, path: path, query: query, headers: headers, body: []))
+        return node.openTunnel(NodeRequest(method: method, path: path, query: query, headers: headers, body: []))
     }
 
     /// Carries a tunnel's bytes: binary messages in, the provider's service's bytes out.
@@ -56,7 +56,7 @@ public enum SimulatorServer {
                 switch event {
                 case .send(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
                 case .request(let request):
-                    let answer = await node.tunnelAnswer(request, target)
+                    let answer = node.tunnelAnswer(request, target)
                     for frame in TunnelConnection.frames(answer) { try await outbound.write(.binary(ByteBuffer(bytes: frame))) }
                 case .close: return false
                 }

@@ -48,13 +48,13 @@ extension GolemSim {
             }
             let seed = self.seed ?? scenario.seed
             let node = SimulatedNode(scenario: scenario, seed: seed, clock: SystemClock(speed: speed), appKey: key, files: files, retainJournal: false)
-            if let plan { await node.enableReplay(ReplayReferee(plan: plan, strict: !lenient)) }
+            if let plan { node.enableReplay(ReplayReferee(plan: plan, strict: !lenient)) }
             var writer: RecordingWriter?
             if let journal {
                 do {
                     let w = try RecordingWriter(path: journal, info: .simulated(start: node.startDate, scenario: scenario.name, seed: seed,
                         notes: recording.map { "replay of \($0)\(lenient ? " (lenient)" : "")" } ?? ""))
-                    await node.observeExchanges { entry in
+                    node.observeExchanges { entry in
                         do { try w.append(RecordedExchange(entry, sequence: 0)) } catch {
                             FileHandle.standardError.write(Data("golem-sim: \(error)\n".utf8))
                         }
@@ -74,7 +74,7 @@ extension GolemSim {
                 throw fail("cannot serve on \(host):\(port): \(error)")
             }
             var failed = false
-            if let referee = await node.replay {
+            if let referee = node.replay {
                 for d in referee.divergences {
                     try? writer?.append(RecordedDivergence(
                         exchangeSequence: nil, offset: d.offset, operation: d.operation?.kind, summary: d.description,

@@ -142,7 +142,7 @@ import YagnaSimulator
             try await y.market.terminateAgreement(agreement, reason: Reason(message: "done"))
             try await clock.sleep(for: .seconds(30))
             #expect(try await y.payment.invoiceEvents(timeout: .seconds(1)).isEmpty)
-            return await node.journal
+            return node.journal
         }
         let path = temporaryFile("unbillable.sqlite")
         try Recording.write(journal: journal, info: .simulated(start: Date(timeIntervalSince1970: 0), scenario: "limit", seed: 1), to: path)

@@ -103,7 +103,7 @@ import YagnaSimulator
                     group.cancelAll()
                     await group.waitForAll()
                 }
-                let cleanup = Cleanup(await node.journal)
+                let cleanup = Cleanup(node.journal)
                 #expect(cleanup.destroyed.count == 1, "\(cleanup.destroyed)")
                 #expect(!cleanup.agreements.isEmpty && cleanup.terminated == cleanup.agreements)
                 #expect(cleanup.invoicesAccepted == cleanup.agreements.count)

@@ -21,7 +21,7 @@ import YagnaSimulator
         return try await Simulation().runDetached { clock in
             let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange(), retainJournal: retain)
             let seen = Seen()
-            await node.observeExchanges { seen.add($0) }
+            node.observeExchanges { seen.add($0) }
             let y = YagnaClient(transport: InProcessTransport(node: node))
             let activity = try await y.approvedActivity(clock: clock).activity
             let batch = try await y.activity.exec(activity, commands: [.deploy(DeployCommand()), .start(StartCommand()), .run(RunCommand(entryPoint: "/bin/echo", args: ["hi"]))])
@@ -30,7 +30,7 @@ import YagnaSimulator
             #expect(frames > 0)
             _ = try? await y.market.agreement("nope")  // an error answer is journalled too
             try await y.activity.destroy(activity)
-            return (await node.journal, seen.all, await node.exchangeCount)
+            return (node.journal, seen.all, node.exchangeCount)
         }
     }
 

@@ -873,6 +873,25 @@ import YagnaAPI
         }
     }
 
+    /// Float query values read as Rust's `f64::from_str` reads them: accepted forms give their
+    /// value, everything else the daemon's "invalid float literal".
+    @Test func queryFloatsReadAsRustReadsThem() {
+        let accepted: [(String, Double)] = [
+            ("1", 1), ("1.", 1), (".5", 0.5), ("1e5", 1e5), ("1E+5", 1e5), ("2.5e-1", 0.25), ("-0.5", -0.5), ("+2", 2),
+            ("inf", .infinity), ("-Infinity", -.infinity), ("007", 7),
+        ]
+        for (text, value) in accepted {
+            guard case .success(let v) = NodeCore.queryFloat(text) else { Issue.record("\(text) refused"); continue }
+            #expect(v == value, "\(text)")
+        }
+        guard case .success(let nan) = NodeCore.queryFloat("NaN") else { Issue.record("NaN refused"); return }
+        #expect(nan.isNaN)
+        for text in ["1.2.3", "e5", "1e", "1e+", "0x10", " 1", "1 ", "+", "-", ".", "1_0", "١", "infinite", "5s"] {
+            guard case .failure(let e) = NodeCore.queryFloat(text) else { Issue.record("\(text) accepted"); continue }
+            #expect(String(decoding: e.response.body, as: UTF8.self) == "Query deserialize error: invalid float literal", "\(text)")
+        }
+    }
+
     @Test func malformedEventQueriesAreRefusedInPlainText() throws {
         var node = try makeNode()
         let refused: [(String, String, String)] = [

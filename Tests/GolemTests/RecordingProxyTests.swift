@@ -46,7 +46,7 @@ import YagnaSimulator
         }
         try writer.finish()
         let recording = try Recording.open(path)
-        let served = await node.journal
+        let served = node.journal
         // Every exchange the node served went through the proxy and was committed.
         #expect(recording.exchanges.count == served.count)
         #expect(Set(recording.exchanges.map(\.path)) == Set(served.map(\.path)))

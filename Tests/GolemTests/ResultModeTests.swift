@@ -94,7 +94,7 @@ import YagnaSimulator
                     return [try await first.value.stdout ?? "", try await second.value.stdout ?? ""].joined()
                 }.sorted { $0.id < $1.id }.map(\.value)
             }
-            return (outputs, await node.journal, transport.opened.withLock { $0 })
+            return (outputs, node.journal, transport.opened.withLock { $0 })
         }
         #expect(outputs == ["first 1\nsecond 1\n", "first 2\nsecond 2\n"])
         // Every batch (the deploy and start, then one per task) asked for a stream first…

@@ -46,7 +46,7 @@ import YagnaSimulator
         for event in connection.receive(Array(text.utf8)) {
             switch event {
             case .send(let bytes): out += bytes
-            case .request(let r): out += await node.tunnelAnswer(r, target)
+            case .request(let r): out += node.tunnelAnswer(r, target)
             case .close: closed = true
             }
         }
@@ -64,7 +64,7 @@ import YagnaSimulator
             try await y.net.addAddress(id, ip: "192.168.0.1")
             try await y.net.addNode(id, nodeId: Self.provider, ip: "192.168.0.2")
             // Added to the network but not deployed in it: nothing listens yet (opens, then closes).
-            let early = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 80)))
+            let early = try #require(node.openTunnel(tunnelRequest(id, "192.168.0.2", 80)))
             #expect(early.service == nil && TunnelConnection(service: early.service).opening() == [.close])
             #expect(early.nothingListens?.hasPrefix("no activity of web is running at 192.168.0.2") == true)
             let deploy = DeployNetwork(id: id, ip: "192.168.0.0", mask: "255.255.255.0", nodeIp: "192.168.0.2", nodes: ["192.168.0.1": "0xr", "192.168.0.2": Self.provider])
@@ -77,12 +77,12 @@ import YagnaSimulator
             #expect(results.map(\.result) == [.ok, .ok, .ok])
 
             // Not a tunnel the daemon opens: the ordinary path answers (401, 504, 403…).
-            #expect(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 80, key: "wrong")) == nil)
-            #expect(await node.openTunnel(tunnelRequest(id, "192.168.0.9", 80)) == nil)
-            #expect(await node.openTunnel(tunnelRequest("nope", "192.168.0.2", 80)) == nil)
+            #expect(node.openTunnel(tunnelRequest(id, "192.168.0.2", 80, key: "wrong")) == nil)
+            #expect(node.openTunnel(tunnelRequest(id, "192.168.0.9", 80)) == nil)
+            #expect(node.openTunnel(tunnelRequest("nope", "192.168.0.2", 80)) == nil)
 
             // Port 80: the activity's files and the canned routes, pipelined and split requests.
-            let web = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 80, v2: true)))
+            let web = try #require(node.openTunnel(tunnelRequest(id, "192.168.0.2", 80, v2: true)))
             #expect(web.activityId == activity && web.service?.port == 80)
             var http = TunnelConnection(service: web.service)
             #expect(http.opening().isEmpty)
@@ -108,22 +108,22 @@ import YagnaSimulator
             #expect(refused.hasPrefix("HTTP/1.1 400 Bad Request\r\n") && badClosed)
 
             // Echo and banner services; a port with nothing listening closes.
-            let echo = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 7)))
+            let echo = try #require(node.openTunnel(tunnelRequest(id, "192.168.0.2", 7)))
             var echoes = TunnelConnection(service: echo.service)
             #expect(await exchange(node, echo, &echoes, "ping").0 == "ping")
-            let ssh = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 22)))
+            let ssh = try #require(node.openTunnel(tunnelRequest(id, "192.168.0.2", 22)))
             #expect(TunnelConnection(service: ssh.service).opening() == [.send(Array("SSH-2.0-OpenSSH_9.6\r\n".utf8))])
-            let nothing = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 8080)))
+            let nothing = try #require(node.openTunnel(tunnelRequest(id, "192.168.0.2", 8080)))
             #expect(TunnelConnection(service: nothing.service).opening() == [.close])
             #expect(nothing.nothingListens?.contains("nothing listens on port 8080 of web at 192.168.0.2: the scenario declares services on port(s) 80, 7, 22") == true,
                     "\(String(describing: nothing.nothingListens))")
 
             // Each opened tunnel is journalled as a 101 exchange.
-            let opened = await node.journal.filter { $0.status == 101 }
+            let opened = node.journal.filter { $0.status == 101 }
             #expect(opened.count == 5 && opened.allSatisfy { $0.path.contains("/tcp/192.168.0.2/") })
             // After the activity is destroyed, the address leads nowhere.
             try await y.activity.destroy(activity)
-            let gone = try #require(await node.openTunnel(tunnelRequest(id, "192.168.0.2", 80)))
+            let gone = try #require(node.openTunnel(tunnelRequest(id, "192.168.0.2", 80)))
             #expect(gone.service == nil)
         }
     }
@@ -174,7 +174,7 @@ import YagnaSimulator
             var results: [ExeScriptCommandResult] = []
             for _ in 0..<30 where results.last?.isBatchFinished != true { results = try await y.activity.results(activity, batchId: batch, timeout: .seconds(5)) }
             #expect(results.map(\.result) == [.ok, .ok])
-            let web = try #require(await node.openTunnel(tunnelRequest(network, "192.168.0.2", 5000)))
+            let web = try #require(node.openTunnel(tunnelRequest(network, "192.168.0.2", 5000)))
             var http = TunnelConnection(service: web.service)
 
             func post(_ body: String, boundary: String = "XyZ") async -> String {

@@ -140,6 +140,23 @@ func roundTrip<T: Codable>(_ type: T.Type, _ sample: JSONValue, sourceLocation: 
             == [QueryItem("afterTimestamp", "2026-11-22T13:23:57+00:00"), QueryItem("x", "1")])
     }
 
+    /// Every byte either stays (letters, digits, `-._~,:`) or becomes `%XX` in upper-case hex,
+    /// alone and inside a request target; what is escaped reads back as it was.
+    @Test func queryEscapingOfEveryByte() {
+        let kept = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~,:".utf8)
+        for byte in UInt8(0)...UInt8(127) {
+            let text = String(decoding: [byte], as: UTF8.self)
+            let expected = kept.contains(byte) ? text : "%" + String(format: "%02X", byte)
+            #expect(QueryItem.escape(text) == expected, "byte \(byte)")
+            #expect(QueryItem.target("/p", [QueryItem("k" + text, text)]) == "/p?k\(expected)=\(expected)", "byte \(byte)")
+        }
+        let mixed = "a b+c/é\u{1F600}"
+        #expect(QueryItem.escape(mixed) == "a%20b%2Bc%2F%C3%A9%F0%9F%98%80")
+        #expect(QueryItem.target("/x", [QueryItem("q", mixed), QueryItem("n", "1")]) == "/x?q=a%20b%2Bc%2F%C3%A9%F0%9F%98%80&n=1")
+        #expect(QueryItem.target("/x", []) == "/x")
+        #expect(QueryItem.parse("q=\(QueryItem.escape(mixed))") == [QueryItem("q", mixed)])
+    }
+
     @Test func jsonParserRejectsBadText() {
         for bad in ["{", "[1,]", "{\"a\" 1}", "01", "\"\\x\"", "nul", "1 2"] {
             #expect(throws: JSONParser.SyntaxError.self, "\(bad)") { try JSONParser.parse(bad) }

@@ -79,41 +79,58 @@ public struct QueryItem: Sendable, Hashable {
         self.value = value
     }
 
-    /// The bytes a query component keeps as they are, by value.
-    private static let allowed: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for byte in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~,:".utf8 { table[Int(byte)] = true }
-        return table
-    }()
+    /// Whether a query component keeps `byte` as it is: letters, digits and `-._~,:`.
+    @inline(__always)
+    static func keeps(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ","), UInt8(ascii: ":"): true
+        default: false
+        }
+    }
 
     /// A path with its percent-encoded query (`/demands/x/events?timeout=5`), or the path alone
     /// when there is no query.
     public static func target(_ path: String, _ query: [QueryItem]) -> String {
         guard !query.isEmpty else { return path }
-        var out = path
-        out.reserveCapacity(path.utf8.count + query.reduce(1) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
+        // Written as bytes into one buffer, made a string once (appending to a string checks
+        // and grows it piece by piece).
+        var capacity = path.utf8.count
+        for item in query { capacity += item.name.utf8.count + item.value.utf8.count + 2 }
+        var out: [UInt8] = []
+        out.reserveCapacity(capacity + 16)
+        out.append(contentsOf: path.utf8)
         for (i, item) in query.enumerated() {
-            out += i == 0 ? "?" : "&"
-            out += escape(item.name)
-            out += "="
-            out += escape(item.value)
+            out.append(i == 0 ? UInt8(ascii: "?") : UInt8(ascii: "&"))
+            escape(item.name, into: &out)
+            out.append(UInt8(ascii: "="))
+            escape(item.value, into: &out)
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
+
+    /// Appends `s` percent-encoded to `out`.
+    static func escape(_ s: String, into out: inout [UInt8]) {
+        for byte in s.utf8 {
+            if keeps(byte) {
+                out.append(byte)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(hexDigit(byte >> 4))
+                out.append(hexDigit(byte & 15))
+            }
+        }
+    }
+
+    @inline(__always)
+    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10 }
 
     /// Percent-encodes a query component (`+` becomes `%2B`, as yagna needs for timestamps).
     public static func escape(_ s: String) -> String {
-        if s.utf8.allSatisfy({ allowed[Int($0)] }) { return s }
-        let hex = Array("0123456789ABCDEF".utf8)
+        if s.utf8.allSatisfy(keeps) { return s }
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count + 8)
-        for byte in s.utf8 {
-            if allowed[Int(byte)] {
-                out.append(byte)
-            } else {
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-            }
-        }
+        escape(s, into: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -203,8 +220,14 @@ public struct YagnaResponse: Sendable, Hashable {
     }
 
     /// A JSON response.
+    private static let jsonHeaders = [Header("Content-Type", "application/json")]
+    private static let emptyList = Array("[]".utf8)
+
     public static func json(_ status: Int, _ value: JSONValue) -> YagnaResponse {
-        var r = YagnaResponse(status: status, headers: [Header("Content-Type", "application/json")], body: JSONWriter.bytes(value))
+        // An empty list is the answer of most polls: its bytes are known.
+        let body: [UInt8]
+        if case .array(let items) = value, items.isEmpty { body = emptyList } else { body = JSONWriter.bytes(value) }
+        var r = YagnaResponse(status: status, headers: jsonHeaders, body: body)
         r.json = value
         return r
     }

@@ -5,10 +5,13 @@ public import YagnaAPI
 public struct InProcessTransport: Transport {
     public let node: SimulatedNode
     public let appKey: String
+    /// The app key's header, made once.
+    private let authorization: Header
 
     public init(node: SimulatedNode, appKey: String? = nil) {
         self.node = node
         self.appKey = appKey ?? node.appKey
+        self.authorization = Header("Authorization", "Bearer \(self.appKey)")
     }
 
     static func prefix(_ service: YagnaService) -> String {
@@ -24,7 +27,7 @@ public struct InProcessTransport: Transport {
 
     func nodeRequest(_ request: YagnaRequest) -> NodeRequest {
         var headers = request.headers
-        headers.append(Header("Authorization", "Bearer \(appKey)"))
+        headers.append(authorization)
         return NodeRequest(
             method: request.method, path: Self.prefix(request.service) + request.path, query: request.query, headers: headers,
             body: request.body ?? [], json: request.body == nil ? nil : request.json)

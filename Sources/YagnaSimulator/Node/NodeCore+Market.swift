@@ -235,12 +235,14 @@ extension NodeCore {
     }
 
     mutating func collectDemandEvents(_ sub: String, maxEvents: Int, final: Bool) -> YagnaResponse? {
-        if demands[sub]?.expired == true { return NodeCore.subscriptionNotFound(sub, expired: true) }
-        guard var d = demands[sub], !d.removed else { return NodeCore.subscriptionNotFound(sub, expired: false) }
-        guard !d.events.isEmpty else { return final ? .json(200, .array([])) : nil }
-        let taken = Array(d.events.prefix(maxEvents))
-        d.events.removeFirst(taken.count)
-        demands[sub] = d
+        // One lookup, and the record read in place: a parked poll is looked at after every
+        // change, and a copy of the record is a retain of each of its fields.
+        guard let i = demands.index(forKey: sub) else { return NodeCore.subscriptionNotFound(sub, expired: false) }
+        if demands.values[i].expired { return NodeCore.subscriptionNotFound(sub, expired: true) }
+        if demands.values[i].removed { return NodeCore.subscriptionNotFound(sub, expired: false) }
+        if demands.values[i].events.isEmpty { return final ? .json(200, .array([])) : nil }
+        let taken = Array(demands.values[i].events.prefix(maxEvents))
+        demands.values[i].events.removeFirst(taken.count)
         return NodeCore.encode(200, taken)
     }
 

@@ -652,12 +652,14 @@ extension NodeCore {
     /// ignored, the first bad value (or a repeated name) answering `Query deserialize error`.
     func paymentQuery(_ request: NodeRequest, _ fields: [String: PaymentQueryField]) -> Result<PaymentQuery, BadRequest> {
         var query = PaymentQuery()
-        var seen: Set<String> = []
+        // A handful of names at most: a list is cheaper than hashing each.
+        var seen: [String] = []
         for item in request.query {
             guard let field = fields[item.name] else { continue }
-            guard seen.insert(item.name).inserted else {
+            guard !seen.contains(item.name) else {
                 return .failure(BadRequest(response: NodeCore.queryError("duplicate field `\(item.name)`")))
             }
+            seen.append(item.name)
             switch field {
             case .seconds:
                 switch NodeCore.queryFloat(item.value) {
@@ -684,7 +686,8 @@ extension NodeCore {
     /// Rust's `f64::from_str`: an optional sign, then `inf`, `infinity`, `nan` or a decimal
     /// number with an optional exponent.
     static func queryFloat(_ text: String) -> Result<Double, BadRequest> {
-        let invalid = Result<Double, BadRequest>.failure(BadRequest(response: queryError("invalid float literal")))
+        // The error is made only when needed (this runs for every poll's timeout).
+        func invalid() -> Result<Double, BadRequest> { .failure(BadRequest(response: queryError("invalid float literal"))) }
         guard !text.isEmpty else { return .failure(BadRequest(response: queryError("cannot parse float from empty string"))) }
         var rest = Substring(text)
         var negative = false
@@ -700,24 +703,28 @@ extension NodeCore {
             default: break
             }
         }
-        let b = Array(rest.utf8)
-        var i = 0
-        var mantissaDigits = 0
-        func isDigit(_ c: UInt8) -> Bool { (48...57).contains(c) }
-        while i < b.count, isDigit(b[i]) { i += 1; mantissaDigits += 1 }
-        if i < b.count, b[i] == UInt8(ascii: ".") {
-            i += 1
-            while i < b.count, isDigit(b[i]) { i += 1; mantissaDigits += 1 }
+        // Digits, an optional fraction, an optional exponent, and nothing else.
+        func wellFormed<C: RandomAccessCollection<UInt8>>(_ b: C) -> Bool where C.Index == Int {
+            var i = b.startIndex
+            var mantissaDigits = 0
+            func isDigit(_ c: UInt8) -> Bool { (48...57).contains(c) }
+            while i < b.endIndex, isDigit(b[i]) { i += 1; mantissaDigits += 1 }
+            if i < b.endIndex, b[i] == UInt8(ascii: ".") {
+                i += 1
+                while i < b.endIndex, isDigit(b[i]) { i += 1; mantissaDigits += 1 }
+            }
+            guard mantissaDigits > 0 else { return false }
+            if i < b.endIndex, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+                i += 1
+                if i < b.endIndex, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+                var exponentDigits = 0
+                while i < b.endIndex, isDigit(b[i]) { i += 1; exponentDigits += 1 }
+                guard exponentDigits > 0 else { return false }
+            }
+            return i == b.endIndex
         }
-        guard mantissaDigits > 0 else { return invalid }
-        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
-            i += 1
-            if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
-            var exponentDigits = 0
-            while i < b.count, isDigit(b[i]) { i += 1; exponentDigits += 1 }
-            guard exponentDigits > 0 else { return invalid }
-        }
-        guard i == b.count, let value = Double(String(rest)) else { return invalid }
+        let valid = rest.utf8.withContiguousStorageIfAvailable(wellFormed) ?? wellFormed(Array(rest.utf8))
+        guard valid, let value = Double(rest) else { return invalid() }
         return .success(negative ? -value : value)
     }
 

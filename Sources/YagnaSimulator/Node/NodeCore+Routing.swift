@@ -5,7 +5,7 @@ public import YagnaAPI
 extension NodeCore {
     /// Whether a request carries the node's app key (header or `authToken` query).
     func authorized(_ request: NodeRequest) -> Bool {
-        if let auth = request.header("Authorization"), auth == "Bearer \(appKey)" { return true }
+        if let auth = request.header("Authorization"), auth == bearer { return true }
         return request.query("authToken") == appKey
     }
 

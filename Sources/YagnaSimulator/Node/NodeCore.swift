@@ -82,6 +82,8 @@ public enum Poll: Sendable, Hashable {
 public struct NodeCore: Sendable {
     public let scenario: Scenario
     public let appKey: String
+    /// The `Authorization` header's value that carries the app key.
+    let bearer: String
     var random: SeededRandom
     var providerRandom: [SeededRandom]
     var providers: [SimProvider]
@@ -114,6 +116,7 @@ public struct NodeCore: Sendable {
     public init(scenario: Scenario, seed: UInt64, appKey: String, files: any FileExchange) {
         self.scenario = scenario
         self.appKey = appKey
+        self.bearer = "Bearer \(appKey)"
         self.files = files
         let root = SeededRandom(seed: seed)
         self.random = root.derived("node")

@@ -7,7 +7,14 @@ public import GolemTime
 ///
 /// Both front ends use it: `InProcessTransport` (no sockets, for virtual-time runs) and the
 /// HTTP server of `SimulatorServer`.
-public actor SimulatedNode {
+///
+/// The node is a class guarded by a lock, not an actor: a request runs on its caller's task
+/// and holds the lock only while it reads or changes the node, never across a wait (a long
+/// poll, a stream's next frame, a delay). In a `Simulation` this saves the two executor hops an
+/// actor costs per request (into the actor and back), the largest share of the runtime's work
+/// per exchange; under `serve` requests from many threads take turns at the lock as they took
+/// turns on the actor.
+public final class SimulatedNode: @unchecked Sendable {
     /// The answer to a request.
     public enum Reply: Sendable {
         case response(YagnaResponse)
@@ -16,26 +23,29 @@ public actor SimulatedNode {
         case drop
     }
 
-    var core: NodeCore
-    public nonisolated let clock: any GolemClock
-    public nonisolated let appKey: String
-    public nonisolated let scenario: Scenario
-    public nonisolated let seed: UInt64
+    /// Guards every `var` below. Never held across a suspension, and nothing called under it
+    /// calls back into the node.
+    private let lock = NSLock()
+    private var core: NodeCore
+    public let clock: any GolemClock
+    public let appKey: String
+    public let scenario: Scenario
+    public let seed: UInt64
     /// Wakes the streams waiting for their next frame.
     let notifier = ChangeSignal()
     /// The long polls waiting for an answer.
     let parked = ParkedPolls()
     let start: Date
-    var entries: JournalStore
-    var faultRandom: SeededRandom
-    var faultCounts: [Int: Int] = [:]
+    private var entries: JournalStore
+    private var faultRandom: SeededRandom
+    private var faultCounts: [Int: Int] = [:]
     /// While the daemon is restarting, nothing answers.
-    var downUntil: Date?
-    var restarts = 0
+    private var downUntil: Date?
+    private var restarts = 0
     /// Judges the requestor against a recorded session, when replaying one.
-    var referee: ReplayReferee?
+    private var referee: ReplayReferee?
     /// Told of every exchange once it is complete (`serve --journal` commits it then).
-    var observer: (@Sendable (JournalEntry) -> Void)?
+    private var observer: (@Sendable (JournalEntry) -> Void)?
     /// `GOLEM_SIM_TRACE` set: every request is logged on stderr with its virtual time.
     let traceRequests = ProcessInfo.processInfo.environment["GOLEM_SIM_TRACE"] != nil
 
@@ -55,137 +65,193 @@ public actor SimulatedNode {
         if let system = clock as? SystemClock, system.speed != 1 { core.clientClock = (system.origin, system.speed) }
     }
 
+    /// Runs `body` holding the node's lock.
+    @inline(__always)
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
     /// Calls `observer` with every exchange once it is complete: answered, dropped, or for a
-    /// streamed answer, once its last frame is sent.
+    /// streamed answer, once its last frame is sent. It is called with the node locked: it must
+    /// not call the node.
     public func observeExchanges(_ observer: @escaping @Sendable (JournalEntry) -> Void) {
-        self.observer = observer
+        locked { self.observer = observer }
     }
 
     /// Replays a recorded session: every request is judged by `referee` before it is served.
     public func enableReplay(_ referee: ReplayReferee) {
-        self.referee = referee
+        locked { self.referee = referee }
     }
 
     /// The replay's referee (its divergences and unperformed operations), when replaying.
-    public var replay: ReplayReferee? { referee }
+    public var replay: ReplayReferee? { locked { referee } }
 
-    func completed(_ index: Int) {
+    /// Completes exchange `index` (the lock held).
+    private func completed(_ index: Int) {
         guard let entry = entries.complete(index) else { return }
         referee?.observe(entry)
         observer?(entry)
     }
 
+    /// Completes a streamed exchange whose client went away before its last frame.
+    func completeDropped(_ index: Int) {
+        locked { completed(index) }
+    }
+
     /// When the node's clock started: offsets in the journal count from here.
-    public nonisolated var startDate: Date { start }
+    public var startDate: Date { start }
 
     /// Every exchange served so far, in order (empty when the node does not retain its journal).
-    public var journal: [JournalEntry] { entries.retained }
+    public var journal: [JournalEntry] { locked { entries.retained } }
 
     /// How many exchanges the node has served or is serving.
-    public var exchangeCount: Int { entries.count }
+    public var exchangeCount: Int { locked { entries.count } }
 
     /// A snapshot of the node's state, for checks and invariants.
-    public var state: NodeSnapshot { NodeSnapshot(core) }
+    public var state: NodeSnapshot { locked { NodeSnapshot(core) } }
 
     func offset(_ date: Date) -> Int64 { start.duration(to: date).totalNanoseconds }
 
     /// The tunnel a request opens (see `NodeCore.tunnelTarget`), journalled as a 101 exchange;
     /// `nil` when the request is to be served as an ordinary one.
     public func openTunnel(_ request: NodeRequest) -> TunnelTarget? {
-        guard downUntil.map({ clock.now >= $0 }) ?? true else { return nil }
-        core.advance(to: clock.now)
-        guard let target = core.tunnelTarget(request) else { return nil }
-        let now = offset(clock.now)
-        let index = entries.append(JournalEntry(
-            sequence: entries.count, startOffset: now, endOffset: now, method: request.method.rawValue,
-            target: request.target, requestBody: request.body, status: 101, responseBody: [], frames: []))
-        completed(index)
-        return target
+        locked {
+            guard downUntil.map({ clock.now >= $0 }) ?? true else { return nil }
+            core.advance(to: clock.now)
+            guard let target = core.tunnelTarget(request) else { return nil }
+            let now = offset(clock.now)
+            let index = entries.append(JournalEntry(
+                sequence: entries.count, startOffset: now, endOffset: now, method: request.method.rawValue,
+                target: request.target, requestBody: request.body, status: 101, responseBody: [], frames: []))
+            completed(index)
+            return target
+        }
     }
 
     /// The answer of a tunnel's HTTP service to one request, at the node's current time.
     public func tunnelAnswer(_ request: TunnelHTTPRequest, _ target: TunnelTarget) -> [UInt8] {
-        core.advance(to: clock.now)
-        let answer = core.tunnelAnswer(request, target, now: clock.now)
-        changed()
-        return answer
+        locked {
+            core.advance(to: clock.now)
+            let answer = core.tunnelAnswer(request, target, now: clock.now)
+            changed()
+            return answer
+        }
     }
 
-    /// Serves one request.
+    /// What a request does once it is journalled and judged.
+    private enum Admission {
+        case reply(Reply)
+        /// Served after the daemon's delay (a fault's, then the scenario's latency).
+        case serve(delay: Duration?)
+    }
+
+    /// Serves one request. It runs on the caller's task; it suspends only to wait (a delay, a
+    /// long poll, a stream's frames).
     public func handle(_ request: NodeRequest) async -> Reply {
-        let started = clock.now
-        let index = entries.append(JournalEntry(
-            sequence: entries.count, startOffset: offset(started), endOffset: offset(started), method: request.method.rawValue,
-            target: request.target, requestBody: request.body, status: 0, responseBody: [], frames: [], requestJSON: request.json))
-        if let downUntil, clock.now < downUntil { return finish(index, .drop) }
-        if referee != nil, let divergence = referee!.check(request, sequence: index, offset: offset(started)) {
-            return finish(index, .response(divergence))
+        let (index, admission) = locked { admit(request) }
+        switch admission {
+        case .reply(let reply): return reply
+        case .serve(let delay):
+            if let delay { try? await clock.sleep(for: delay) }
+            if scenario.daemon.latency > .zero { try? await clock.sleep(for: scenario.daemon.latency) }
         }
-        if let fault = daemonFault(for: request) {
-            switch fault.kind {
-            case .restart:
-                downUntil = clock.now.adding(fault.duration)
-                restarts += 1
-                parked.wakeAll()
-                notifier.notify()
-                return finish(index, .drop)
-            case .delay: try? await clock.sleep(for: fault.duration)
-            case .gsbError: return finish(index, .response(NodeCore.message(500, "GSB error: GSB failure: Bad request: endpoint address not found")))
-            case .timeout: return finish(index, .response(NodeCore.message(408, "Timeout")))
-            case .gatewayTimeout: return finish(index, .response(NodeCore.message(504, "Timeout waiting for acknowledgement")))
-            case .dropConnection: return finish(index, .drop)
-            }
+        let (outcome, restartsAtStart): (NodeOutcome, Int) = locked {
+            if traceRequests { FileHandle.standardError.write(Data("\(offset(clock.now) / 1_000_000)ms \(request.method.rawValue) \(request.target)\n".utf8)) }
+            let outcome = core.handle(request, now: clock.now)
+            changed()
+            return (outcome, restarts)
         }
-        if scenario.daemon.latency > .zero { try? await clock.sleep(for: scenario.daemon.latency) }
-        if traceRequests { FileHandle.standardError.write(Data("\(offset(clock.now) / 1_000_000)ms \(request.method.rawValue) \(request.target)\n".utf8)) }
-        let outcome = core.handle(request, now: clock.now)
-        changed()
         switch outcome {
-        case .respond(let r): return finish(index, .response(r))
-        case .drop: return finish(index, .drop)
-        case .wait(let poll, let deadline):
-            let restartsAtStart = restarts
-            while true {
-                let now = clock.now
-                let final = now >= deadline
-                if let r = core.retry(poll, now: now, final: final) {
-                    changed()
-                    return finish(index, .response(r))
-                }
-                let wake = reading { min(deadline, $0.nextScheduledTime ?? deadline, $0.nextChange(of: poll, after: now) ?? deadline) }
-                // Read here, on the node: a change between now and the poll being parked (the
-                // await may let the node serve another request first) sends it round again.
-                let round = parked.round
-                if let r = await parked.wait(poll, until: max(wake, now), clock: clock, after: round) {
-                    // Answered by `changed()`, which already told the others.
-                    return finish(index, .response(r))
-                }
-                if Task.isCancelled || restarts != restartsAtStart { return finish(index, .drop) }
-            }
+        case .respond(let r): return locked { finish(index, .response(r)) }
+        case .drop: return locked { finish(index, .drop) }
+        case .wait(let poll, let deadline): return await wait(index, poll, until: deadline, restartsAtStart: restartsAtStart)
         case .stream(let activityId, let batchId):
-            entries.update(index) { $0.status = 200 }
-            let cursor = StreamCursor(node: self, entry: index, activityId: activityId, batchId: batchId, completeWhenDropped: !entries.retain)
+            let retain = locked {
+                entries.update(index) { $0.status = 200 }
+                return entries.retain
+            }
+            let cursor = StreamCursor(node: self, entry: index, activityId: activityId, batchId: batchId, completeWhenDropped: !retain)
             return .stream(AsyncThrowingStream { try await cursor.next() })
         }
     }
 
-    /// After the node's state changed: answers every parked long poll that can now be answered,
-    /// in the order they parked (each answer may change what the others see, so the round is
-    /// repeated until nothing more answers), then wakes the streams. A poll that cannot be
-    /// answered stays parked without running: no task switch for the polls a request does not
-    /// concern.
-    func changed() {
+    /// Journals a request, judges it (replay) and applies the daemon's faults (the lock held).
+    private func admit(_ request: NodeRequest) -> (Int, Admission) {
+        let started = clock.now
+        let index = entries.append(JournalEntry(
+            sequence: entries.count, startOffset: offset(started), endOffset: offset(started), method: request.method.rawValue,
+            target: request.target, requestBody: request.body, status: 0, responseBody: [], frames: [], requestJSON: request.json))
+        if let downUntil, clock.now < downUntil { return (index, .reply(finish(index, .drop))) }
+        if referee != nil, let divergence = referee!.check(request, sequence: index, offset: offset(started)) {
+            return (index, .reply(finish(index, .response(divergence))))
+        }
+        guard let fault = daemonFault(for: request) else { return (index, .serve(delay: nil)) }
+        let reply: Reply
+        switch fault.kind {
+        case .restart:
+            downUntil = clock.now.adding(fault.duration)
+            restarts += 1
+            parked.wakeAll()
+            notifier.notify()
+            reply = .drop
+        case .delay: return (index, .serve(delay: fault.duration))
+        case .gsbError: reply = .response(NodeCore.message(500, "GSB error: GSB failure: Bad request: endpoint address not found"))
+        case .timeout: reply = .response(NodeCore.message(408, "Timeout"))
+        case .gatewayTimeout: reply = .response(NodeCore.message(504, "Timeout waiting for acknowledgement"))
+        case .dropConnection: reply = .drop
+        }
+        return (index, .reply(finish(index, reply)))
+    }
+
+    /// Keeps a long poll open until it can be answered, its deadline comes, the daemon restarts
+    /// or its task is cancelled.
+    private func wait(_ index: Int, _ poll: Poll, until deadline: Date, restartsAtStart: Int) async -> Reply {
+        while true {
+            // Looked at with the node locked: a change after this sends the parked poll round
+            // again (see `ParkedPolls.wait`), so none is missed between the look and the wait.
+            enum Look { case done(Reply), park(wake: Date, round: Int) }
+            let look: Look = locked {
+                let now = clock.now
+                let final = now >= deadline
+                if let r = core.retry(poll, now: now, final: final) {
+                    changed()
+                    return .done(finish(index, .response(r)))
+                }
+                let wake = reading { min(deadline, $0.nextScheduledTime ?? deadline, $0.nextChange(of: poll, after: now) ?? deadline) }
+                return .park(wake: max(wake, now), round: parked.round)
+            }
+            switch look {
+            case .done(let reply): return reply
+            case .park(let wake, let round):
+                if let r = await parked.wait(poll, until: wake, clock: clock, after: round) {
+                    // Answered by `changed()`, which already told the others.
+                    return locked { finish(index, .response(r)) }
+                }
+            }
+            let dropped = locked { restarts != restartsAtStart }
+            if Task.isCancelled || dropped { return locked { finish(index, .drop) } }
+        }
+    }
+
+    /// After the node's state changed (the lock held): answers every parked long poll that can
+    /// now be answered, in the order they parked (each answer may change what the others see,
+    /// so the round is repeated until nothing more answers), then wakes the streams. A poll that
+    /// cannot be answered stays parked without running: no task switch for the polls a request
+    /// does not concern.
+    private func changed() {
         let now = clock.now
         let woken = parked.answer { poll, wake in core.probe(poll, now: now, wake: wake) }
         for (continuation, response) in woken { continuation.resume(returning: response) }
         notifier.notify()
     }
 
-    /// Reads the node's state in place. Calling a non-mutating member on `core` directly copies
-    /// the whole struct first (a retain of every table), measurable on every long poll; an
-    /// `inout` access does not copy.
+    /// Reads the node's state in place: an `inout` access does not copy the struct (a copy is a
+    /// retain of every table, measurable on every long poll).
     private func reading<T>(_ read: (inout NodeCore) -> T) -> T { read(&core) }
 
+    /// Ends exchange `index` with `reply` (the lock held).
     private func finish(_ index: Int, _ reply: Reply) -> Reply {
         let end = offset(clock.now)
         entries.update(index) { entry in
@@ -207,35 +273,44 @@ public actor SimulatedNode {
     /// The next frame of a streamed batch (`nil` once the batch is finished).
     func frame(activityId: String, batchId: String, after count: Int, entry: Int) async -> ServerSentEvent? {
         while true {
-            core.advance(to: clock.now)
-            let now = clock.now
-            let (frames, next, finished) = reading { $0.frames(activityId, batchId, now: now) }
-            if frames.count > count {
-                let event = frames[count]
-                let data = JSONWriter.string(JSONValue(event))
-                let sse = ServerSentEvent(event: "runtime", data: data, id: String(count + 1))
-                let at = offset(clock.now)
-                entries.update(entry) { e in
-                    e.frames.append((at, sse))
-                    e.endOffset = at
+            enum Look { case frame(ServerSentEvent), finished, wait(generation: Int, until: Date) }
+            let look: Look = locked {
+                core.advance(to: clock.now)
+                let now = clock.now
+                let (frames, next, finished) = reading { $0.frames(activityId, batchId, now: now) }
+                if frames.count > count {
+                    let event = frames[count]
+                    let data = JSONWriter.string(JSONValue(event))
+                    let sse = ServerSentEvent(event: "runtime", data: data, id: String(count + 1))
+                    let at = offset(now)
+                    entries.update(entry) { e in
+                        e.frames.append((at, sse))
+                        e.endOffset = at
+                    }
+                    return .frame(sse)
                 }
-                return sse
+                if finished && frames.count == count {
+                    completed(entry)
+                    return .finished
+                }
+                return .wait(generation: notifier.generation, until: next ?? now.addingTimeInterval(15))
             }
-            if finished && frames.count == count {
-                completed(entry)
-                return nil
-            }
-            let generation = notifier.generation
-            let wake = next ?? clock.now.addingTimeInterval(15)
-            await notifier.wait(after: generation, until: wake, clock: clock)
-            if Task.isCancelled {
-                completed(entry)
-                return nil
+            switch look {
+            case .frame(let sse): return sse
+            case .finished: return nil
+            case .wait(let generation, let wake):
+                await notifier.wait(after: generation, until: wake, clock: clock)
+                if Task.isCancelled {
+                    locked { completed(entry) }
+                    return nil
+                }
             }
         }
     }
 
-    func daemonFault(for request: NodeRequest) -> DaemonFault? {
+    /// The daemon fault that strikes `request`, if any (the lock held).
+    private func daemonFault(for request: NodeRequest) -> DaemonFault? {
+        if scenario.daemon.faults.isEmpty { return nil }
         let line = "\(request.method.rawValue) \(request.path)"
         for (i, fault) in scenario.daemon.faults.enumerated() {
             guard fault.match == "*" || line.contains(fault.match) else { continue }
@@ -384,7 +459,7 @@ final class StreamCursor: Sendable {
     deinit {
         guard completeWhenDropped else { return }
         let node = self.node, entry = self.entry
-        Task { await node.completed(entry) }
+        Task { node.completeDropped(entry) }
     }
 
     func next() async throws -> ServerSentEvent? {
@@ -415,13 +490,19 @@ struct JournalStore: Sendable {
     private var open: [Int: JournalEntry] = [:]
     /// Exchanges so far; the next one's sequence.
     private(set) var count = 0
-    private var completedRetained: Set<Int> = []
+    /// Whether each retained exchange is complete, by index.
+    private var completedRetained: [Bool] = []
 
     init(retain: Bool) { self.retain = retain }
 
     /// Adds an exchange being served; its sequence is its index.
     mutating func append(_ entry: JournalEntry) -> Int {
-        if retain { retained.append(entry) } else { open[count] = entry }
+        if retain {
+            retained.append(entry)
+            completedRetained.append(false)
+        } else {
+            open[count] = entry
+        }
         count += 1
         return count - 1
     }
@@ -429,7 +510,7 @@ struct JournalStore: Sendable {
     /// Changes an exchange still being served (one already complete stays as it was observed).
     mutating func update(_ index: Int, _ change: (inout JournalEntry) -> Void) {
         if retain {
-            if !completedRetained.contains(index) { change(&retained[index]) }
+            if !completedRetained[index] { change(&retained[index]) }
         } else if open[index] != nil {
             change(&open[index]!)
         }
@@ -438,7 +519,8 @@ struct JournalStore: Sendable {
     /// The exchange, once, when it completes (`nil` if it already did).
     mutating func complete(_ index: Int) -> JournalEntry? {
         if retain {
-            guard completedRetained.insert(index).inserted else { return nil }
+            guard !completedRetained[index] else { return nil }
+            completedRetained[index] = true
             let entry = retained[index]
             // The values served the exchange's readers; the journal keeps the bytes.
             if entry.requestJSON != nil || entry.responseJSON != nil {
