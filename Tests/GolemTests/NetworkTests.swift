@@ -1,5 +1,5 @@
 import Foundation
-import GolemExamples
+@testable import GolemExamples
 import GolemRequestor
 import GolemTesting
 import GolemTime
@@ -9,6 +9,16 @@ import YagnaSimulator
 
 @Suite struct NetworkTests {
     /// The file-service example: two instances in a network move files both ways.
+    /// The examples print command output without the white space around it.
+    @Test func exampleOutputIsTrimmed() {
+        #expect(trimmed(nil) == "")
+        #expect(trimmed("") == "")
+        #expect(trimmed(" \n\t\r\n") == "")
+        #expect(trimmed("192.168.0.2\n") == "192.168.0.2")
+        #expect(trimmed("\r\n  a b\n c \u{2003}\n") == "a b\n c")
+        #expect(trimmed("x") == "x")
+    }
+
     @Test func fileServiceInstancesJoinTheNetworkAndMoveFiles() async throws {
         let report = try await SimulatedNetwork.runExample(scenario: try shipped("file-service"))
         #expect(report.passed, "\(report.failures)")

@@ -255,23 +255,16 @@ extension NodeCore {
     }
 
     mutating func execResults(_ id: String, _ batchId: String, commandIndex: Int?, now: Date, final: Bool) -> YagnaResponse? {
-        // The records are read in place (a parked poll is looked at after every change; a copy of
-        // an activity's record is a retain of each of its tables).
-        guard let i = activities.index(forKey: id), let b = activities.values[i].batches.index(forKey: batchId) else {
-            return NodeCore.message(404, "Batch [\(batchId)] not found")
-        }
-        if activities.values[i].pollsStopped || (activities.values[i].state == .unresponsive && !final) {
-            return final ? NodeCore.message(408, "Timeout waiting for results of batch [\(batchId)]") : nil
-        }
+        guard let a = activities[id], let batch = a.batches[batchId] else { return NodeCore.message(404, "Batch [\(batchId)] not found") }
+        if a.pollsStopped || (a.state == .unresponsive && !final) { return final ? NodeCore.message(408, "Timeout waiting for results of batch [\(batchId)]") : nil }
         // A finished batch's answer never changes: encode it once (clients poll it repeatedly).
         let key = ResultsKey(batchId: batchId, commandIndex: commandIndex)
         if let cached = finishedResults[key] { return cached }
-        let response = execResultsAnswer(activities.values[i], activities.values[i].batches.values[b], commandIndex: commandIndex, now: now, final: final)
-        if let response, response.status == 200 {
-            let batch = activities.values[i].batches.values[b]
-            if !batch.stalled, batch.results.last?.result.isBatchFinished == true, batch.results.allSatisfy({ $0.at <= now }) {
-                finishedResults[key] = response
-            }
+        let response = execResultsAnswer(a, batch, commandIndex: commandIndex, now: now, final: final)
+        if let response, response.status == 200, !batch.stalled, batch.results.last?.result.isBatchFinished == true,
+            batch.results.allSatisfy({ $0.at <= now })
+        {
+            finishedResults[key] = response
         }
         return response
     }

@@ -237,13 +237,22 @@ extension NodeCore {
     mutating func collectDemandEvents(_ sub: String, maxEvents: Int, final: Bool) -> YagnaResponse? {
         // One lookup, and the record read in place: a parked poll is looked at after every
         // change, and a copy of the record is a retain of each of its fields.
-        guard let i = demands.index(forKey: sub) else { return NodeCore.subscriptionNotFound(sub, expired: false) }
-        if demands.values[i].expired { return NodeCore.subscriptionNotFound(sub, expired: true) }
-        if demands.values[i].removed { return NodeCore.subscriptionNotFound(sub, expired: false) }
-        if demands.values[i].events.isEmpty { return final ? .json(200, .array([])) : nil }
-        let taken = Array(demands.values[i].events.prefix(maxEvents))
-        demands.values[i].events.removeFirst(taken.count)
-        return NodeCore.encode(200, taken)
+        enum Look { case missing, expired, none, taken([MarketEvent]) }
+        let look = NodeCore.inPlace(&demands[sub]) { d -> Look in
+            guard d != nil else { return .missing }
+            if d!.expired { return .expired }
+            if d!.removed { return .missing }
+            if d!.events.isEmpty { return .none }
+            let taken = Array(d!.events.prefix(maxEvents))
+            d!.events.removeFirst(taken.count)
+            return .taken(taken)
+        }
+        switch look {
+        case .missing: return NodeCore.subscriptionNotFound(sub, expired: false)
+        case .expired: return NodeCore.subscriptionNotFound(sub, expired: true)
+        case .none: return final ? .json(200, .array([])) : nil
+        case .taken(let taken): return NodeCore.encode(200, taken)
+        }
     }
 
     mutating func createAgreement(_ request: NodeRequest, now: Date) -> YagnaResponse {
@@ -421,6 +430,11 @@ extension NodeCore {
 }
 
 extension NodeCore {
+    /// Runs `body` on `value` in place: passed `inout`, a dictionary's entry is reached through
+    /// its modify accessor and not copied (a read through its getter copies the whole record).
+    @inline(__always)
+    static func inPlace<V, R>(_ value: inout V, _ body: (inout V) -> R) -> R { body(&value) }
+
     static func isHex(_ s: Substring, count: Int) -> Bool {
         s.utf8.count == count && s.utf8.allSatisfy(isHexDigit)
     }
