@@ -55,6 +55,15 @@ public struct WireDecoder: Sendable {
         .typeMismatch(type, .init(codingPath: codingPath, debugDescription: "expected \(type) but found \(value.typeName)"))
     }
 
+    /// The locale amounts are read in (made once: making a locale is costly).
+    private static let posix = Locale(identifier: "en_US_POSIX")
+
+    /// The bytes an amount may hold: digits, `.`, signs and an exponent.
+    private static func isDecimalByte(_ b: UInt8) -> Bool {
+        (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: ".") || b == UInt8(ascii: "-") || b == UInt8(ascii: "+")
+            || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
+    }
+
     static func decimal(_ value: JSONValue, _ codingPath: [any CodingKey]) throws -> Decimal {
         let text: String
         switch value {
@@ -62,9 +71,7 @@ public struct WireDecoder: Sendable {
         case .number(let n): text = n.literal
         default: throw mismatch(Decimal.self, value, codingPath)
         }
-        guard let d = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), !text.isEmpty,
-            text.allSatisfy({ "0123456789.-+eE".contains($0) })
-        else {
+        guard !text.isEmpty, text.utf8.allSatisfy(isDecimalByte), let d = Decimal(string: text, locale: posix) else {
             throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "'\(text)' is not a decimal amount"))
         }
         return d
