@@ -11,9 +11,8 @@ public import GolemTime
 /// The node is a class guarded by a lock, not an actor: a request runs on its caller's task
 /// and holds the lock only while it reads or changes the node, never across a wait (a long
 /// poll, a stream's next frame, a delay). In a `Simulation` this saves the two executor hops an
-/// actor costs per request (into the actor and back), the largest share of the runtime's work
-/// per exchange; under `serve` requests from many threads take turns at the lock as they took
-/// turns on the actor.
+/// actor costs per request (into the actor and back: half the async jobs of an exchange); under
+/// `serve` requests from many threads take turns at the lock as they took turns on the actor.
 public final class SimulatedNode: @unchecked Sendable {
     /// The answer to a request.
     public enum Reply: Sendable {
