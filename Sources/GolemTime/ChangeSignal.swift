@@ -9,7 +9,7 @@ import Synchronization
 public final class ChangeSignal: Sendable {
     private struct State {
         var generation = 0
-        /// In the order they started waiting (ids only grow).
+        /// In the order they started waiting.
         var waiters: [(id: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var nextId = 0
 

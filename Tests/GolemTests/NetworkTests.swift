@@ -8,7 +8,6 @@ import YagnaAPI
 import YagnaSimulator
 
 @Suite struct NetworkTests {
-    /// The file-service example: two instances in a network move files both ways.
     /// The examples print command output without the white space around it.
     @Test func exampleOutputIsTrimmed() {
         #expect(trimmed(nil) == "")
@@ -19,6 +18,7 @@ import YagnaSimulator
         #expect(trimmed("x") == "x")
     }
 
+    /// The file-service example: two instances in a network move files both ways.
     @Test func fileServiceInstancesJoinTheNetworkAndMoveFiles() async throws {
         let report = try await SimulatedNetwork.runExample(scenario: try shipped("file-service"))
         #expect(report.passed, "\(report.failures)")

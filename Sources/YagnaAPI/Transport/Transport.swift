@@ -219,10 +219,10 @@ public struct YagnaResponse: Sendable, Hashable {
         headers.first { $0.named(name) }?.value
     }
 
-    /// A JSON response.
     private static let jsonHeaders = [Header("Content-Type", "application/json")]
     private static let emptyList = Array("[]".utf8)
 
+    /// A JSON response.
     public static func json(_ status: Int, _ value: JSONValue) -> YagnaResponse {
         // An empty list is the answer of most polls: its bytes are known.
         let body: [UInt8]

@@ -149,30 +149,53 @@ public final class SimulatedNode: @unchecked Sendable {
     /// Serves one request. It runs on the caller's task; it suspends only to wait (a delay, a
     /// long poll, a stream's frames).
     public func handle(_ request: NodeRequest) async -> Reply {
-        let (index, admission) = locked { admit(request) }
-        switch admission {
-        case .reply(let reply): return reply
-        case .serve(let delay):
-            if let delay { try? await clock.sleep(for: delay) }
-            if scenario.daemon.latency > .zero { try? await clock.sleep(for: scenario.daemon.latency) }
-        }
-        let (outcome, restartsAtStart): (NodeOutcome, Int) = locked {
-            if traceRequests { FileHandle.standardError.write(Data("\(offset(clock.now) / 1_000_000)ms \(request.method.rawValue) \(request.target)\n".utf8)) }
-            let outcome = core.handle(request, now: clock.now)
-            changed()
-            return (outcome, restarts)
-        }
-        switch outcome {
-        case .respond(let r): return locked { finish(index, .response(r)) }
-        case .drop: return locked { finish(index, .drop) }
-        case .wait(let poll, let deadline): return await wait(index, poll, until: deadline, restartsAtStart: restartsAtStart)
-        case .stream(let activityId, let batchId):
-            let retain = locked {
-                entries.update(index) { $0.status = 200 }
-                return entries.retain
+        // Without a delay a request is journalled, served and answered in one turn at the lock,
+        // as one turn of the actor did: under `serve` no other request comes between its place
+        // in the journal and its effect, or between its effect and its answer.
+        let latency = scenario.daemon.latency
+        var step: Step = locked {
+            let (index, admission) = admit(request)
+            switch admission {
+            case .reply(let reply): return .done(reply)
+            case .serve(nil) where latency <= .zero: return serve(index, request)
+            case .serve(let delay): return .delayed(index, delay)
             }
-            let cursor = StreamCursor(node: self, entry: index, activityId: activityId, batchId: batchId, completeWhenDropped: !retain)
-            return .stream(AsyncThrowingStream { try await cursor.next() })
+        }
+        if case .delayed(let index, let delay) = step {
+            if let delay { try? await clock.sleep(for: delay) }
+            if latency > .zero { try? await clock.sleep(for: latency) }
+            step = locked { serve(index, request) }
+        }
+        switch step {
+        case .done(let reply): return reply
+        case .waiting(let index, let poll, let deadline, let restartsAtStart):
+            return await wait(index, poll, until: deadline, restartsAtStart: restartsAtStart)
+        case .delayed: preconditionFailure("a delayed request is served above")
+        }
+    }
+
+    /// Where a request stands after a turn at the lock.
+    private enum Step {
+        case done(Reply)
+        /// Admitted; to be served after the daemon's delay.
+        case delayed(Int, Duration?)
+        /// A long poll with nothing to answer yet (and the restarts counted when it was served).
+        case waiting(Int, Poll, Date, restartsAtStart: Int)
+    }
+
+    /// Serves admitted request `index` (the lock held): its answer, or the long poll to wait.
+    private func serve(_ index: Int, _ request: NodeRequest) -> Step {
+        if traceRequests { FileHandle.standardError.write(Data("\(offset(clock.now) / 1_000_000)ms \(request.method.rawValue) \(request.target)\n".utf8)) }
+        let outcome = core.handle(request, now: clock.now)
+        changed()
+        switch outcome {
+        case .respond(let r): return .done(finish(index, .response(r)))
+        case .drop: return .done(finish(index, .drop))
+        case .wait(let poll, let deadline): return .waiting(index, poll, deadline, restartsAtStart: restarts)
+        case .stream(let activityId, let batchId):
+            entries.update(index) { $0.status = 200 }
+            let cursor = StreamCursor(node: self, entry: index, activityId: activityId, batchId: batchId, completeWhenDropped: !entries.retain)
+            return .done(.stream(AsyncThrowingStream { try await cursor.next() }))
         }
     }
 
@@ -212,6 +235,9 @@ public final class SimulatedNode: @unchecked Sendable {
             // again (see `ParkedPolls.wait`), so none is missed between the look and the wait.
             enum Look { case done(Reply), park(wake: Date, round: Int) }
             let look: Look = locked {
+                // A restart since the poll was served (under `serve`, between two turns at the
+                // lock) drops it, as its wake-up would have.
+                if restarts != restartsAtStart { return .done(finish(index, .drop)) }
                 let now = clock.now
                 let final = now >= deadline
                 if let r = core.retry(poll, now: now, final: final) {
