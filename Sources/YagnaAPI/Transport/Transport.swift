@@ -111,6 +111,14 @@ public struct QueryItem: Sendable, Hashable {
 
     /// Appends `s` percent-encoded to `out`.
     static func escape(_ s: String, into out: inout [UInt8]) {
+        // Most components need no escape: their bytes go in one piece.
+        var text = s
+        let plain = text.withUTF8 { bytes -> Bool in
+            for byte in bytes where !keeps(byte) { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain { return }
         for byte in s.utf8 {
             if keeps(byte) {
                 out.append(byte)

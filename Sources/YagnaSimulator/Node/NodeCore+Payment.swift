@@ -225,7 +225,7 @@ extension NodeCore {
     /// out) and the lowest protocol version the provider must speak.
     func demandDecorations(_ request: NodeRequest) -> YagnaResponse {
         let query: PaymentQuery
-        switch paymentQuery(request, ["allocationIds": .text]) {
+        switch paymentQuery(request, [("allocationIds", .text)]) {
         case .failure(let e): return e.response
         case .success(let q): query = q
         }
@@ -250,9 +250,7 @@ extension NodeCore {
     /// `GET /payments`: the node's payments (a long poll on the daemon). The simulated node
     /// makes none, so the list is empty once the query reads.
     func payments(_ request: NodeRequest) -> YagnaResponse {
-        var fields = NodeCore.eventFields
-        fields["network"] = .text
-        fields["driver"] = .text
+        let fields = NodeCore.eventFields + [("network", .text), ("driver", .text)]
         let query: PaymentQuery
         switch paymentQuery(request, fields) {
         case .failure(let e): return e.response
@@ -642,20 +640,21 @@ extension NodeCore {
     // MARK: - Query parameters
 
     /// `params::Timeout` (accept and reject).
-    static let ackFields: [String: PaymentQueryField] = ["timeout": .seconds]
+    static let ackFields: [(String, PaymentQueryField)] = [("timeout", .seconds)]
     /// `params::EventParams` (debit-note and invoice events).
-    static let eventFields: [String: PaymentQueryField] = ["timeout": .seconds, "afterTimestamp": .timestamp, "maxEvents": .count, "appSessionId": .text]
+    static let eventFields: [(String, PaymentQueryField)] = [("timeout", .seconds), ("afterTimestamp", .timestamp), ("maxEvents", .count), ("appSessionId", .text)]
     /// `params::FilterParams` (lists of allocations, debit notes, invoices).
-    static let filterFields: [String: PaymentQueryField] = ["maxItems": .count, "afterTimestamp": .timestamp]
+    static let filterFields: [(String, PaymentQueryField)] = [("maxItems", .count), ("afterTimestamp", .timestamp)]
 
     /// Reads the query as serde_urlencoded does: pairs in the order they come, unknown names
     /// ignored, the first bad value (or a repeated name) answering `Query deserialize error`.
-    func paymentQuery(_ request: NodeRequest, _ fields: [String: PaymentQueryField]) -> Result<PaymentQuery, BadRequest> {
+    /// `fields` is a short list (a handful of names): looked up in order, cheaper than hashing.
+    func paymentQuery(_ request: NodeRequest, _ fields: [(String, PaymentQueryField)]) -> Result<PaymentQuery, BadRequest> {
         var query = PaymentQuery()
         // A handful of names at most: a list is cheaper than hashing each.
         var seen: [String] = []
         for item in request.query {
-            guard let field = fields[item.name] else { continue }
+            guard let field = fields.first(where: { $0.0 == item.name })?.1 else { continue }
             guard !seen.contains(item.name) else {
                 return .failure(BadRequest(response: NodeCore.queryError("duplicate field `\(item.name)`")))
             }
