@@ -9,7 +9,7 @@ public import YagnaAPI
 /// ```swift
 /// let plan = ReplayPlan(name: "hello", exchanges: exchanges)
 /// let node = SimulatedNode(scenario: plan.scenario, seed: 1, clock: clock, appKey: key, files: files)
-/// await node.enableReplay(ReplayReferee(plan: plan, strict: true))
+/// node.enableReplay(ReplayReferee(plan: plan, strict: true))
 /// ```
 public struct ReplayPlan: Sendable {
     public var scenario: Scenario
