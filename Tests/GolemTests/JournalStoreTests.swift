@@ -34,6 +34,31 @@ import YagnaSimulator
         }
     }
 
+    /// A streamed answer whose client goes away after its first frame (a dropped `serve`
+    /// connection) is completed when the stream is let go: observed once, with the frame it sent.
+    @Test func aStreamLetGoMidBatchIsObservedOnce() async throws {
+        let scenario = try fastScenario()
+        let (observed, open) = try await Simulation().runDetached { clock in
+            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange(), retainJournal: false)
+            let seen = Seen()
+            node.observeExchanges { seen.add($0) }
+            let y = YagnaClient(transport: InProcessTransport(node: node))
+            let activity = try await y.approvedActivity(clock: clock).activity
+            let batch = try await y.activity.exec(activity, commands: [
+                .deploy(DeployCommand()), .start(StartCommand()), .run(RunCommand(entryPoint: "/bin/echo", args: ["hi"])),
+            ])
+            do {
+                var frames = try await y.activity.streamResults(activity, batchId: batch).makeAsyncIterator()
+                #expect(try await frames.next() != nil)
+            }  // the stream is let go here, mid-batch
+            let streamed = seen.all.filter { $0.target.contains("/exec/") && $0.method == "GET" }
+            return (streamed, node.exchangeCount - seen.all.count)
+        }
+        #expect(observed.count == 1)
+        #expect(observed.first?.frames.count == 1)
+        #expect(open == 0)
+    }
+
     @Test func everyExchangeIsObservedOnceWhetherRetainedOrNot() async throws {
         let retained = try await session(retain: true)
         let forgotten = try await session(retain: false)

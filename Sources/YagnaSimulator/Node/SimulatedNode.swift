@@ -255,8 +255,8 @@ public final class SimulatedNode: @unchecked Sendable {
                     return locked { finish(index, .response(r)) }
                 }
             }
-            let dropped = locked { restarts != restartsAtStart }
-            if Task.isCancelled || dropped { return locked { finish(index, .drop) } }
+            // Woken without an answer: its timer, a restart (the next look drops it) or cancellation.
+            if Task.isCancelled { return locked { finish(index, .drop) } }
         }
     }
 
@@ -470,7 +470,7 @@ final class StreamCursor: Sendable {
 
     /// Complete the exchange when the stream is dropped unfinished (a client that went away
     /// mid-batch): only where nothing else would (`serve`, which keeps just the exchanges in
-    /// flight), since it needs a task of its own, which would escape a simulation.
+    /// flight). Done in place: the node is never locked while a stream is let go.
     let completeWhenDropped: Bool
 
     init(node: SimulatedNode, entry: Int, activityId: String, batchId: String, completeWhenDropped: Bool) {
@@ -483,8 +483,7 @@ final class StreamCursor: Sendable {
 
     deinit {
         guard completeWhenDropped else { return }
-        let node = self.node, entry = self.entry
-        Task { node.completeDropped(entry) }
+        node.completeDropped(entry)
     }
 
     func next() async throws -> ServerSentEvent? {
