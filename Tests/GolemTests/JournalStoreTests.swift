@@ -74,3 +74,47 @@ import YagnaSimulator
         #expect(forgotten.observed.contains { $0.status == 404 || $0.status == 400 })
     }
 }
+
+/// In-process, bodies travel as values: the node's typed answer reaches a typed client as it is,
+/// and the journal writes the bytes only when read — the same bytes, so the same trace hash.
+@Suite struct InProcessBodyTests {
+    @Test func answersTravelAsValuesAndTheJournalWritesTheSameBytes() async throws {
+        let scenario = try fastScenario()
+        try await Simulation().runDetached { clock in
+            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+            let transport = InProcessTransport(node: node)
+            let y = YagnaClient(transport: transport)
+            let me = try await y.identity.me()
+            let allocation = try await y.payment.createAllocation(NewAllocation(totalAmount: 1, address: me.identity))
+            let answer = try await transport.send(
+                YagnaRequest(operation: "payment.getAllocation", service: .payment, method: .GET, path: "/allocations/\(allocation.allocationId)"))
+            #expect(answer.content.typed as? Allocation == allocation)
+            #expect(answer.json != nil)
+            #expect(try await y.payment.allocation(allocation.allocationId) == allocation)
+        }
+
+        // The journal: values kept (no typed answers), their bytes the writer's.
+        let journal = try await Simulation().runDetached { clock in
+            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+            let y = YagnaClient(transport: InProcessTransport(node: node))
+            _ = try await y.approvedActivity(clock: clock)
+            return node.journal
+        }
+        let valued = journal.filter { $0.responseJSON != nil }
+        #expect(valued.count >= 5)
+        #expect(journal.contains { $0.requestJSON != nil })
+        for entry in journal {
+            #expect(entry.response.typed == nil)
+            if let json = entry.responseJSON { #expect(entry.responseBody == JSONWriter.bytes(json)) }
+            if let json = entry.requestJSON { #expect(entry.requestBody == JSONWriter.bytes(json)) }
+        }
+        let asBytes = journal.map { e in
+            JournalEntry(
+                sequence: e.sequence, startOffset: e.startOffset, endOffset: e.endOffset, method: e.method, target: e.target,
+                requestBody: e.requestBody, status: e.status, responseBody: e.responseBody, frames: e.frames)
+        }
+        #expect(asBytes.allSatisfy { $0.requestJSON == nil && $0.responseJSON == nil })
+        #expect(traceHash(asBytes) == traceHash(journal))
+        #expect(asBytes == journal)
+    }
+}

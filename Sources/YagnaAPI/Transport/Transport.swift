@@ -28,16 +28,29 @@ public struct YagnaRequest: Sendable, Hashable {
     public var path: String
     public var query: [QueryItem]
     public var headers: [Header]
-    public var body: [UInt8]?
+    /// The body: bytes, or the JSON value the typed clients built it from (its bytes written
+    /// when first read: an in-process node reads the value and may never need them).
+    public var content: MessageBody?
     /// The server-side long-poll timeout the request asks for; the client waits this long plus
     /// a margin before giving up.
     public var longPoll: Duration?
     /// Whether the request asks for `text/event-stream`.
     public var acceptsEventStream: Bool
-    /// The JSON value `body` was written from, when the typed clients built it: an in-process
-    /// node reads it instead of parsing `body` again. It is not part of equality or hashing;
-    /// whoever changes `body` must change or clear it.
-    public var json: JSONValue?
+
+    /// The body's bytes. Setting them drops the JSON value.
+    public var body: [UInt8]? {
+        get { content?.bytes }
+        set { content = newValue.map { MessageBody(bytes: $0) } }
+    }
+
+    /// The JSON value the body is written from, when the typed clients built it. Setting a value
+    /// makes it the body.
+    public var json: JSONValue? {
+        get { content?.json }
+        set {
+            if let newValue { content = MessageBody(json: newValue) } else { content?.json = nil }
+        }
+    }
 
     public init(
         operation: String, service: YagnaService, method: HTTPMethod, path: String, query: [QueryItem] = [],
@@ -49,7 +62,7 @@ public struct YagnaRequest: Sendable, Hashable {
         self.path = path
         self.query = query
         self.headers = headers
-        self.body = body
+        self.content = body.map { MessageBody(bytes: $0) }
         self.longPoll = longPoll
         self.acceptsEventStream = acceptsEventStream
     }
@@ -195,16 +208,27 @@ public struct Header: Sendable, Hashable {
 public struct YagnaResponse: Sendable, Hashable {
     public var status: Int
     public var headers: [Header]
-    public var body: [UInt8]
-    /// The JSON value `body` was written from, when the answer was made in this process (the
-    /// simulated node's in-process front end): readers take it instead of parsing `body` again.
-    /// It is not part of equality or hashing; whoever changes `body` must change or clear it.
-    public var json: JSONValue?
+    /// The body: bytes, or the JSON value an answer made in this process (the simulated node's
+    /// in-process front end) was built from, its bytes written when first read.
+    public var content: MessageBody
+
+    /// The body's bytes. Setting them drops the JSON value.
+    public var body: [UInt8] {
+        get { content.bytes }
+        set { content.bytes = newValue }
+    }
+
+    /// The JSON value the body is written from, when the answer was made in this process:
+    /// readers take it instead of parsing the bytes. Setting a value makes it the body.
+    public var json: JSONValue? {
+        get { content.json }
+        set { content.json = newValue }
+    }
 
     public init(status: Int, headers: [Header] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
-        self.body = body
+        self.content = MessageBody(bytes: body)
     }
 
     public static func == (a: YagnaResponse, b: YagnaResponse) -> Bool {
@@ -228,15 +252,19 @@ public struct YagnaResponse: Sendable, Hashable {
     }
 
     private static let jsonHeaders = [Header("Content-Type", "application/json")]
-    private static let emptyList = Array("[]".utf8)
 
-    /// A JSON response.
+    /// A JSON response (its bytes written when first read).
     public static func json(_ status: Int, _ value: JSONValue) -> YagnaResponse {
-        // An empty list is the answer of most polls: its bytes are known.
-        let body: [UInt8]
-        if case .array(let items) = value, items.isEmpty { body = emptyList } else { body = JSONWriter.bytes(value) }
-        var r = YagnaResponse(status: status, headers: jsonHeaders, body: body)
-        r.json = value
+        var r = YagnaResponse(status: status, headers: jsonHeaders)
+        r.content = MessageBody(json: value)
+        return r
+    }
+
+    /// A JSON response made in this process from `typed`: a typed client asking for the same
+    /// type takes the value as it is (see `MessageBody.typed`).
+    package static func json(_ status: Int, _ value: JSONValue, typed: any Sendable) -> YagnaResponse {
+        var r = json(status, value)
+        r.content.typed = typed
         return r
     }
 }

@@ -30,7 +30,7 @@ public struct InProcessTransport: Transport {
         headers.append(authorization)
         return NodeRequest(
             method: request.method, path: Self.prefix(request.service) + request.path, query: request.query, headers: headers,
-            body: request.body ?? [], json: request.body == nil ? nil : request.json)
+            content: request.content ?? MessageBody())
     }
 
     public func send(_ request: YagnaRequest) async throws -> YagnaResponse {

@@ -9,16 +9,54 @@ public struct JournalEntry: Sendable, Hashable {
     public var method: String
     /// The path with its query.
     public var target: String
-    public var requestBody: [UInt8]
+    /// The request's body: bytes, or (in-process) the JSON value they are written from.
+    public var request: MessageBody
     public var status: Int
-    public var responseBody: [UInt8]
+    /// The answer's body: bytes, or (in-process) the JSON value they are written from.
+    public var response: MessageBody
     /// SSE frames with their offsets, for streamed answers.
     public var frames: [(offset: Int64, event: ServerSentEvent)]
-    /// The JSON values the bodies were written from, while the exchange is handed to the
-    /// referee and observers (they read them instead of parsing the bytes); a retained journal
-    /// drops them once the exchange is complete. Not part of equality or hashing.
-    public var requestJSON: JSONValue? = nil
-    public var responseJSON: JSONValue? = nil
+
+    public init(
+        sequence: Int, startOffset: Int64, endOffset: Int64, method: String, target: String, request: MessageBody, status: Int,
+        response: MessageBody, frames: [(offset: Int64, event: ServerSentEvent)]
+    ) {
+        self.sequence = sequence
+        self.startOffset = startOffset
+        self.endOffset = endOffset
+        self.method = method
+        self.target = target
+        self.request = request
+        self.status = status
+        self.response = response
+        self.frames = frames
+    }
+
+    public init(
+        sequence: Int, startOffset: Int64, endOffset: Int64, method: String, target: String, requestBody: [UInt8], status: Int,
+        responseBody: [UInt8], frames: [(offset: Int64, event: ServerSentEvent)]
+    ) {
+        self.init(
+            sequence: sequence, startOffset: startOffset, endOffset: endOffset, method: method, target: target,
+            request: MessageBody(bytes: requestBody), status: status, response: MessageBody(bytes: responseBody), frames: frames)
+    }
+
+    /// The request's bytes (written from its JSON value the first time, in-process).
+    public var requestBody: [UInt8] {
+        get { request.bytes }
+        set { request.bytes = newValue }
+    }
+
+    /// The answer's bytes (written from its JSON value the first time, in-process).
+    public var responseBody: [UInt8] {
+        get { response.bytes }
+        set { response.bytes = newValue }
+    }
+
+    /// The JSON value the request's body was written from, when it came in-process.
+    public var requestJSON: JSONValue? { request.json }
+    /// The JSON value the answer was written from, when the node made it as one.
+    public var responseJSON: JSONValue? { response.json }
 
     public static func == (a: JournalEntry, b: JournalEntry) -> Bool {
         a.sequence == b.sequence && a.startOffset == b.startOffset && a.endOffset == b.endOffset && a.method == b.method

@@ -5,7 +5,7 @@ import YagnaAPI
 extension NodeCore {
     mutating func market(_ request: NodeRequest, _ p: [String], now: Date) -> NodeOutcome {
         if let refusal = NodeCore.marketPathRefusal(p) { return .respond(refusal) }
-        if !request.body.isEmpty, let type = request.header("Content-Type"), !type.lowercased().contains("json") {
+        if !request.content.isEmpty, let type = request.header("Content-Type"), !type.lowercased().contains("json") {
             return .respond(NodeCore.message(400, "Content type error"))
         }
         switch (request.method, p.count, p.first) {

@@ -452,7 +452,7 @@ extension NodeCore {
     }
 
     /// A list of documents as the daemon pages it: newer than `afterTimestamp`, oldest first, at most `maxItems`.
-    func listDocuments<D: Encodable>(
+    func listDocuments<D: Encodable & Sendable>(
         _ request: NodeRequest, _ documents: [D], timestamp: KeyPath<D, WireTimestamp>, id: KeyPath<D, String>
     ) -> YagnaResponse {
         let query: PaymentQuery

@@ -9,18 +9,33 @@ public struct NodeRequest: Sendable, Hashable {
     public var path: String
     public var query: [QueryItem]
     public var headers: [Header]
-    public var body: [UInt8]
-    /// The JSON value `body` was written from, when the request came in-process from the typed
-    /// clients: the node reads it instead of parsing `body`. Not part of equality or hashing.
-    public var json: JSONValue?
+    /// The body: bytes, or the JSON value the typed clients built it from when the request came
+    /// in-process (the node reads the value; the bytes are written only if someone asks).
+    public var content: MessageBody
 
+    /// The body's bytes. Setting them drops the JSON value.
+    public var body: [UInt8] {
+        get { content.bytes }
+        set { content.bytes = newValue }
+    }
+
+    /// The JSON value the body is written from, when the request came in-process.
+    public var json: JSONValue? {
+        get { content.json }
+        set { content.json = newValue }
+    }
+
+    /// A request; with `json`, the body is that value's (and `body` is not used).
     public init(method: HTTPMethod, path: String, query: [QueryItem] = [], headers: [Header] = [], body: [UInt8] = [], json: JSONValue? = nil) {
+        self.init(method: method, path: path, query: query, headers: headers, content: json.map { MessageBody(json: $0) } ?? MessageBody(bytes: body))
+    }
+
+    public init(method: HTTPMethod, path: String, query: [QueryItem] = [], headers: [Header] = [], content: MessageBody) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
-        self.body = body
-        self.json = json
+        self.content = content
     }
 
     public static func == (a: NodeRequest, b: NodeRequest) -> Bool {
@@ -274,8 +289,8 @@ public struct NodeCore: Sendable {
         .json(status, ["message": .string(text)])
     }
 
-    static func encode(_ status: Int, _ value: some Encodable) -> YagnaResponse {
-        do { return .json(status, try WireEncoder().encodeValue(value)) } catch {
+    static func encode(_ status: Int, _ value: some Encodable & Sendable) -> YagnaResponse {
+        do { return .json(status, try WireEncoder().encodeValue(value), typed: value) } catch {
             return message(500, "internal error encoding the answer: \(error)")
         }
     }

@@ -123,7 +123,7 @@ public final class SimulatedNode: @unchecked Sendable {
             let now = offset(clock.now)
             let index = entries.append(JournalEntry(
                 sequence: entries.count, startOffset: now, endOffset: now, method: request.method.rawValue,
-                target: request.target, requestBody: request.body, status: 101, responseBody: [], frames: []))
+                target: request.target, request: request.content, status: 101, response: MessageBody(), frames: []))
             completed(index)
             return target
         }
@@ -204,7 +204,7 @@ public final class SimulatedNode: @unchecked Sendable {
         let started = clock.now
         let index = entries.append(JournalEntry(
             sequence: entries.count, startOffset: offset(started), endOffset: offset(started), method: request.method.rawValue,
-            target: request.target, requestBody: request.body, status: 0, responseBody: [], frames: [], requestJSON: request.json))
+            target: request.target, request: request.content, status: 0, response: MessageBody(), frames: []))
         if let downUntil, clock.now < downUntil { return (index, .reply(finish(index, .drop))) }
         if referee != nil, let divergence = referee!.check(request, sequence: index, offset: offset(started)) {
             return (index, .reply(finish(index, .response(divergence))))
@@ -284,8 +284,9 @@ public final class SimulatedNode: @unchecked Sendable {
             switch reply {
             case .response(let r):
                 entry.status = r.status
-                entry.responseBody = r.body
-                entry.responseJSON = r.json
+                entry.response = r.content
+                // The journal keeps the value and its bytes, not the typed answer.
+                entry.response.typed = nil
             case .drop: entry.status = -1
             case .stream: entry.status = 200
             }
@@ -545,13 +546,7 @@ struct JournalStore: Sendable {
         if retain {
             guard !completedRetained[index] else { return nil }
             completedRetained[index] = true
-            let entry = retained[index]
-            // The values served the exchange's readers; the journal keeps the bytes.
-            if entry.requestJSON != nil || entry.responseJSON != nil {
-                retained[index].requestJSON = nil
-                retained[index].responseJSON = nil
-            }
-            return entry
+            return retained[index]
         }
         return open.removeValue(forKey: index)
     }

@@ -139,8 +139,9 @@ public struct ProtocolAnalyzer: Sendable {
         guard let name = exchange.operation, keepsTimeline || Self.idOperations.contains(name) else { return }
         // Each body is read once here, however often the cases below look at it.
         var e = exchange
-        if e.requestJSON == nil, !e.requestBody.isEmpty { e.requestJSON = e.request }
-        if e.responseJSON == nil, !e.responseBody.isEmpty { e.responseJSON = e.response }
+        // Parsed once here for the reads below, the bytes kept as they came.
+        if e.requestJSON == nil, !e.requestContent.isEmpty, let json = e.request { e.requestContent = MessageBody(json: json, bytes: e.requestBody) }
+        if e.responseJSON == nil, !e.responseContent.isEmpty, let json = e.response { e.responseContent = MessageBody(json: json, bytes: e.responseBody) }
         // Operations the daemon processed count, whatever it answered (a 410 to a terminate is
         // part of the session); transient failures (408, 5xx, no answer) do not.
         if keepsTimeline, var op = classify(e), e.status >= 200, e.status < 500, e.status != 408 {

@@ -9,16 +9,28 @@ public struct ProtocolExchange: Sendable, Hashable {
     public var method: String
     public var path: String
     public var query: String
-    public var requestBody: [UInt8]
     public var status: Int
-    public var responseBody: [UInt8]
     public var frames: [ServerSentEvent]
     /// The catalog's operation for the method and path, found once.
     let match: OperationCatalog.Match?
-    /// The bodies' JSON when the node had it at hand (a live exchange), so they are not parsed
-    /// again; otherwise parsed from the bytes when read.
-    var requestJSON: JSONValue?
-    var responseJSON: JSONValue?
+    /// The bodies: bytes, or for a live exchange the JSON values the node had at hand (read as
+    /// they are, their bytes written only if asked for).
+    var requestContent: MessageBody
+    var responseContent: MessageBody
+
+    public var requestBody: [UInt8] {
+        get { requestContent.bytes }
+        set { requestContent.bytes = newValue }
+    }
+
+    public var responseBody: [UInt8] {
+        get { responseContent.bytes }
+        set { responseContent.bytes = newValue }
+    }
+
+    /// The bodies' JSON values, when they are at hand (otherwise parsed from the bytes when read).
+    var requestJSON: JSONValue? { requestContent.json }
+    var responseJSON: JSONValue? { responseContent.json }
 
     public init(
         sequence: Int, start: Int64, end: Int64, method: String, path: String, query: String = "", requestBody: [UInt8] = [],
@@ -34,15 +46,24 @@ public struct ProtocolExchange: Sendable, Hashable {
         sequence: Int, start: Int64, end: Int64, method: String, path: String, query: String, requestBody: [UInt8],
         status: Int, responseBody: [UInt8], frames: [ServerSentEvent], match: OperationCatalog.Match?
     ) {
+        self.init(
+            sequence: sequence, start: start, end: end, method: method, path: path, query: query, request: MessageBody(bytes: requestBody),
+            status: status, response: MessageBody(bytes: responseBody), frames: frames, match: match)
+    }
+
+    init(
+        sequence: Int, start: Int64, end: Int64, method: String, path: String, query: String, request: MessageBody,
+        status: Int, response: MessageBody, frames: [ServerSentEvent], match: OperationCatalog.Match?
+    ) {
         self.sequence = sequence
         self.start = start
         self.end = end
         self.method = method
         self.path = path
         self.query = query
-        self.requestBody = requestBody
+        self.requestContent = request
         self.status = status
-        self.responseBody = responseBody
+        self.responseContent = response
         self.frames = frames
         self.match = match
     }
@@ -71,9 +92,7 @@ public struct ProtocolExchange: Sendable, Hashable {
     init(_ e: JournalEntry, match: OperationCatalog.Match?) {
         self.init(
             sequence: e.sequence, start: e.startOffset, end: e.endOffset, method: e.method, path: e.path, query: e.query,
-            requestBody: e.requestBody, status: e.status, responseBody: e.responseBody, frames: e.frames.map(\.event), match: match)
-        self.requestJSON = e.requestJSON
-        self.responseJSON = e.responseJSON
+            request: e.request, status: e.status, response: e.response, frames: e.frames.map(\.event), match: match)
     }
 
     var operation: String? { match?.spec.name }

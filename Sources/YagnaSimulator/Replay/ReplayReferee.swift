@@ -97,10 +97,9 @@ public struct ReplayReferee: Sendable {
         }
         // Reads and requests the catalog does not know are not judged.
         guard let match, !match.spec.readOnly else { return nil }
-        var exchange = ProtocolExchange(
+        let exchange = ProtocolExchange(
             sequence: sequence, start: offset, end: offset, method: request.method.rawValue, path: request.path, query: "",
-            requestBody: request.body, status: 0, responseBody: [], frames: [], match: match)
-        exchange.requestJSON = request.json
+            request: request.content, status: 0, response: MessageBody(), frames: [], match: match)
         guard let op = live.classify(exchange), !Self.unjudged.contains(op.kind) else { return nil }
         let open = expected.indices[firstUnused...]
         if let i = open.first(where: { !used[$0] && expected[$0].lane == op.lane && matches(expected[$0], op) })

@@ -1,0 +1,85 @@
+import Synchronization
+
+/// A request's or response's body: bytes, or a JSON value whose bytes are written the first time
+/// something asks for them.
+///
+/// An in-process exchange is read as a value by both ends (the node, the typed clients, the
+/// replay referee); its bytes are wanted only by whoever keeps or hashes the journal, and often
+/// by nobody. A body made from a value writes them once, on first read, and every copy shares
+/// them. Equality and hashing are by the bytes.
+public struct MessageBody: Sendable, Hashable {
+    private var raw: [UInt8]
+    private var written: Written?
+    /// The typed value the JSON was encoded from, when the node made the answer in this process:
+    /// a typed client of the same type takes it instead of decoding the JSON (see
+    /// `Caller.decode`). Not part of equality or hashing.
+    package var typed: (any Sendable)?
+
+    /// The value and, once read, its bytes: shared by every copy of the body.
+    final class Written: Sendable {
+        let value: JSONValue
+        private let bytes = Mutex<[UInt8]?>(nil)
+
+        init(_ value: JSONValue, bytes: [UInt8]? = nil) {
+            self.value = value
+            self.bytes.withLock { $0 = bytes }
+        }
+
+        var written: [UInt8] {
+            bytes.withLock { cached in
+                if let cached { return cached }
+                let out = JSONWriter.bytes(value)
+                cached = out
+                return out
+            }
+        }
+    }
+
+    /// A body of these bytes.
+    public init(bytes: [UInt8] = []) {
+        self.raw = bytes
+    }
+
+    /// A body written from `json`, its bytes made when first read.
+    public init(json: JSONValue) {
+        self.raw = []
+        self.written = Written(json)
+    }
+
+    /// A body of these bytes, with the JSON value they parse to at hand.
+    public init(json: JSONValue, bytes: [UInt8]) {
+        self.raw = []
+        self.written = Written(json, bytes: bytes)
+    }
+
+    /// The body's bytes (written from its value the first time, if it has one). Setting them
+    /// drops the value.
+    public var bytes: [UInt8] {
+        get { written?.written ?? raw }
+        set {
+            raw = newValue
+            written = nil
+            typed = nil
+        }
+    }
+
+    /// The JSON value the bytes are written from, when the body was made from one. Setting a
+    /// value makes the body that value's; setting `nil` keeps the bytes and drops the value.
+    public var json: JSONValue? {
+        get { written?.value }
+        set {
+            if let newValue {
+                self = MessageBody(json: newValue)
+            } else if written != nil {
+                self = MessageBody(bytes: bytes)
+            }
+        }
+    }
+
+    /// Whether the body has no bytes (without writing them: a JSON value is never empty).
+    public var isEmpty: Bool { written == nil && raw.isEmpty }
+
+    public static func == (a: MessageBody, b: MessageBody) -> Bool { a.bytes == b.bytes }
+
+    public func hash(into h: inout Hasher) { h.combine(bytes) }
+}
