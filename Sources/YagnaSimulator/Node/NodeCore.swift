@@ -289,10 +289,10 @@ public struct NodeCore: Sendable {
         .json(status, ["message": .string(text)])
     }
 
+    /// A JSON answer of `value`, encoded only when someone reads it (the in-process requestor
+    /// takes `value` as it is; see `MessageBody.init(encoding:)`).
     static func encode(_ status: Int, _ value: some Encodable & Sendable) -> YagnaResponse {
-        do { return .json(status, try WireEncoder().encodeValue(value), typed: value) } catch {
-            return message(500, "internal error encoding the answer: \(error)")
-        }
+        .encoding(status, value)
     }
 
     static let noContent = YagnaResponse(status: 204)
