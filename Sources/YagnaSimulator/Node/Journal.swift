@@ -16,6 +16,13 @@ public struct JournalEntry: Sendable, Hashable {
     public var response: MessageBody
     /// SSE frames with their offsets, for streamed answers.
     public var frames: [(offset: Int64, event: ServerSentEvent)]
+    /// The catalog's match of the request, when a replay's referee judged it (found once, read
+    /// again when the exchange completes). Not part of equality or hashing.
+    var judged: Judged?
+
+    struct Judged: Sendable {
+        let match: OperationCatalog.Match?
+    }
 
     public init(
         sequence: Int, startOffset: Int64, endOffset: Int64, method: String, target: String, request: MessageBody, status: Int,

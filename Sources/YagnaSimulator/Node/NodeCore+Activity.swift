@@ -323,10 +323,11 @@ extension NodeCore {
         guard case .array(let commands) = script else {
             return .failure(BadRequest(response: message(400, "Bad request: Error(\"invalid type: expected a sequence\", line: 1, column: \(bytes.count))")))
         }
-        let expected = exeScriptCommands.map { "`\($0)`" }.joined(separator: ", ")
         for command in commands {
-            guard case .object(let o) = command, let name = o.keys.sorted().first else { continue }
+            // The command is its (alphabetically first) key; one key is the usual case.
+            guard case .object(let o) = command, let name = o.count == 1 ? o.keys.first : o.keys.min() else { continue }
             if !exeScriptCommands.contains(name) {
+                let expected = exeScriptCommands.map { "`\($0)`" }.joined(separator: ", ")
                 let column = (text.range(of: "\"\(name)\"").map { text.distance(from: text.startIndex, to: $0.upperBound) } ?? 0)
                 return .failure(BadRequest(response: message(400, "Bad request: Error(\"unknown variant `\(name)`, expected one of \(expected)\", line: 1, column: \(column))")))
             }

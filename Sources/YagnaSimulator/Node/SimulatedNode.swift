@@ -90,7 +90,9 @@ public final class SimulatedNode: @unchecked Sendable {
     /// Completes exchange `index` (the lock held).
     private func completed(_ index: Int) {
         guard let entry = entries.complete(index) else { return }
-        referee?.observe(entry)
+        if referee != nil {
+            if let judged = entry.judged { referee!.observe(entry, match: judged.match) } else { referee!.observe(entry) }
+        }
         observer?(entry)
     }
 
@@ -206,8 +208,10 @@ public final class SimulatedNode: @unchecked Sendable {
             sequence: entries.count, startOffset: offset(started), endOffset: offset(started), method: request.method.rawValue,
             target: request.target, request: request.content, status: 0, response: MessageBody(), frames: []))
         if let downUntil, clock.now < downUntil { return (index, .reply(finish(index, .drop))) }
-        if referee != nil, let divergence = referee!.check(request, sequence: index, offset: offset(started)) {
-            return (index, .reply(finish(index, .response(divergence))))
+        if referee != nil {
+            let (divergence, match) = referee!.judge(request, sequence: index, offset: offset(started))
+            entries.update(index) { $0.judged = JournalEntry.Judged(match: match) }
+            if let divergence { return (index, .reply(finish(index, .response(divergence)))) }
         }
         guard let fault = daemonFault(for: request) else { return (index, .serve(delay: nil)) }
         let reply: Reply
@@ -546,7 +550,10 @@ struct JournalStore: Sendable {
         if retain {
             guard !completedRetained[index] else { return nil }
             completedRetained[index] = true
-            return retained[index]
+            let entry = retained[index]
+            // The referee's match served the exchange's completion; the journal does not keep it.
+            if entry.judged != nil { retained[index].judged = nil }
+            return entry
         }
         return open.removeValue(forKey: index)
     }

@@ -86,15 +86,27 @@ public struct ReplayReferee: Sendable {
 
     /// Judges a request before the node serves it: `nil` to serve it, or the divergence answer.
     public mutating func check(_ request: NodeRequest, sequence: Int, offset: Int64) -> YagnaResponse? {
-        // Only the request counts here: a classification reads the method, path and body.
+        let (answer, match) = judge(request, sequence: sequence, offset: offset)
         // Found once: `observe` takes the exchange in with the same match when it completes.
-        let match = ProtocolExchange.match(request.method.rawValue, request.path)
         pendingMatches[sequence] = match
         // A stream dropped unfinished never completes: its entry must not stay for the node's
         // life (`serve`). An old entry let go is found again from its journal entry.
         if pendingMatches.count > Self.pendingLimit {
             pendingMatches = pendingMatches.filter { $0.key > sequence - Self.pendingLimit }
         }
+        return answer
+    }
+
+    /// Judges a request: the divergence answer (`nil` to serve it) and the catalog's match of
+    /// the request, for `observe(_:match:)` when the exchange completes (the node keeps it with
+    /// the exchange's journal entry).
+    mutating func judge(_ request: NodeRequest, sequence: Int, offset: Int64) -> (YagnaResponse?, OperationCatalog.Match?) {
+        // Only the request counts here: a classification reads the method, path and body.
+        let match = ProtocolExchange.match(request.method.rawValue, request.path)
+        return (verdict(request, match, sequence: sequence, offset: offset), match)
+    }
+
+    private mutating func verdict(_ request: NodeRequest, _ match: OperationCatalog.Match?, sequence: Int, offset: Int64) -> YagnaResponse? {
         // Reads and requests the catalog does not know are not judged.
         guard let match, !match.spec.readOnly else { return nil }
         let exchange = ProtocolExchange(
@@ -143,12 +155,17 @@ public struct ReplayReferee: Sendable {
     /// Takes in a completed live exchange, so later requests resolve their ids.
     public mutating func observe(_ entry: JournalEntry) {
         if let found = pendingMatches.removeValue(forKey: entry.sequence) {
-            // Only the exchanges that teach ids are worth taking in.
-            guard let name = found?.spec.name, ProtocolAnalyzer.idOperations.contains(name) else { return }
-            live.ingest(ProtocolExchange(entry, match: found))
+            observe(entry, match: found)
         } else {
             live.ingest(ProtocolExchange(entry))
         }
+    }
+
+    /// Takes in a completed live exchange judged with `match`.
+    mutating func observe(_ entry: JournalEntry, match: OperationCatalog.Match?) {
+        // Only the exchanges that teach ids are worth taking in.
+        guard let name = match?.spec.name, ProtocolAnalyzer.idOperations.contains(name) else { return }
+        live.ingest(ProtocolExchange(entry, match: match))
     }
 
     /// Recorded operations the live requestor never performed.
