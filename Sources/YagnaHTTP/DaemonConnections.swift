@@ -8,6 +8,9 @@ import Synchronization
 /// transport's ordinary requests: a request takes an idle connection (or opens one), writes its
 /// head and body in one flush, and hands the connection back once the whole answer is in. One
 /// request per connection at a time; a long poll holds its connection until it is answered.
+/// At most `limit` connections are open (or opening) at once: beyond that, a request waits, in
+/// order of arrival, for one handed back or closed — until its deadline, or until its task is
+/// cancelled.
 ///
 /// It does for these requests what AsyncHTTPClient does, with a fraction of its bookkeeping per
 /// request (measured: most of the requestor's CPU per task went to the client's connection
@@ -22,21 +25,42 @@ final class DaemonConnections: Sendable {
     /// written as the server closes would be lost.
     static let idleLimit = TimeAmount.seconds(2)
 
+    /// The most connections open or being opened at once.
+    let limit: Int
+
     private struct Idle {
         let connection: Connection
         let since: NIODeadline
     }
+    /// What a request gets to go out on: an open connection, or leave to open one.
+    enum Grant: Sendable {
+        case connection(Connection)
+        case open
+    }
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Grant, any Error>
+        let timer: Scheduled<Void>?
+    }
     private struct State {
         var idle: [Idle] = []
         var opened = 0
+        /// Connections open or being opened (each holds one of the `limit` places).
+        var live = 0
+        var mostLive = 0
+        var waiters: [Waiter] = []
+        var nextWaiter: UInt64 = 0
         var closed = false
+        /// Told the number of waiting requests whenever one starts waiting (see `watchWaiting`).
+        var watcher: AsyncStream<Int>.Continuation?
     }
     private let state = Mutex(State())
 
-    init(host: String, port: Int, group: any EventLoopGroup) {
+    init(host: String, port: Int, group: any EventLoopGroup, limit: Int = 256) {
         self.host = host
         self.port = port
         self.group = group
+        self.limit = max(1, limit)
     }
 
     deinit {
@@ -46,14 +70,34 @@ final class DaemonConnections: Sendable {
     /// How many connections this pool has opened so far.
     var connectionsOpened: Int { state.withLock { $0.opened } }
 
-    /// Closes the idle connections; later requests fail.
+    /// The most connections that were open (or being opened) at once.
+    var mostConnectionsAtOnce: Int { state.withLock { $0.mostLive } }
+
+    /// How many requests wait for a connection.
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
+    /// The number of waiting requests each time a request starts waiting for a connection.
+    func watchWaiting() -> AsyncStream<Int> {
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        state.withLock { $0.watcher = continuation }
+        return stream
+    }
+
+    /// Closes the idle connections; later requests, and those waiting for a connection, fail.
     func shutdown() {
-        let idle = state.withLock { s -> [Idle] in
+        let (idle, waiters) = state.withLock { s -> ([Idle], [Waiter]) in
             s.closed = true
-            defer { s.idle.removeAll() }
-            return s.idle
+            defer {
+                s.idle.removeAll()
+                s.waiters.removeAll()
+            }
+            return (s.idle, s.waiters)
         }
         for i in idle { i.connection.channel.close(promise: nil) }
+        for w in waiters {
+            w.timer?.cancel()
+            w.continuation.resume(throwing: Failure.shutDown)
+        }
     }
 
     /// Why a request got no answer.
@@ -65,6 +109,8 @@ final class DaemonConnections: Sendable {
         case closed(early: Bool)
         /// The answer's body is larger than allowed.
         case tooLarge(limit: Int)
+        /// Every one of the `limit` connections stayed in use until the deadline.
+        case noConnection(limit: Int)
         case shutDown
 
         var description: String {
@@ -72,6 +118,7 @@ final class DaemonConnections: Sendable {
             case .timedOut: "no answer before the deadline"
             case .closed(let early): early ? "the connection closed without an answer" : "the connection closed in the middle of the answer"
             case .tooLarge(let limit): "the answer's body is larger than \(limit) bytes"
+            case .noConnection(let limit): "all \(limit) connections to the daemon stayed in use until the deadline"
             case .shutDown: "the transport is shut down"
             }
         }
@@ -90,7 +137,7 @@ final class DaemonConnections: Sendable {
             head.headers.replaceOrAdd(name: "Content-Length", value: "0")
         }
         let bytes = body.map { ByteBuffer(bytes: $0) }
-        if let reused = takeIdle() {
+        if case .connection(let reused) = try await acquire(deadline: deadline) {
             // A GET on a reused connection that closes before any of the answer arrives (the
             // server closed it as the request went out) goes once more on a new connection. Other
             // methods are not sent twice: the error reaches the caller, as a dropped connection
@@ -101,9 +148,85 @@ final class DaemonConnections: Sendable {
             do {
                 return try await exchange(on: reused, head: head, body: bytes, deadline: deadline, maxBodyBytes: maxBodyBytes)
             } catch Failure.closed(early: true) {}
+            // Its place comes free once the closed connection is gone.
+            if case .connection(let other) = try await acquire(deadline: deadline, reuse: false) {
+                return try await exchange(on: other, head: head, body: bytes, deadline: deadline, maxBodyBytes: maxBodyBytes)
+            }
         }
         let fresh = try await connect(deadline: deadline)
         return try await exchange(on: fresh, head: head, body: bytes, deadline: deadline, maxBodyBytes: maxBodyBytes)
+    }
+
+    /// An idle connection, or leave to open one (a place among the `limit`), or — when every
+    /// place is taken — whichever of the two comes first for the longest-waiting request.
+    /// `reuse: false` waits for leave to open one (a retry after a reused one closed).
+    func acquire(deadline: NIODeadline, reuse: Bool = true) async throws -> Grant {
+        if reuse, let idle = takeIdle() { return .connection(idle) }
+        let id: UInt64? = try state.withLock { s in
+            guard !s.closed else { throw Failure.shutDown }
+            if s.live < limit {
+                s.live += 1
+                s.mostLive = max(s.mostLive, s.live)
+                return nil
+            }
+            s.nextWaiter += 1
+            return s.nextWaiter
+        }
+        guard let id else { return .open }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
+                let timer = group.any().scheduleTask(deadline: deadline) { [weak self, limit] () -> Void in self?.giveUp(id, Failure.noConnection(limit: limit)) }
+                // Looked at again with the wait: a place may have come free since.
+                enum Outcome { case queued, open, refused(any Error) }
+                let outcome = state.withLock { s -> Outcome in
+                    if s.closed { return .refused(Failure.shutDown) }
+                    if Task.isCancelled { return .refused(CancellationError()) }
+                    if s.live < limit {
+                        s.live += 1
+                        s.mostLive = max(s.mostLive, s.live)
+                        return .open
+                    }
+                    s.waiters.append(Waiter(id: id, continuation: continuation, timer: timer))
+                    s.watcher?.yield(s.waiters.count)
+                    return .queued
+                }
+                switch outcome {
+                case .queued: break
+                case .open:
+                    timer.cancel()
+                    continuation.resume(returning: .open)
+                case .refused(let error):
+                    timer.cancel()
+                    continuation.resume(throwing: error)
+                }
+            }
+        } onCancel: {
+            giveUp(id, CancellationError())
+        }
+    }
+
+    /// Ends waiter `id`'s wait with `error`, if it still waits.
+    private func giveUp(_ id: UInt64, _ error: any Error) {
+        let waiter = state.withLock { s -> Waiter? in
+            guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return s.waiters.remove(at: i)
+        }
+        waiter?.timer?.cancel()
+        waiter?.continuation.resume(throwing: error)
+    }
+
+    /// A place among the `limit` came free (a connection closed, or failed to open): the
+    /// longest-waiting request takes it.
+    private func placeFreed() {
+        let waiter = state.withLock { s -> Waiter? in
+            guard !s.waiters.isEmpty, !s.closed else {
+                s.live -= 1
+                return nil
+            }
+            return s.waiters.removeFirst()
+        }
+        waiter?.timer?.cancel()
+        waiter?.continuation.resume(returning: .open)
     }
 
     private func takeIdle() -> Connection? {
@@ -128,31 +251,81 @@ final class DaemonConnections: Sendable {
         return found
     }
 
+    /// Hands an answered request's connection to the longest-waiting request, or keeps it idle.
     private func giveBack(_ connection: Connection) {
-        let kept = state.withLock { s -> Bool in
-            guard !s.closed else { return false }
+        enum Next { case waiter(Waiter), idle, close }
+        let next = state.withLock { s -> Next in
+            guard !s.closed else { return .close }
+            if !s.waiters.isEmpty { return .waiter(s.waiters.removeFirst()) }
             s.idle.append(Idle(connection: connection, since: .now()))
-            return true
+            return .idle
         }
-        if !kept { connection.channel.close(promise: nil) }
+        switch next {
+        case .waiter(let w):
+            w.timer?.cancel()
+            w.continuation.resume(returning: .connection(connection))
+        case .idle: break
+        case .close: connection.channel.close(promise: nil)
+        }
     }
 
+    /// Opens a connection in a place already taken (see `acquire`); the place comes free when
+    /// the connection closes, or at once if it does not open. A cancelled task stops waiting for
+    /// the connection at once (one that opens after all is closed).
     private func connect(deadline: NIODeadline) async throws -> Connection {
-        guard !state.withLock({ $0.closed }) else { throw Failure.shutDown }
-        let wait = max(deadline - .now(), .milliseconds(1))
-        // On the event loop this task runs on, if it runs on one (`any()`), for the reason above.
-        let channel = try await ClientBootstrap(group: group.any())
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(min(wait, .seconds(30)))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(AnswerCollector())
+        let channel: any Channel
+        do {
+            guard !state.withLock({ $0.closed }) else { throw Failure.shutDown }
+            let wait = max(deadline - .now(), .milliseconds(1))
+            // On the event loop this task runs on, if it runs on one (`any()`), for the reason above.
+            let opening = ClientBootstrap(group: group.any())
+                .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .connectTimeout(min(wait, .seconds(30)))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(AnswerCollector())
+                    }
+                }
+                .connect(host: host, port: port)
+            channel = try await Self.cancellably(opening)
+        } catch {
+            placeFreed()
+            throw error
+        }
+        state.withLock { $0.opened += 1 }
+        channel.closeFuture.whenComplete { [weak self] _ in self?.placeFreed() }
+        return Connection(channel: channel)
+    }
+
+    /// Waits for a connection being opened; on cancellation stops waiting at once and closes
+    /// the connection should it open later.
+    static func cancellably(_ opening: EventLoopFuture<any Channel>) async throws -> any Channel {
+        // Whoever takes the continuation out resumes it: the connection's outcome or the cancellation.
+        let race = Mutex<(waiting: CheckedContinuation<any Channel, any Error>?, cancelled: Bool)>((nil, false))
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Channel, any Error>) in
+                let waits = race.withLock { r -> Bool in
+                    if r.cancelled { return false }
+                    r.waiting = continuation
+                    return true
+                }
+                if !waits { continuation.resume(throwing: CancellationError()) }
+                opening.whenComplete { result in
+                    if let waiting = race.withLock({ r in defer { r.waiting = nil }; return r.waiting }) {
+                        waiting.resume(with: result)
+                    } else if case .success(let channel) = result {
+                        channel.close(promise: nil)
+                    }
                 }
             }
-            .connect(host: host, port: port).get()
-        state.withLock { $0.opened += 1 }
-        return Connection(channel: channel)
+        } onCancel: {
+            race.withLock { r in
+                r.cancelled = true
+                defer { r.waiting = nil }
+                return r.waiting
+            }?.resume(throwing: CancellationError())
+        }
     }
 
     private func exchange(

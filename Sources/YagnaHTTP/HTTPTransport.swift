@@ -25,11 +25,19 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
         public var requestTimeout: Duration
         /// The largest response body accepted.
         public var maxBodyBytes: Int
+        /// The most connections open at once to one daemon for ordinary requests (long polls
+        /// included: each holds one until answered). Beyond it, requests wait in order of arrival
+        /// for a connection, within their own deadline.
+        public var maxConnectionsPerDaemon: Int
 
-        public init(longPollMargin: Duration = .seconds(2), requestTimeout: Duration = .seconds(60), maxBodyBytes: Int = 64 << 20) {
+        public init(
+            longPollMargin: Duration = .seconds(2), requestTimeout: Duration = .seconds(60), maxBodyBytes: Int = 64 << 20,
+            maxConnectionsPerDaemon: Int = 256
+        ) {
             self.longPollMargin = longPollMargin
             self.requestTimeout = requestTimeout
             self.maxBodyBytes = maxBodyBytes
+            self.maxConnectionsPerDaemon = maxConnectionsPerDaemon
         }
     }
 
@@ -52,11 +60,11 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
         self.client = client
         self.configuration = configuration
         self.logger = logger ?? Logger(label: "golem.yagna.http")
-        self.routes = Self.routes(endpoints, group: client.eventLoopGroup)
+        self.routes = Self.routes(endpoints, group: client.eventLoopGroup, limit: configuration.maxConnectionsPerDaemon)
     }
 
     /// One `DaemonConnections` per host and port among the services' plain-HTTP base URLs.
-    static func routes(_ endpoints: YagnaEndpoints, group: any EventLoopGroup) -> [YagnaService: Route] {
+    static func routes(_ endpoints: YagnaEndpoints, group: any EventLoopGroup, limit: Int = 256) -> [YagnaService: Route] {
         var daemons: [String: DaemonConnections] = [:]
         var out: [YagnaService: Route] = [:]
         for service in YagnaService.allCases where service != .registry {
@@ -66,7 +74,7 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
             else { continue }
             let port = url.port ?? 80
             let key = "\(host):\(port)"
-            let daemon = daemons[key] ?? DaemonConnections(host: host, port: port, group: group)
+            let daemon = daemons[key] ?? DaemonConnections(host: host, port: port, group: group, limit: limit)
             daemons[key] = daemon
             let path = url.percentEncodedPath
             out[service] = Route(daemon: daemon, prefix: path.hasSuffix("/") ? String(path.dropLast()) : path)
@@ -203,7 +211,7 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
     static func isTimeout(_ error: any Error) -> Bool {
         switch error {
         case let e as HTTPClientError: [.deadlineExceeded, .readTimeout, .connectTimeout].contains(e)
-        case DaemonConnections.Failure.timedOut, ChannelError.connectTimeout: true
+        case DaemonConnections.Failure.timedOut, DaemonConnections.Failure.noConnection, ChannelError.connectTimeout: true
         default: false
         }
     }
@@ -212,9 +220,14 @@ public struct HTTPTransport: Transport, CustomStringConvertible {
         if let e = error as? YagnaError { return e }
         let text = endpoints.appKey.count >= 8 ? "\(error)".replacingOccurrences(of: endpoints.appKey, with: "<redacted>") : "\(error)"
         let timedOut = Self.isTimeout(error)
+        var message = timedOut ? "no answer within \(deadline(for: request))" : text
+        if case DaemonConnections.Failure.noConnection(let limit) = error {
+            message = "no connection to the daemon came free within \(deadline(for: request)): all \(limit) were in use "
+                + "(HTTPTransport.Configuration.maxConnectionsPerDaemon)"
+        }
         return YagnaError(
             code: timedOut ? .clientTimeout : .transport, operation: request.operation, method: request.method,
-            path: request.path, status: nil, message: timedOut ? "no answer within \(deadline(for: request))" : text)
+            path: request.path, status: nil, message: message)
     }
 }
 

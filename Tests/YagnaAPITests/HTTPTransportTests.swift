@@ -375,3 +375,152 @@ final class AnswerFirstOnly: ChannelInboundHandler {
         }
     }
 }
+
+/// Holds requests at the test daemon until opened; counts how many were inside at once.
+actor RequestGate {
+    private var isOpen = false
+    private var held: [CheckedContinuation<Void, Never>] = []
+    private var arrivalWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    private(set) var arrived = 0
+    private(set) var inside = 0
+    private(set) var mostInside = 0
+
+    /// Called by the daemon's handler: waits while the gate is shut.
+    func pass() async {
+        arrived += 1
+        inside += 1
+        mostInside = max(mostInside, inside)
+        for w in arrivalWaiters where w.count <= arrived { w.continuation.resume() }
+        arrivalWaiters.removeAll { $0.count <= arrived }
+        if !isOpen { await withCheckedContinuation { held.append($0) } }
+        inside -= 1
+    }
+
+    /// Returns once `count` requests have arrived.
+    func arrivals(_ count: Int) async {
+        if arrived >= count { return }
+        await withCheckedContinuation { arrivalWaiters.append((count, $0)) }
+    }
+
+    func open() {
+        isOpen = true
+        for c in held { c.resume() }
+        held.removeAll()
+    }
+}
+
+/// The pool's limit on connections to one daemon: requests beyond it wait, in order, within their
+/// deadline and their task's life.
+@Suite(.timeLimit(.minutes(1))) struct ConnectionLimitTests {
+    /// A GET; a long poll (`longPoll`) has a deadline of its own beyond the transport's.
+    static func get(_ transport: HTTPTransport, _ path: String, longPoll: Duration? = nil) async throws -> String {
+        let r = try await transport.send(YagnaRequest(operation: "x", service: .market, method: .GET, path: path, longPoll: longPoll))
+        return String(decoding: r.body, as: UTF8.self)
+    }
+
+    /// Runs `body` with a transport limited to `limit` connections, its daemon's pool, and the
+    /// gate every request but `/free` passes at the daemon.
+    static func limited(
+        _ limit: Int, timeout: Duration = .seconds(60), _ body: @Sendable (HTTPTransport, DaemonConnections, RequestGate) async throws -> Void
+    ) async throws {
+        let gate = RequestGate()
+        try await TestDaemon.run({ request in
+            if !request.uri.path.hasSuffix("/free") { await gate.pass() }
+            return TestDaemon.text(.ok, request.uri.path)
+        }) { transport in
+            let limited = HTTPTransport(
+                endpoints: transport.endpoints, client: transport.client, configuration: .init(requestTimeout: timeout, maxConnectionsPerDaemon: limit))
+            let daemon = try #require(limited.routes[.market]?.daemon)
+            #expect(daemon.limit == limit)
+            try await body(limited, daemon, gate)
+            await gate.open()
+            limited.closeConnections()
+        }
+    }
+
+    @Test func requestsBeyondTheLimitWaitAndGoOutOnTheConnectionsHandedBack() async throws {
+        try await Self.limited(2) { transport, daemon, gate in
+            var waiting = daemon.watchWaiting().makeAsyncIterator()
+            try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for i in 0..<5 { group.addTask { (i, try await Self.get(transport, "/n/\(i)")) } }
+                // Ready: two requests at the daemon, three waiting for a connection.
+                await gate.arrivals(2)
+                while let n = await waiting.next(), n < 3 {}
+                #expect(daemon.waiting == 3)
+                await gate.open()
+                var answered = 0
+                for try await (i, body) in group {
+                    #expect(body == "/market-api/v1/n/\(i)")
+                    answered += 1
+                }
+                #expect(answered == 5)
+            }
+            #expect(daemon.connectionsOpened == 2)
+            #expect(daemon.mostConnectionsAtOnce == 2)
+            #expect(await gate.mostInside == 2)
+            #expect(daemon.waiting == 0)
+        }
+    }
+
+    @Test func aRequestThatFindsNoConnectionBeforeItsDeadlineSaysSo() async throws {
+        try await Self.limited(1, timeout: .milliseconds(300)) { transport, daemon, gate in
+            let held = Task { try await Self.get(transport, "/held", longPoll: .seconds(50)) }
+            await gate.arrivals(1)
+            let error = await #expect(throws: YagnaError.self) { try await Self.get(transport, "/free") }
+            #expect(error?.code == .clientTimeout)
+            #expect(error?.message?.contains("no connection to the daemon came free") == true)
+            #expect(error?.message?.contains("maxConnectionsPerDaemon") == true)
+            #expect(daemon.waiting == 0)
+            await gate.open()
+            let heldAnswer = try await held.value
+            #expect(heldAnswer == "/market-api/v1/held")
+            let after = try await Self.get(transport, "/free")
+            #expect(after == "/market-api/v1/free")
+        }
+    }
+
+    @Test func aCancelledWaitingRequestLeavesTheQueue() async throws {
+        try await Self.limited(1) { transport, daemon, gate in
+            var waiting = daemon.watchWaiting().makeAsyncIterator()
+            let held = Task { try await Self.get(transport, "/held") }
+            await gate.arrivals(1)
+            let queued = Task { try await Self.get(transport, "/free") }
+            _ = await waiting.next()
+            queued.cancel()
+            // Without cancellation it would wait for the held request (60 s).
+            await #expect(throws: (any Error).self) { try await queued.value }
+            #expect(daemon.waiting == 0)
+            await gate.open()
+            let heldAnswer = try await held.value
+            #expect(heldAnswer == "/market-api/v1/held")
+            // The place it waited for is still there for others.
+            let after = try await Self.get(transport, "/free")
+            #expect(after == "/market-api/v1/free")
+            #expect(daemon.connectionsOpened == 1)
+        }
+    }
+
+    /// A connection still being opened when its task is cancelled: the task stops waiting at
+    /// once, and the connection, should it open afterwards, is closed.
+    @Test func cancellingWhileConnectingStopsAtOnceAndClosesTheLateConnection() async throws {
+        try await TestDaemon.run({ _ in TestDaemon.text(.ok, "{}") }) { transport in
+            let loop = MultiThreadedEventLoopGroup.singleton.any()
+            let opening = loop.makePromise(of: (any Channel).self)
+            let (started, start) = AsyncStream<Void>.makeStream()
+            let connecting = Task {
+                start.yield()
+                return try await DaemonConnections.cancellably(opening.futureResult)
+            }
+            var it = started.makeAsyncIterator()
+            _ = await it.next()
+            connecting.cancel()
+            await #expect(throws: CancellationError.self) { try await connecting.value }
+            // The connection opens after all: it is closed, not leaked.
+            let port = try #require(URLComponents(string: transport.endpoints.root)?.port)
+            let late = try await ClientBootstrap(group: loop).connect(host: "127.0.0.1", port: port).get()
+            opening.succeed(late)
+            try await late.closeFuture.get()  // (bounded by the suite's time limit)
+            #expect(!late.isActive)
+        }
+    }
+}
