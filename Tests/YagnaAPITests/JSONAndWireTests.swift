@@ -734,3 +734,87 @@ import Testing
         #expect(response.header("Content-Length") == nil)
     }
 }
+
+/// `superEncoder`/`superDecoder` in keyed and unkeyed containers read and write what
+/// Foundation's JSON coders do (checked against them).
+@Suite struct SuperCoderTests {
+    struct Base: Codable, Equatable {
+        var b: Int
+    }
+
+    struct Derived: Codable, Equatable {
+        var a: Int
+        var base: Base
+        var parent: Base
+        enum CodingKeys: String, CodingKey { case a, parent }
+
+        init(a: Int, base: Base, parent: Base) {
+            self.a = a
+            self.base = base
+            self.parent = parent
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            a = try c.decode(Int.self, forKey: .a)
+            base = try Base(from: c.superDecoder())
+            parent = try Base(from: c.superDecoder(forKey: .parent))
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(a, forKey: .a)
+            try base.encode(to: c.superEncoder())
+            try parent.encode(to: c.superEncoder(forKey: .parent))
+        }
+    }
+
+    struct Listed: Codable, Equatable {
+        var first: Int
+        var base: Base
+
+        init(first: Int, base: Base) {
+            self.first = first
+            self.base = base
+        }
+
+        init(from decoder: any Decoder) throws {
+            var c = try decoder.unkeyedContainer()
+            first = try c.decode(Int.self)
+            base = try Base(from: c.superDecoder())
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.unkeyedContainer()
+            try c.encode(first)
+            try base.encode(to: c.superEncoder())
+        }
+    }
+
+    /// Reads a `Base` from `super` if there, else nothing (null).
+    struct Optional: Decodable {
+        var base: Base?
+        enum CodingKeys: String, CodingKey { case x }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            base = try? Base(from: c.superDecoder())
+        }
+    }
+
+    @Test func superContainersMatchFoundation() throws {
+        let derived = Derived(a: 1, base: Base(b: 2), parent: Base(b: 3))
+        let listed = Listed(first: 4, base: Base(b: 5))
+        let foundationDerived = try JSONParser.parse(Array(try JSONEncoder().encode(derived)))
+        let foundationListed = try JSONParser.parse(Array(try JSONEncoder().encode(listed)))
+        #expect(try WireEncoder().encodeValue(derived) == foundationDerived)
+        #expect(try WireEncoder().encodeValue(listed) == foundationListed)
+        #expect(foundationDerived == ["a": 1, "super": ["b": 2], "parent": ["b": 3]])
+        #expect(foundationListed == [4, ["b": 5]])
+        #expect(try WireDecoder().decode(Derived.self, from: foundationDerived) == derived)
+        #expect(try WireDecoder().decode(Listed.self, from: foundationListed) == listed)
+        // No `super`: a decoder of null, as Foundation's.
+        let absent = Array(#"{"x":1}"#.utf8)
+        #expect(try JSONDecoder().decode(Optional.self, from: Data(absent)).base == nil)
+        #expect(try WireDecoder().decode(Optional.self, from: try JSONParser.parse(absent)).base == nil)
+    }
+}

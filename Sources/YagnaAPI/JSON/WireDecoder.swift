@@ -190,8 +190,15 @@ struct _KeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
         try _Decoder(value: try value(key), codingPath: codingPath + [key]).unkeyedContainer()
     }
-    func superDecoder() throws -> any Decoder { _Decoder(value: .object(object), codingPath: codingPath) }
-    func superDecoder(forKey key: Key) throws -> any Decoder { _Decoder(value: try value(key), codingPath: codingPath + [key]) }
+    /// The value under `super` (null when absent), as Foundation's decoder reads it.
+    func superDecoder() throws -> any Decoder {
+        read.insert("super")
+        return _Decoder(value: object["super"] ?? .null, codingPath: codingPath + [AnyKey("super")])
+    }
+    func superDecoder(forKey key: Key) throws -> any Decoder {
+        read.insert(key.stringValue)
+        return _Decoder(value: object[key.stringValue] ?? .null, codingPath: codingPath + [key])
+    }
 }
 
 struct _UnkeyedDecoder: UnkeyedDecodingContainer {

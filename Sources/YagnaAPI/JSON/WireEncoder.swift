@@ -145,9 +145,14 @@ final class _Node {
 final class _Encoder: Encoder {
     let codingPath: [any CodingKey]
     let userInfo: [CodingUserInfoKey: Any] = [:]
-    let node = _Node()
+    let node: _Node
 
-    init(codingPath: [any CodingKey]) { self.codingPath = codingPath }
+    /// An encoder writing into `node` (a new one by default; a super-encoder writes into its
+    /// container's child).
+    init(codingPath: [any CodingKey], node: _Node = _Node()) {
+        self.codingPath = codingPath
+        self.node = node
+    }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         if case .empty = node.kind { node.kind = .object(_Node.Object()) }
@@ -191,11 +196,12 @@ struct _KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
         child.kind = .array([])
         return _UnkeyedEncoder(node: child, codingPath: codingPath + [key])
     }
-    mutating func superEncoder() -> any Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
+    /// Writes under `super`, as Foundation's encoder does, whatever the container's keys.
+    mutating func superEncoder() -> any Encoder {
+        _Encoder(codingPath: codingPath + [AnyKey("super")], node: node.child(forKey: "super"))
+    }
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        let encoder = _Encoder(codingPath: codingPath + [key])
-        node.child(forKey: key.stringValue).kind = .empty
-        return encoder
+        _Encoder(codingPath: codingPath + [key], node: node.child(forKey: key.stringValue))
     }
 }
 
@@ -222,7 +228,10 @@ struct _UnkeyedEncoder: UnkeyedEncodingContainer {
         child.kind = .array([])
         return _UnkeyedEncoder(node: child, codingPath: codingPath)
     }
-    mutating func superEncoder() -> any Encoder { _Encoder(codingPath: codingPath) }
+    mutating func superEncoder() -> any Encoder {
+        let key = IndexKey(count)
+        return _Encoder(codingPath: codingPath + [key], node: node.append())
+    }
 }
 
 struct _SingleEncoder: SingleValueEncodingContainer {
