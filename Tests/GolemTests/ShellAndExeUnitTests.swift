@@ -471,11 +471,22 @@ import YagnaAPI
     }
 
     @Test func unquotedExpansionsAreSplitIntoFields() throws {
-        withKnownIssue("unquoted $X is not split on spaces: `F='x y'; touch $F` makes one file 'x y'") {
-            var s = try sandbox()
-            #expect(try s.sh("X='a  b'; echo $X") == Run(out: "a b\n"))
-            #expect(try s.sh("F='x y'; touch $F; ls") == Run(out: "x\ny\n"))
-        }
+        var s = try sandbox()
+        #expect(try s.sh("X='a  b'; echo $X") == Run(out: "a b\n"))
+        #expect(try s.sh("F='x y'; touch $F; ls") == Run(out: "x\ny\n"))
+        // Quoted, the value stays one field; an assignment is never split.
+        #expect(try s.sh(#"X='a  b'; echo "$X"; Y=$X; echo "$Y""#) == Run(out: "a  b\na  b\n"))
+        // Literal text joins the first and last fields; blanks at the ends make no empty fields.
+        #expect(try s.sh("X=' 1 2 '; printf '[%s]' pre$X'post'; echo") == Run(out: "[pre][1][2][post]\n"))
+        #expect(try s.sh("X='1 2'; printf '[%s]' a${X}b; echo") == Run(out: "[a1][2b]\n"))
+        // An unset or blank unquoted expansion is no field at all; an empty quoted one is one.
+        #expect(try s.sh(#"printf '[%s]' $NONE x "$NONE"; echo"#) == Run(out: "[x][]\n"))
+        // Command substitutions and defaults split too; tabs and newlines are blanks.
+        #expect(try s.sh("printf '[%s]' $(printf 'a\\tb\\nc'); echo") == Run(out: "[a][b][c]\n"))
+        #expect(try s.sh("printf '[%s]' ${NONE:-d e}; echo") == Run(out: "[d][e]\n"))
+        #expect(try s.sh(#"X='1 2'; printf '[%s]' ${NONE:-"q  r" $X}; echo"#) == Run(out: "[q  r][1][2]\n"))
+        // `export` takes its assignments whole.
+        #expect(try s.sh(#"X='a b'; export Y=$X; echo "$Y""#) == Run(out: "a b\n"))
     }
 
     @Test func commentsAreIgnored() throws {

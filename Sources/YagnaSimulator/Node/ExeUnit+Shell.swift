@@ -108,7 +108,12 @@ extension ExeUnit {
             assignments.append((assignment.name, expanded(assignment.value)))
             words.removeFirst()
         }
-        words = words.map(expanded)
+        // `export`'s arguments are assignments: expanded, not split into fields.
+        if words.first == "export" {
+            words = words.map(expanded)
+        } else {
+            words = words.flatMap { Shell.fields($0, variables: current, substitute: { substitute($0, variables: current) }) }
+        }
         // `exit` alone exits with the last command's status.
         if words == ["exit"] { words.append(current["?"] ?? "0") }
         if words.first == "export" {

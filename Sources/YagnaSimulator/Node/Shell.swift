@@ -5,12 +5,15 @@ import Foundation
 /// redirections (`>`, `>>`, `<`, `2>`, `2>>`, `2>&1`), a trailing `&`, and expansions —
 /// `$NAME`, `${NAME}`, `${NAME:-word}`, `$?`, and command substitution `$(…)` and `` `…` ``
 /// (outside single quotes). Words keep their expansions as marked spans, filled in when the
-/// command runs (after the assignments before it).
+/// command runs (after the assignments before it); what an unquoted expansion gives is split
+/// into fields on blanks (spaces, tabs, newlines), as sh splits it with its default `IFS`.
 enum Shell {
     /// Marks a parameter expansion (`NAME`, `NAME:-word`) inside a word.
     static let parameterOpen: Character = "\u{E000}", parameterClose: Character = "\u{E001}"
     /// Marks a command substitution (its script) inside a word.
     static let commandOpen: Character = "\u{E002}", commandClose: Character = "\u{E003}"
+    /// Stands before an expansion outside quotes: its value is split into fields.
+    static let splitMark: Character = "\u{E004}"
 
     enum Token: Equatable {
         case word(String)
@@ -77,7 +80,9 @@ enum Shell {
                 guard closed else { throw SyntaxError(message: "Syntax error: Unterminated quoted string") }
             case "$", "`":
                 inWord = true
-                current += try expansion(after: c, &chars)
+                let span = try expansion(after: c, &chars)
+                if span.first == parameterOpen || span.first == commandOpen { current.append(splitMark) }
+                current += span
             case "\\":
                 if let d = chars.popFirst() { if d != "\n" { current.append(d); inWord = true } }
             case ";":
@@ -191,40 +196,101 @@ enum Shell {
 
     /// A word with its expansions filled in: parameters from `variables` (unset is empty;
     /// `NAME:-word` gives `word` when unset or empty), command substitutions by `substitute`
-    /// (trailing newlines dropped).
+    /// (trailing newlines dropped). No field splitting: for assignments and redirections.
     static func expand(_ word: String, variables: [String: String], substitute: (String) -> String) -> String {
         guard word.contains(where: { $0 == parameterOpen || $0 == commandOpen }) else { return word }
         var out = ""
+        walk(word, variables: variables, substitute: substitute) { piece, _ in out += piece }
+        return out
+    }
+
+    /// A command's word as the fields it becomes: expanded, and what its unquoted expansions
+    /// give split on blanks. A word that is only unquoted expansions giving nothing (or blanks)
+    /// is no field at all; `""` is one empty field.
+    static func fields(_ word: String, variables: [String: String], substitute: (String) -> String) -> [String] {
+        guard word.contains(splitMark) else { return [expand(word, variables: variables, substitute: substitute)] }
+        var fields: [String] = []
+        var current = ""
+        var started = false
+        walk(word, variables: variables, substitute: substitute) { piece, split in
+            guard split else {
+                current += piece
+                started = true
+                return
+            }
+            for c in piece {
+                if c == " " || c == "\t" || c == "\n" {
+                    if started { fields.append(current) }
+                    current = ""
+                    started = false
+                } else {
+                    current.append(c)
+                    started = true
+                }
+            }
+        }
+        if started { fields.append(current) }
+        return fields
+    }
+
+    /// Hands `word`'s pieces in order to `piece`: literal text, and each expansion's value with
+    /// whether it stood outside quotes (to be split).
+    private static func walk(
+        _ word: String, variables: [String: String], substitute: (String) -> String, _ piece: (String, _ split: Bool) -> Void
+    ) {
+        var literal = ""
+        var split = false
         var rest = word[...]
+        func flush() {
+            if !literal.isEmpty { piece(literal, false) }
+            literal = ""
+        }
+        func expansion(_ value: String) {
+            flush()
+            piece(value, split)
+            split = false
+        }
         while let c = rest.popFirst() {
-            if c == parameterOpen, let close = rest.firstIndex(of: parameterClose) {
+            if c == splitMark {
+                split = true
+            } else if c == parameterOpen, let close = rest.firstIndex(of: parameterClose) {
                 let spec = String(rest[..<close])
                 rest = rest[rest.index(after: close)...]
                 if let range = spec.range(of: ":-") {
                     let value = variables[String(spec[..<range.lowerBound])] ?? ""
                     if !value.isEmpty {
-                        out += value
+                        expansion(value)
                     } else {
-                        // The default word: unquoted and expanded as the shell reads a word.
-                        let words = (try? tokens(String(spec[range.upperBound...]))) ?? []
-                        out += words.compactMap { token -> String? in
+                        // The default word, read as the shell reads words: outside quotes its
+                        // words are fields of their own (its quoted parts kept whole).
+                        let words = ((try? tokens(String(spec[range.upperBound...]))) ?? []).compactMap { token -> String? in
                             guard case .word(let w) = token else { return nil }
-                            return expand(w, variables: variables, substitute: substitute)
-                        }.joined(separator: " ")
+                            return w
+                        }
+                        if split {
+                            flush()
+                            split = false
+                            for (i, w) in words.enumerated() {
+                                if i > 0 { piece(" ", true) }
+                                walk(w, variables: variables, substitute: substitute, piece)
+                            }
+                        } else {
+                            expansion(words.map { expand($0, variables: variables, substitute: substitute) }.joined(separator: " "))
+                        }
                     }
                 } else {
-                    out += variables[spec] ?? ""
+                    expansion(variables[spec] ?? "")
                 }
             } else if c == commandOpen, let close = lastClose(in: rest) {
                 var text = substitute(String(rest[..<close]))
                 while text.hasSuffix("\n") { text.removeLast() }
-                out += text
                 rest = rest[rest.index(after: close)...]
+                expansion(text)
             } else {
-                out.append(c)
+                literal.append(c)
             }
         }
-        return out
+        if !literal.isEmpty { piece(literal, false) }
     }
 
     /// The close mark matching a command substitution's open one (substitutions nest).
