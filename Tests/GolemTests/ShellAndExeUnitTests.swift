@@ -489,6 +489,27 @@ import YagnaAPI
         #expect(try s.sh(#"X='a b'; export Y=$X; echo "$Y""#) == Run(out: "a b\n"))
     }
 
+    /// `$((…))` as dash evaluates it (each expectation checked against dash).
+    @Test func arithmeticExpansionEvaluatesAsDashDoes() throws {
+        var s = try sandbox()
+        #expect(
+            try s.sh("echo $(( 7 / 2 )) $(( -7 / 2 )) $(( -7 % 3 )) $((0x10 + 010)) $((1<<3)) $((3>2)) $((1?4:5)) $((!0)) $((~0)) $((Y)) $((Z+2))")
+                == Run(out: "3 -3 -1 24 8 1 4 1 -1 0 2\n"))
+        #expect(try s.sh("Z=3; echo $((Z*2)) $(($Z+1)) $(( (Z+1) * (2 - 5) )) $((Z == 3 && 1 || 0)) $((6 & 3 | 8 ^ 1))") == Run(out: "6 4 -12 1 11\n"))
+        // A counter the usual way; a command substitution inside; the value is one field.
+        #expect(try s.sh("i=1; i=$((i + 1)); i=$(($i * 10)); echo $i $(( $(echo 4) + 1 ))") == Run(out: "20 5\n"))
+        #expect(try s.sh(#"printf '[%s]' $((1+2))"$((3))"; echo"#) == Run(out: "[33]\n"))
+        // Errors end the script with status 2, in dash's words.
+        #expect(try s.sh("echo $((1/0)); echo after") == Run(err: "sh: 1: arithmetic expression: division by zero: \"1/0\"\n", code: 2))
+        #expect(try s.sh("echo $((5%0))") == Run(err: "sh: 1: arithmetic expression: division by zero: \"5%0\"\n", code: 2))
+        #expect(try s.sh("echo $((2+))") == Run(err: "sh: 1: arithmetic expression: expecting primary: \"2+\"\n", code: 2))
+        #expect(try s.sh("X=abc; echo $((X+1))") == Run(err: "sh: 1: Illegal number: abc\n", code: 2))
+        #expect(try s.sh("echo $((1 2))") == Run(err: "sh: 1: arithmetic expression: expecting EOF: \"1 2\"\n", code: 2))
+        #expect(throws: Shell.SyntaxError(message: "Syntax error: Missing '))'")) { try Shell.parse("echo $((1") }
+        // Assignments inside the expression are not simulated, and say so.
+        #expect(try s.sh("echo $((i=2))").err.contains("assignment to i is not simulated"))
+    }
+
     @Test func commentsAreIgnored() throws {
         var s = try sandbox()
         #expect(try s.sh("echo a # a note") == Run(out: "a\n"))

@@ -98,21 +98,34 @@ extension ExeUnit {
 
     /// One command with its expansions, assignments and redirections.
     mutating func simple(_ command: Shell.Command, stdin: [UInt8], variables: inout [String: String]) -> ShellResult {
+        do { return try expandAndRun(command, stdin: stdin, variables: &variables) } catch {
+            // An expansion that fails ends the script, as in a non-interactive dash.
+            var result = ShellResult(stderr: "sh: 1: \(error.message)\n", exitCode: 2)
+            result.exited = true
+            return result
+        }
+    }
+
+    private mutating func expandAndRun(_ command: Shell.Command, stdin: [UInt8], variables: inout [String: String]) throws(Shell.ExpansionError) -> ShellResult {
         let current = variables
-        func expanded(_ word: String) -> String {
-            Shell.expand(word, variables: current, substitute: { substitute($0, variables: current) })
+        func expanded(_ word: String) throws(Shell.ExpansionError) -> String {
+            try Shell.expand(word, variables: current, substitute: { substitute($0, variables: current) })
         }
         var words = command.words
         var assignments: [(String, String)] = []
         while let first = words.first, let assignment = Shell.assignment(first) {
-            assignments.append((assignment.name, expanded(assignment.value)))
+            assignments.append((assignment.name, try expanded(assignment.value)))
             words.removeFirst()
         }
         // `export`'s arguments are assignments: expanded, not split into fields.
         if words.first == "export" {
-            words = words.map(expanded)
+            var out: [String] = []
+            for word in words { out.append(try expanded(word)) }
+            words = out
         } else {
-            words = words.flatMap { Shell.fields($0, variables: current, substitute: { substitute($0, variables: current) }) }
+            var out: [String] = []
+            for word in words { out += try Shell.fields(word, variables: current, substitute: { substitute($0, variables: current) }) }
+            words = out
         }
         // `exit` alone exits with the last command's status.
         if words == ["exit"] { words.append(current["?"] ?? "0") }
@@ -126,16 +139,19 @@ extension ExeUnit {
             return ShellResult()
         }
         // A redirection whose target expands to nothing is refused, as sh refuses it.
-        for target in [command.stdin, command.stdout?.path, command.stderr?.path].compactMap({ $0 }) where expanded(target).isEmpty {
+        for target in [command.stdin, command.stdout?.path, command.stderr?.path].compactMap({ $0 }) where try expanded(target).isEmpty {
             return ShellResult(stderr: "sh: 1: cannot create : Directory nonexistent\n", exitCode: 2)
         }
         // The shell opens the redirections' files before it runs the command.
-        for target in [command.stdout?.path, command.stderr?.path].compactMap({ $0 }).map(expanded) where target != "/dev/null" {
+        var targets: [String] = []
+        for target in [command.stdout?.path, command.stderr?.path].compactMap({ $0 }) { targets.append(try expanded(target)) }
+        for target in targets where target != "/dev/null" {
             let parent = ActivityPath.normalise(path(target) + "/..")
             guard mayBeDirectory(parent) else { return ShellResult(stderr: "sh: 1: cannot create \(target): Directory nonexistent\n", exitCode: 2) }
         }
         var result: ShellResult
-        if let source = command.stdin.map(expanded) {
+        if let stdinPath = command.stdin {
+            let source = try expanded(stdinPath)
             guard let bytes = read(path(source)) else {
                 return ShellResult(stderr: "sh: 1: cannot open \(source): No such file\n", exitCode: 2)
             }
@@ -156,11 +172,11 @@ extension ExeUnit {
         let original = command.stderrToOriginalStdout ? Array(result.stderr.utf8) : []
         if command.stderrToOriginalStdout { result.stderr = "" }
         if let target = command.stdout {
-            write(result.stdout, to: expanded(target.path), append: target.append)
+            write(result.stdout, to: try expanded(target.path), append: target.append)
             result.stdout = original
         }
         if let target = command.stderr {
-            write(Array(result.stderr.utf8), to: expanded(target.path), append: target.append)
+            write(Array(result.stderr.utf8), to: try expanded(target.path), append: target.append)
             result.stderr = ""
         }
         return result

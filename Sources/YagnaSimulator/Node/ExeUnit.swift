@@ -312,7 +312,7 @@ extension PeriodicWriter {
         let words: [String] = ((try? Shell.tokens(command)) ?? []).compactMap {
             guard case .word(let w) = $0 else { return nil }
             // The loop runs in a shell of its own: only the variables every shell starts with.
-            return Shell.expand(w, variables: ExeUnit.shellVariables, substitute: { _ in "" })
+            return try? Shell.expand(w, variables: ExeUnit.shellVariables, substitute: { _ in "" })
         }
         switch words.first {
         case "date": return Shell.dateText(last) + "\n"

@@ -4,7 +4,7 @@ import Foundation
 /// quotes and backslashes, `;` `&&` `||` and newlines between pipelines, `|` within one,
 /// redirections (`>`, `>>`, `<`, `2>`, `2>>`, `2>&1`), a trailing `&`, and expansions —
 /// `$NAME`, `${NAME}`, `${NAME:-word}`, `$?`, and command substitution `$(…)` and `` `…` ``
-/// (outside single quotes). Words keep their expansions as marked spans, filled in when the
+/// (outside single quotes), and arithmetic `$((…))` (see `ShellArithmetic`). Words keep their expansions as marked spans, filled in when the
 /// command runs (after the assignments before it); what an unquoted expansion gives is split
 /// into fields on blanks (spaces, tabs, newlines), as sh splits it with its default `IFS`.
 enum Shell {
@@ -14,6 +14,13 @@ enum Shell {
     static let commandOpen: Character = "\u{E002}", commandClose: Character = "\u{E003}"
     /// Stands before an expansion outside quotes: its value is split into fields.
     static let splitMark: Character = "\u{E004}"
+    /// Marks an arithmetic expansion (its expression, unexpanded) inside a word.
+    static let arithmeticOpen: Character = "\u{E005}", arithmeticClose: Character = "\u{E006}"
+
+    /// An expansion that cannot be made (`$((1/0))`): dash reports it and the script exits (2).
+    struct ExpansionError: Error, Equatable {
+        let message: String
+    }
 
     enum Token: Equatable {
         case word(String)
@@ -81,7 +88,7 @@ enum Shell {
             case "$", "`":
                 inWord = true
                 let span = try expansion(after: c, &chars)
-                if span.first == parameterOpen || span.first == commandOpen { current.append(splitMark) }
+                if span.first == parameterOpen || span.first == commandOpen || span.first == arithmeticOpen { current.append(splitMark) }
                 current += span
             case "\\":
                 if let d = chars.popFirst() { if d != "\n" { current.append(d); inWord = true } }
@@ -139,6 +146,14 @@ enum Shell {
             throw SyntaxError(message: "Syntax error: EOF in backquote substitution")
         }
         guard let next = chars.first else { return "$" }
+        if next == "(", chars.dropFirst().first == "(" {
+            // `$((expression))`: to the `))` that closes it, over nested parentheses.
+            chars.removeFirst(2)
+            guard let expression = scan(&chars, to: ")", from: "("), chars.popFirst() == ")" else {
+                throw SyntaxError(message: "Syntax error: Missing '))'")
+            }
+            return String(arithmeticOpen) + expression + String(arithmeticClose)
+        }
         if next == "(" {
             chars.removeFirst()
             guard let script = scan(&chars, to: ")", from: "(") else {
@@ -197,22 +212,22 @@ enum Shell {
     /// A word with its expansions filled in: parameters from `variables` (unset is empty;
     /// `NAME:-word` gives `word` when unset or empty), command substitutions by `substitute`
     /// (trailing newlines dropped). No field splitting: for assignments and redirections.
-    static func expand(_ word: String, variables: [String: String], substitute: (String) -> String) -> String {
-        guard word.contains(where: { $0 == parameterOpen || $0 == commandOpen }) else { return word }
+    static func expand(_ word: String, variables: [String: String], substitute: (String) -> String) throws(ExpansionError) -> String {
+        guard word.contains(where: { $0 == parameterOpen || $0 == commandOpen || $0 == arithmeticOpen }) else { return word }
         var out = ""
-        walk(word, variables: variables, substitute: substitute) { piece, _ in out += piece }
+        try walk(word, variables: variables, substitute: substitute) { piece, _ in out += piece }
         return out
     }
 
     /// A command's word as the fields it becomes: expanded, and what its unquoted expansions
     /// give split on blanks. A word that is only unquoted expansions giving nothing (or blanks)
     /// is no field at all; `""` is one empty field.
-    static func fields(_ word: String, variables: [String: String], substitute: (String) -> String) -> [String] {
-        guard word.contains(splitMark) else { return [expand(word, variables: variables, substitute: substitute)] }
+    static func fields(_ word: String, variables: [String: String], substitute: (String) -> String) throws(ExpansionError) -> [String] {
+        guard word.contains(splitMark) else { return [try expand(word, variables: variables, substitute: substitute)] }
         var fields: [String] = []
         var current = ""
         var started = false
-        walk(word, variables: variables, substitute: substitute) { piece, split in
+        try walk(word, variables: variables, substitute: substitute) { piece, split in
             guard split else {
                 current += piece
                 started = true
@@ -237,7 +252,7 @@ enum Shell {
     /// whether it stood outside quotes (to be split).
     private static func walk(
         _ word: String, variables: [String: String], substitute: (String) -> String, _ piece: (String, _ split: Bool) -> Void
-    ) {
+    ) throws(ExpansionError) {
         var literal = ""
         var split = false
         var rest = word[...]
@@ -272,15 +287,21 @@ enum Shell {
                             split = false
                             for (i, w) in words.enumerated() {
                                 if i > 0 { piece(" ", true) }
-                                walk(w, variables: variables, substitute: substitute, piece)
+                                try walk(w, variables: variables, substitute: substitute, piece)
                             }
                         } else {
-                            expansion(words.map { expand($0, variables: variables, substitute: substitute) }.joined(separator: " "))
+                            var values: [String] = []
+                            for w in words { values.append(try expand(w, variables: variables, substitute: substitute)) }
+                            expansion(values.joined(separator: " "))
                         }
                     }
                 } else {
                     expansion(variables[spec] ?? "")
                 }
+            } else if c == arithmeticOpen, let close = rest.firstIndex(of: arithmeticClose) {
+                let expression = String(rest[..<close])
+                rest = rest[rest.index(after: close)...]
+                expansion(try arithmetic(expression, variables: variables, substitute: substitute))
             } else if c == commandOpen, let close = lastClose(in: rest) {
                 var text = substitute(String(rest[..<close]))
                 while text.hasSuffix("\n") { text.removeLast() }
@@ -291,6 +312,24 @@ enum Shell {
             }
         }
         if !literal.isEmpty { piece(literal, false) }
+    }
+
+    /// An arithmetic expansion's value: its `$` expansions filled in, then evaluated.
+    static func arithmetic(_ expression: String, variables: [String: String], substitute: (String) -> String) throws(ExpansionError) -> String {
+        var marked = ""
+        var chars = Array(expression)[...]
+        while let c = chars.popFirst() {
+            if c == "$" || c == "`" {
+                guard let span = try? expansion(after: c, &chars) else { throw ExpansionError(message: "Syntax error: Bad substitution") }
+                marked += span
+            } else {
+                marked.append(c)
+            }
+        }
+        let text = try expand(marked, variables: variables, substitute: substitute)
+        do { return String(try ShellArithmetic.evaluate(text, variables: variables)) } catch {
+            throw ExpansionError(message: error.message)
+        }
     }
 
     /// The close mark matching a command substitution's open one (substitutions nest).
