@@ -65,6 +65,13 @@ public actor Golem {
         return parked.remove(at: i)
     }
 
+    /// Takes out a parked agreement with `providerId` that a job with payload `reusable` could
+    /// not reuse (any, when `nil`).
+    func takeParked(provider providerId: String, unless reusable: String?) -> ParkedAgreement? {
+        guard let i = parked.firstIndex(where: { $0.draft.proposal.issuerId == providerId && $0.payloadKey != reusable }) else { return nil }
+        return parked.remove(at: i)
+    }
+
     init(yagna: YagnaClient, configuration: GolemConfiguration, clock: any GolemClock, storage: (any FileStorage)?, logger: Logger) {
         self.yagna = yagna
         self.configuration = configuration

@@ -69,12 +69,19 @@ extension Golem {
     /// Collects offers for a subscription until cancelled or the pool closes: scores each Initial
     /// offer and counters or rejects it; Drafts go to the pool. Re-subscribes when the
     /// subscription disappears.
-    func negotiate(payload: VMPayload, expiration: Duration, pool: OfferPool) async throws {
+    ///
+    /// A provider that rejects a counter-proposal for want of capacity while an agreement of an
+    /// earlier job, parked for reuse, holds it: that agreement is ended (a job with payload
+    /// `reusable` would take it up itself and it is kept), and the provider, free again, offers
+    /// anew.
+    func negotiate(payload: VMPayload, expiration: Duration, pool: OfferPool, reusable: String? = nil) async throws {
         var (subscription, demand) = try await subscribe(payload, expiration: expiration)
         // The demand expires after `expiration`: the lifecycle subscribes it again before that,
         // so a job that outlives it keeps receiving offers (and on a 404, at once).
         var lifecycle = DemandLifecycle(expiration: expiration, subscribedAt: clock.now)
         let policy = ProposalPolicy(strategy: configuration.strategy, paymentPlatform: configuration.paymentPlatform)
+        // Our counter-proposals' providers, to know whom a rejection comes from.
+        var countered: [String: String] = [:]
         loop: while !Task.isCancelled {
             if lifecycle.beforePoll(now: clock.now) == .resubscribe {
                 (subscription, demand) = try await resubscribe(subscription, payload, expiration: expiration)
@@ -100,8 +107,23 @@ extension Golem {
             let closed = await pool.closed
             if !closed {
                 for event in events {
-                    guard case .proposal(_, let proposal) = event else { continue }
-                    try await answer(proposal, policy.decide(proposal, context: await pool.context), subscription: subscription, demand: demand, pool: pool)
+                    switch event {
+                    case .proposal(_, let proposal):
+                        let decision = policy.decide(proposal, context: await pool.context)
+                        if let counter = try await answer(proposal, decision, subscription: subscription, demand: demand, pool: pool) {
+                            if countered.count >= 4096 { countered.removeAll() }
+                            countered[counter] = proposal.issuerId
+                        }
+                    case .proposalRejected(_, let proposalId, let reason):
+                        guard let provider = countered.removeValue(forKey: proposalId),
+                            reason?.message?.hasPrefix("No capacity available") == true,
+                            let stale = takeParked(provider: provider, unless: reusable)
+                        else { continue }
+                        await clock.shielded(limit: configuration.cleanupLimit) {
+                            await self.endAgreement(stale.id, provider: stale.draft.name, success: true)
+                        }
+                    case .other: continue
+                    }
                 }
             }
             switch lifecycle.onPolled(eventCount: events.count, poolClosed: closed) {
@@ -119,8 +141,10 @@ extension Golem {
         return try await subscribe(payload, expiration: expiration)
     }
 
-    /// Carries out the policy's decision on one proposal.
-    private func answer(_ proposal: Proposal, _ decision: ProposalPolicy.Decision, subscription: String, demand: DemandBody, pool: OfferPool) async throws {
+    /// Carries out the policy's decision on one proposal; the counter-proposal's id, if one went out.
+    private func answer(
+        _ proposal: Proposal, _ decision: ProposalPolicy.Decision, subscription: String, demand: DemandBody, pool: OfferPool
+    ) async throws -> String? {
         let name = proposal.properties["golem.node.id.name"]?.stringValue ?? proposal.issuerId
         switch decision {
         case .counter, .rejectReceived: emit(.proposalReceived(provider: name, proposalId: proposal.proposalId))
@@ -135,12 +159,14 @@ extension Golem {
             for (k, v) in extra { counter.properties[k] = v }
             if let id = try? await yagna.market.counter(subscription, proposalId: proposal.proposalId, with: counter) {
                 emit(.proposalResponded(provider: name, proposalId: id))
+                return id
             }
         case .take(let score):
             await pool.add(Draft(proposal: proposal, score: score))
         case .ignore:
             break
         }
+        return nil
     }
 
     /// Makes an agreement from a draft: create, confirm, wait for approval (`AgreementAttempt`

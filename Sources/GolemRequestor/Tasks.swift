@@ -194,7 +194,10 @@ extension Golem {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // A market that fails (the demand cannot be subscribed, say) fails the job at once.
-                do { try await self.negotiate(payload: payload, expiration: self.configuration.demandExpiration, pool: pool) } catch is CancellationError {
+                do {
+                    try await self.negotiate(
+                        payload: payload, expiration: self.configuration.demandExpiration, pool: pool, reusable: String(describing: payload))
+                } catch is CancellationError {
                 } catch {
                     await queue.fail(.marketFailed("\(error)"))
                     await pool.close()
