@@ -489,6 +489,27 @@ import YagnaAPI
         #expect(try s.sh(#"X='a b'; export Y=$X; echo "$Y""#) == Run(out: "a b\n"))
     }
 
+    /// Unquoted `*`, `?` and `[…]` match the activity's files, sorted, as sh's pathname
+    /// expansion does; a pattern that matches nothing stays as written (each checked against dash).
+    @Test func unquotedPatternsMatchTheActivitysFiles() throws {
+        var s = try sandbox()
+        #expect(try s.sh("mkdir -p d/e; touch b.txt a.txt c.log .hidden d/x.txt d/e/y.txt; echo *.txt; echo *") == Run(out: "a.txt b.txt\na.txt b.txt c.log d\n"))
+        #expect(try s.sh("echo ?.txt [ab].txt [!a]*.txt d/*.txt */*.txt d/*/*.txt") == Run(out: "a.txt b.txt a.txt b.txt b.txt d/x.txt d/x.txt d/e/y.txt\n"))
+        // Dot files only for a pattern that starts with a dot; absolute patterns stay absolute.
+        #expect(try s.sh("echo .h* /golem/work/d/*.txt") == Run(out: ".hidden /golem/work/d/x.txt\n"))
+        // No match: the word as written. Quoted: no matching at all.
+        #expect(try s.sh(#"echo *.png "*.txt" '*' a\*"#) == Run(out: "*.png *.txt * a*\n"))
+        // Patterns from unquoted expansions match too; assignments do not match.
+        #expect(try s.sh(#"P='*.log'; echo $P "$P"; Q=*.txt; echo "$Q""#) == Run(out: "c.log *.log\n*.txt\n"))
+        // Programs get the matches as arguments.
+        #expect(try s.sh("rm *.txt; ls") == Run(out: "c.log\nd\n"))
+        // `ls` shows dot files only when asked.
+        #expect(try s.sh("ls -A") == Run(out: ".hidden\nc.log\nd\n"))
+        #expect(try s.sh("ls -a") == Run(out: ".\n..\n.hidden\nc.log\nd\n"))
+        // `[` as the test command is not a pattern that matches anything.
+        #expect(try s.sh("[ -f c.log ] && echo yes") == Run(out: "yes\n"))
+    }
+
     /// `$((…))` as dash evaluates it (each expectation checked against dash).
     @Test func arithmeticExpansionEvaluatesAsDashDoes() throws {
         var s = try sandbox()

@@ -124,7 +124,9 @@ extension ExeUnit {
             words = out
         } else {
             var out: [String] = []
-            for word in words { out += try Shell.fields(word, variables: current, substitute: { substitute($0, variables: current) }) }
+            for word in words {
+                out += try Shell.fields(word, variables: current, substitute: { substitute($0, variables: current) }, glob: { glob($0) })
+            }
             words = out
         }
         // `exit` alone exits with the last command's status.
@@ -271,7 +273,10 @@ extension ExeUnit {
             let dir = path(operands.first ?? ".")
             if read(dir) != nil { out.stdout = Array(((operands.first ?? dir) + "\n").utf8); break }
             guard isDirectory(dir) else { return fail("cannot access '\(operands.first ?? dir)': No such file or directory", 2) }
-            out.stdout = Array(entries(of: dir).map { $0 + "\n" }.joined().utf8)
+            // Names starting with a dot only with -a or -A (-a would add `.` and `..`).
+            let all = args.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && ($0.contains("a") || $0.contains("A")) }
+            let shown = entries(of: dir).filter { all || !$0.hasPrefix(".") }
+            out.stdout = Array(((args.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.contains("a") } ? [".", ".."] : []) + shown).map { $0 + "\n" }.joined().utf8)
         case "wc":
             let (all, error) = inputs(operands)
             if let error { return error }
@@ -464,6 +469,54 @@ extension ExeUnit {
     func mayBeDirectory(_ p: String) -> Bool {
         if spec.volumes.contains(where: { p.hasPrefix($0 + "/") }) { return isDirectory(p) }
         return read(p) == nil
+    }
+
+    /// The paths a pathname pattern (`fnmatch` syntax) matches in the activity's files, sorted;
+    /// relative to the working directory when the pattern is. Names starting with `.` match
+    /// only a pattern that starts with one, as in sh.
+    func glob(_ pattern: String) -> [String] {
+        let absolute = pattern.hasPrefix("/")
+        // (absolute path, as shown)
+        var found: [(String, String)] = [(absolute ? "" : cwd, "")]
+        for component in pattern.split(separator: "/", omittingEmptySubsequences: true).map(String.init) {
+            var next: [(String, String)] = []
+            let active = Self.hasActivePattern(component)
+            for (dir, shown) in found {
+                let join = { (name: String) -> (String, String) in
+                    ((dir.hasSuffix("/") ? dir : dir + "/") + name, shown.isEmpty ? (absolute ? "/" + name : name) : shown + "/" + name)
+                }
+                if active {
+                    for name in entries(of: dir.isEmpty ? "/" : dir) where fnmatch(component, name, FNM_PERIOD) == 0 { next.append(join(name)) }
+                } else {
+                    next.append(join(Self.unescaped(component)))
+                }
+            }
+            found = next
+            if found.isEmpty { return [] }
+        }
+        return found.filter { read($0.0) != nil || isDirectory($0.0) }.map(\.1).sorted()
+    }
+
+    /// Whether a pattern component has an unescaped `*`, `?` or `[`.
+    static func hasActivePattern(_ component: String) -> Bool {
+        var escaped = false
+        for c in component {
+            if escaped { escaped = false; continue }
+            if c == "\\" { escaped = true; continue }
+            if c == "*" || c == "?" || c == "[" { return true }
+        }
+        return false
+    }
+
+    static func unescaped(_ component: String) -> String {
+        var out = ""
+        var escaped = false
+        for c in component {
+            if !escaped, c == "\\" { escaped = true; continue }
+            escaped = false
+            out.append(c)
+        }
+        return out
     }
 
     /// The names directly inside a directory, sorted.

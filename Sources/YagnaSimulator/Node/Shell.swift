@@ -14,6 +14,9 @@ enum Shell {
     static let commandOpen: Character = "\u{E002}", commandClose: Character = "\u{E003}"
     /// Stands before an expansion outside quotes: its value is split into fields.
     static let splitMark: Character = "\u{E004}"
+    /// Stands before a `*`, `?` or `[` outside quotes: the field it ends up in is a pathname
+    /// pattern.
+    static let globMark: Character = "\u{E007}"
     /// Marks an arithmetic expansion (its expression, unexpanded) inside a word.
     static let arithmeticOpen: Character = "\u{E005}", arithmeticClose: Character = "\u{E006}"
 
@@ -124,6 +127,10 @@ enum Shell {
                 out.append(.op(op))
             case " ", "\t", "\r":
                 flush()
+            case "*", "?", "[":
+                current.append(globMark)
+                current.append(c)
+                inWord = true
             default:
                 current.append(c)
                 inWord = true
@@ -213,17 +220,22 @@ enum Shell {
     /// `NAME:-word` gives `word` when unset or empty), command substitutions by `substitute`
     /// (trailing newlines dropped). No field splitting: for assignments and redirections.
     static func expand(_ word: String, variables: [String: String], substitute: (String) -> String) throws(ExpansionError) -> String {
-        guard word.contains(where: { $0 == parameterOpen || $0 == commandOpen || $0 == arithmeticOpen }) else { return word }
+        guard word.contains(where: { $0 == parameterOpen || $0 == commandOpen || $0 == arithmeticOpen || $0 == globMark }) else { return word }
         var out = ""
         try walk(word, variables: variables, substitute: substitute) { piece, _ in out += piece }
+        out.removeAll { $0 == globMark }
         return out
     }
 
     /// A command's word as the fields it becomes: expanded, and what its unquoted expansions
     /// give split on blanks. A word that is only unquoted expansions giving nothing (or blanks)
     /// is no field at all; `""` is one empty field.
-    static func fields(_ word: String, variables: [String: String], substitute: (String) -> String) throws(ExpansionError) -> [String] {
-        guard word.contains(splitMark) else { return [try expand(word, variables: variables, substitute: substitute)] }
+    /// A field holding unquoted `*`, `?` or `[` is a pathname pattern: `glob` gives the paths it
+    /// matches, sorted (`nil` or none: the field stays as written).
+    static func fields(
+        _ word: String, variables: [String: String], substitute: (String) -> String, glob: (String) -> [String]? = { _ in nil }
+    ) throws(ExpansionError) -> [String] {
+        guard word.contains(where: { $0 == splitMark || $0 == globMark }) else { return [try expand(word, variables: variables, substitute: substitute)] }
         var fields: [String] = []
         var current = ""
         var started = false
@@ -239,13 +251,37 @@ enum Shell {
                     current = ""
                     started = false
                 } else {
+                    // What an unquoted expansion gives is a pattern too.
+                    if c == "*" || c == "?" || c == "[" { current.append(globMark) }
                     current.append(c)
                     started = true
                 }
             }
         }
         if started { fields.append(current) }
-        return fields
+        return fields.flatMap { field -> [String] in
+            guard field.contains(globMark) else { return [field] }
+            let literal = String(field.filter { $0 != globMark })
+            guard let matches = glob(pattern(field)), !matches.isEmpty else { return [literal] }
+            return matches
+        }
+    }
+
+    /// A field with marked pattern characters as an `fnmatch` pattern: the marked ones active,
+    /// every other `*?[\` escaped.
+    static func pattern(_ field: String) -> String {
+        var out = ""
+        var active = false
+        for c in field {
+            if c == globMark {
+                active = true
+                continue
+            }
+            if !active, c == "*" || c == "?" || c == "[" || c == "\\" { out.append("\\") }
+            out.append(c)
+            active = false
+        }
+        return out
     }
 
     /// Hands `word`'s pieces in order to `piece`: literal text, and each expansion's value with
