@@ -510,6 +510,33 @@ import YagnaAPI
         #expect(try s.sh("[ -f c.log ] && echo yes") == Run(out: "yes\n"))
     }
 
+    /// `for`, `while`, `until` and `if` with `break`/`continue`, as dash runs them (each
+    /// checked against dash).
+    @Test func loopsAndConditionalsRunAsDashRunsThem() throws {
+        var s = try sandbox()
+        #expect(try s.sh(#"for i in 1 2 3; do echo "n$i"; done"#) == Run(out: "n1\nn2\nn3\n"))
+        // Over matches of a pattern, output redirected as a whole.
+        #expect(try s.sh(#"for f in x y; do touch $f.txt; done; for f in *.txt; do echo "got $f"; done > list; cat list"#) == Run(out: "got x.txt\ngot y.txt\n"))
+        #expect(
+            try s.sh("for i in a b c d; do if [ $i = b ]; then continue; fi; if [ $i = d ]; then break; fi; echo $i; done") == Run(out: "a\nc\n"))
+        #expect(try s.sh("i=0; while [ $i -lt 3 ]; do i=$((i+1)); echo w$i; done; until [ $i -eq 0 ]; do i=$((i-1)); done; echo u$i") == Run(out: "w1\nw2\nw3\nu0\n"))
+        #expect(try s.sh("if false; then echo no; elif true; then echo elif; else echo else; fi") == Run(out: "elif\n"))
+        #expect(try s.sh(#"if false; then echo x; fi; echo "rc=$?"; for x in; do echo never; done; echo "empty=$?""#) == Run(out: "rc=0\nempty=0\n"))
+        #expect(try s.sh("for i in 1 2; do for j in a b; do [ $j = b ] && continue 2; echo $i$j; done; done") == Run(out: "1a\n2a\n"))
+        #expect(try s.sh("for w in $(echo p q); do echo $w; done | wc -l") == Run(out: "2\n"))
+        // Across lines, as a script file would have them.
+        #expect(try s.sh("for i in 1 2\ndo\n  echo $i\ndone\nif [ -f list ]\nthen\n  echo listed\nfi") == Run(out: "1\n2\nlisted\n"))
+        // `exit` inside a loop ends the script.
+        #expect(try s.sh("for i in 1 2; do echo $i; exit 3; done; echo after") == Run(out: "1\n", code: 3))
+        // Unclosed: dash's syntax errors.
+        #expect(throws: Shell.SyntaxError(message: "Syntax error: end of file unexpected (expecting \"done\")")) { try Shell.parse("for i in 1; do echo") }
+        #expect(throws: Shell.SyntaxError(message: "Syntax error: end of file unexpected (expecting \"fi\")")) { try Shell.parse("if true; then echo") }
+        #expect(throws: Shell.SyntaxError(message: "Syntax error: \"done\" unexpected")) { try Shell.parse("echo a; done") }
+        // A loop that would never end is stopped, and says so.
+        let endless = try s.sh("while true; do :; done; echo after")
+        #expect(endless.code == 2 && endless.out.isEmpty && endless.err.contains("stopped a loop after 10000 rounds"))
+    }
+
     /// `$((…))` as dash evaluates it (each expectation checked against dash).
     @Test func arithmeticExpansionEvaluatesAsDashDoes() throws {
         var s = try sandbox()

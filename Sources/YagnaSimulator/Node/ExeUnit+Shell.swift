@@ -11,6 +11,13 @@ extension ExeUnit {
         var duration: Duration = .zero
         /// `exit` was called: the rest of the script does not run.
         var exited = false
+        /// `break` or `continue` was called: the rest of the loop's round does not run.
+        var jump: Jump?
+    }
+
+    enum Jump: Equatable {
+        case breakLoop(Int)
+        case continueLoop(Int)
     }
 
     static let shells: Set<String> = ["/bin/sh", "/bin/bash", "sh", "bash", "/bin/dash", "/usr/bin/bash"]
@@ -55,12 +62,12 @@ extension ExeUnit {
 
     /// Runs pipelines joined by `;`, `&&` and `||` with the shell's rules for each; assignments
     /// change `variables`, and `$?` follows each pipeline.
-    mutating func interpret(_ pipelines: [Shell.Pipeline], variables: inout [String: String]) -> ShellResult {
+    mutating func interpret(_ pipelines: [Shell.Pipeline], stdin: [UInt8] = [], variables: inout [String: String]) -> ShellResult {
         var out = ShellResult()
         for pipeline in pipelines {
             if pipeline.after == "&&" && out.exitCode != 0 { continue }
             if pipeline.after == "||" && out.exitCode == 0 { continue }
-            var input: [UInt8] = []
+            var input: [UInt8] = stdin
             var last = ShellResult()
             let before = out.duration
             for command in pipeline.commands {
@@ -68,7 +75,7 @@ extension ExeUnit {
                 out.stderr += last.stderr
                 out.duration += last.duration
                 input = last.stdout
-                if last.exited { break }
+                if last.exited || last.jump != nil { break }
             }
             out.stdout += last.stdout
             // A job sent to the background takes none of the script's time, and `$?` is 0.
@@ -76,6 +83,10 @@ extension ExeUnit {
             out.exitCode = last.exitCode
             variables["?"] = String(last.exitCode)
             if last.exited { out.exited = true; break }
+            if let jump = last.jump {
+                out.jump = jump
+                break
+            }
         }
         return out
     }
@@ -111,6 +122,16 @@ extension ExeUnit {
         func expanded(_ word: String) throws(Shell.ExpansionError) -> String {
             try Shell.expand(word, variables: current, substitute: { substitute($0, variables: current) })
         }
+        if let compound = command.compound {
+            if let refusal = try refusedRedirection(command, expanded) { return refusal }
+            var result: ShellResult
+            switch try input(command, stdin, expanded) {
+            case .success(let bytes): result = try run(compound, stdin: bytes, variables: &variables)
+            case .failure(let refusal): return refusal.result
+            }
+            redirect(&result, command, to: try targets(command, expanded))
+            return result
+        }
         var words = command.words
         var assignments: [(String, String)] = []
         while let first = words.first, let assignment = Shell.assignment(first) {
@@ -140,7 +161,40 @@ extension ExeUnit {
             for (name, value) in assignments { variables[name] = value }
             return ShellResult()
         }
-        // A redirection whose target expands to nothing is refused, as sh refuses it.
+        // `break` and `continue` leave the rounds of their loop (or of `n` loops out).
+        if words.first == "break" || words.first == "continue" {
+            let n = max(1, words.dropFirst().first.flatMap { Int($0) } ?? 1)
+            var result = ShellResult()
+            result.jump = words.first == "break" ? .breakLoop(n) : .continueLoop(n)
+            return result
+        }
+        if let refusal = try refusedRedirection(command, expanded) { return refusal }
+        var result: ShellResult
+        switch try input(command, stdin, expanded) {
+        case .success(let bytes): result = program(words, stdin: bytes)
+        case .failure(let refusal): return refusal.result
+        }
+        if words.first == "cd", result.exitCode == 0 { variables["PWD"] = cwd }
+        redirect(&result, command, to: try targets(command, expanded))
+        return result
+    }
+
+    /// Where the command's stdout and stderr go, expanded.
+    private func targets(
+        _ command: Shell.Command, _ expanded: (String) throws(Shell.ExpansionError) -> String
+    ) throws(Shell.ExpansionError) -> (stdout: String?, stderr: String?) {
+        var out: String?
+        var err: String?
+        if let target = command.stdout { out = try expanded(target.path) }
+        if let target = command.stderr { err = try expanded(target.path) }
+        return (out, err)
+    }
+
+    /// A redirection sh refuses before it runs the command: a target that expands to nothing, or
+    /// a file in a folder that does not exist.
+    private func refusedRedirection(
+        _ command: Shell.Command, _ expanded: (String) throws(Shell.ExpansionError) -> String
+    ) throws(Shell.ExpansionError) -> ShellResult? {
         for target in [command.stdin, command.stdout?.path, command.stderr?.path].compactMap({ $0 }) where try expanded(target).isEmpty {
             return ShellResult(stderr: "sh: 1: cannot create : Directory nonexistent\n", exitCode: 2)
         }
@@ -151,17 +205,27 @@ extension ExeUnit {
             let parent = ActivityPath.normalise(path(target) + "/..")
             guard mayBeDirectory(parent) else { return ShellResult(stderr: "sh: 1: cannot create \(target): Directory nonexistent\n", exitCode: 2) }
         }
-        var result: ShellResult
-        if let stdinPath = command.stdin {
-            let source = try expanded(stdinPath)
-            guard let bytes = read(path(source)) else {
-                return ShellResult(stderr: "sh: 1: cannot open \(source): No such file\n", exitCode: 2)
-            }
-            result = program(words, stdin: bytes)
-        } else {
-            result = program(words, stdin: stdin)
+        return nil
+    }
+
+    struct Refusal: Error {
+        let result: ShellResult
+    }
+
+    /// What the command reads: its `<` file, or the pipe's bytes.
+    private func input(
+        _ command: Shell.Command, _ stdin: [UInt8], _ expanded: (String) throws(Shell.ExpansionError) -> String
+    ) throws(Shell.ExpansionError) -> Result<[UInt8], Refusal> {
+        guard let stdinPath = command.stdin else { return .success(stdin) }
+        let source = try expanded(stdinPath)
+        guard let bytes = read(path(source)) else {
+            return .failure(Refusal(result: ShellResult(stderr: "sh: 1: cannot open \(source): No such file\n", exitCode: 2)))
         }
-        if words.first == "cd", result.exitCode == 0 { variables["PWD"] = cwd }
+        return .success(bytes)
+    }
+
+    /// Sends the command's output where its redirections say (`targets`: theirs, expanded).
+    private mutating func redirect(_ result: inout ShellResult, _ command: Shell.Command, to targets: (stdout: String?, stderr: String?)) {
         if command.stdoutToStderr {
             result.stderr += String(decoding: result.stdout, as: UTF8.self)
             result.stdout = []
@@ -173,15 +237,92 @@ extension ExeUnit {
         // `2>&1 > file`: stderr took the stdout the command started with, before stdout moved.
         let original = command.stderrToOriginalStdout ? Array(result.stderr.utf8) : []
         if command.stderrToOriginalStdout { result.stderr = "" }
-        if let target = command.stdout {
-            write(result.stdout, to: try expanded(target.path), append: target.append)
+        if let target = command.stdout, let file = targets.stdout {
+            write(result.stdout, to: file, append: target.append)
             result.stdout = original
         }
-        if let target = command.stderr {
-            write(Array(result.stderr.utf8), to: try expanded(target.path), append: target.append)
+        if let target = command.stderr, let file = targets.stderr {
+            write(Array(result.stderr.utf8), to: file, append: target.append)
             result.stderr = ""
         }
-        return result
+    }
+
+    /// The most rounds a loop may run: a loop that does not end by then is stopped with an
+    /// error (the simulator runs it at once, on the node's clock: a real one would run forever).
+    static let loopLimit = 10_000
+
+    /// Runs a loop or a conditional (its redirections are the caller's).
+    private mutating func run(
+        _ compound: Shell.Compound, stdin: [UInt8], variables: inout [String: String]
+    ) throws(Shell.ExpansionError) -> ShellResult {
+        var out = ShellResult()
+        func take(_ r: ShellResult) {
+            out.stdout += r.stdout
+            out.stderr += r.stderr
+            out.duration += r.duration
+            out.exitCode = r.exitCode
+            out.exited = r.exited
+            out.jump = r.jump
+        }
+        /// Whether the loop goes on after a round that ended with `jump`.
+        func goesOn() -> Bool {
+            guard let jump = out.jump else { return !out.exited }
+            switch jump {
+            case .breakLoop(let n):
+                out.jump = n > 1 ? .breakLoop(n - 1) : nil
+                return false
+            case .continueLoop(let n):
+                out.jump = n > 1 ? .continueLoop(n - 1) : nil
+                return n <= 1
+            }
+        }
+        switch compound {
+        case .forLoop(let name, let words, let body):
+            let current = variables
+            var values: [String] = []
+            for word in words {
+                values += try Shell.fields(word, variables: current, substitute: { substitute($0, variables: current) }, glob: { glob($0) })
+            }
+            for value in values {
+                variables[name] = value
+                take(interpret(body, stdin: stdin, variables: &variables))
+                if !goesOn() { break }
+            }
+            if values.isEmpty { out.exitCode = 0 }
+        case .ifClause(let branches, let otherwise):
+            for branch in branches {
+                take(interpret(branch.condition, stdin: stdin, variables: &variables))
+                if out.exited || out.jump != nil { return out }
+                if out.exitCode == 0 {
+                    take(interpret(branch.body, stdin: stdin, variables: &variables))
+                    return out
+                }
+            }
+            out.exitCode = 0
+            if let otherwise { take(interpret(otherwise, stdin: stdin, variables: &variables)) }
+        case .whileLoop(let condition, let body, let until):
+            var rounds = 0
+            var status = 0
+            while true {
+                take(interpret(condition, stdin: stdin, variables: &variables))
+                if out.exited || out.jump != nil {
+                    if !goesOn() { break } else { continue }
+                }
+                if (out.exitCode == 0) == until { break }
+                rounds += 1
+                guard rounds <= Self.loopLimit else {
+                    out.stderr += "sh: 1: the simulator stopped a loop after \(Self.loopLimit) rounds: give this script a command rule\n"
+                    out.exitCode = 2
+                    out.exited = true
+                    return out
+                }
+                take(interpret(body, stdin: stdin, variables: &variables))
+                status = out.exitCode
+                if !goesOn() { break }
+            }
+            out.exitCode = out.exited ? out.exitCode : status
+        }
+        return out
     }
 
     mutating func write(_ bytes: [UInt8], to target: String, append: Bool) {

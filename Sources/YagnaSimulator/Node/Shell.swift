@@ -30,9 +30,23 @@ enum Shell {
         case op(String)
     }
 
-    /// A command with its redirections.
+    /// A compound command: a loop or a conditional, of lists of pipelines.
+    indirect enum Compound: Equatable {
+        case forLoop(variable: String, words: [String], body: [Pipeline])
+        case ifClause(branches: [Branch], otherwise: [Pipeline]?)
+        case whileLoop(condition: [Pipeline], body: [Pipeline], until: Bool)
+    }
+
+    /// One `if`/`elif` condition and what runs when it holds.
+    struct Branch: Equatable {
+        var condition: [Pipeline]
+        var body: [Pipeline]
+    }
+
+    /// A command with its redirections: a simple command's words, or a compound command.
     struct Command: Equatable {
         var words: [String] = []
+        var compound: Compound?
         var stdout: (path: String, append: Bool)?
         var stderr: (path: String, append: Bool)?
         /// `2>&1` after any `>`: stderr goes wherever stdout goes.
@@ -44,7 +58,7 @@ enum Shell {
         var stdin: String?
 
         static func == (a: Command, b: Command) -> Bool {
-            a.words == b.words && a.stdout?.path == b.stdout?.path && a.stdout?.append == b.stdout?.append
+            a.words == b.words && a.compound == b.compound && a.stdout?.path == b.stdout?.path && a.stdout?.append == b.stdout?.append
                 && a.stderr?.path == b.stderr?.path && a.stderrToStdout == b.stderrToStdout && a.stdin == b.stdin
                 && a.stderrToOriginalStdout == b.stderrToOriginalStdout && a.stdoutToStderr == b.stdoutToStderr
         }
@@ -396,15 +410,25 @@ enum Shell {
     /// Parses a script into pipelines; `background` tells whether it ended in `&` (its last
     /// pipeline was sent to the background).
     static func parse(_ script: String) throws(SyntaxError) -> (pipelines: [Pipeline], background: Bool) {
+        var tokens = try tokens(script)[...]
+        let (pipelines, _) = try list(&tokens, until: [])
+        return (pipelines, pipelines.last?.background ?? false)
+    }
+
+    /// The reserved words that end a list inside a compound command.
+    static let closers: Set<String> = ["then", "elif", "else", "fi", "do", "done"]
+
+    /// Pipelines up to one of `terminators` (a reserved word where a command starts), or to the
+    /// end of the tokens when there are none; the terminator met.
+    static func list(_ tokens: inout ArraySlice<Token>, until terminators: Set<String>) throws(SyntaxError) -> ([Pipeline], String?) {
         var pipelines: [Pipeline] = []
         var commands: [Command] = []
         var command = Command()
         var connector: String?
-        var tokens = try tokens(script)[...]
         // A `|` waiting for the command it feeds.
         var pipeOpen = false
         func endCommand() throws(SyntaxError) {
-            guard !command.words.isEmpty else {
+            guard !command.words.isEmpty || command.compound != nil else {
                 if command != Command() { throw SyntaxError(message: "Syntax error: redirection without a command") }
                 return
             }
@@ -412,9 +436,10 @@ enum Shell {
             command = Command()
         }
         func endPipeline(_ op: String?) throws(SyntaxError) {
+            let empty = command.words.isEmpty && command.compound == nil
             // A line may end in `|`: the pipeline goes on on the next line.
-            if pipeOpen && command.words.isEmpty && op == "\n" { return }
-            if pipeOpen && command.words.isEmpty {
+            if pipeOpen && empty && op == "\n" { return }
+            if pipeOpen && empty {
                 throw SyntaxError(message: op.map { $0 == "\n" ? "Syntax error: newline unexpected" : "Syntax error: \"\($0)\" unexpected" } ?? "Syntax error: end of file unexpected")
             }
             pipeOpen = false
@@ -428,11 +453,33 @@ enum Shell {
             commands = []
             connector = op == "\n" || op == "&" ? ";" : op
         }
+        func finish() throws(SyntaxError) {
+            try endPipeline(nil)
+            if let connector, connector == "&&" || connector == "||" { throw SyntaxError(message: "Syntax error: end of file unexpected after \"\(connector)\"") }
+        }
         while let token = tokens.popFirst() {
             switch token {
-            case .word(let w): command.words.append(w)
+            case .word(let w) where command.words.isEmpty && command.compound == nil && command == Command():
+                // Where a command starts, a reserved word opens or closes a compound command.
+                if terminators.contains(w) {
+                    try finish()
+                    return (pipelines, w)
+                }
+                if closers.contains(w) { throw SyntaxError(message: "Syntax error: \"\(w)\" unexpected") }
+                switch w {
+                case "for": command.compound = try forLoop(&tokens)
+                case "if": command.compound = try ifClause(&tokens)
+                case "while", "until":
+                    let (condition, _) = try list(&tokens, until: ["do"])
+                    let (body, _) = try list(&tokens, until: ["done"])
+                    command.compound = .whileLoop(condition: condition, body: body, until: w == "until")
+                default: command.words.append(w)
+                }
+            case .word(let w):
+                if command.compound != nil { throw SyntaxError(message: "Syntax error: word unexpected (expecting \"\(w)\")") }
+                command.words.append(w)
             case .op("|"):
-                guard !command.words.isEmpty else { throw SyntaxError(message: "Syntax error: \"|\" unexpected") }
+                guard !command.words.isEmpty || command.compound != nil else { throw SyntaxError(message: "Syntax error: \"|\" unexpected") }
                 try endCommand()
                 pipeOpen = true
             case .op(let op) where [";", "\n", "&&", "||"].contains(op):
@@ -458,9 +505,51 @@ enum Shell {
                 }
             }
         }
-        try endPipeline(nil)
-        if let connector, connector == "&&" || connector == "||" { throw SyntaxError(message: "Syntax error: end of file unexpected after \"\(connector)\"") }
-        return (pipelines, pipelines.last?.background ?? false)
+        if let expected = terminators.sorted().first(where: { ["then", "do", "done", "fi"].contains($0) }) ?? terminators.first {
+            throw SyntaxError(message: "Syntax error: end of file unexpected (expecting \"\(expected)\")")
+        }
+        try finish()
+        return (pipelines, nil)
+    }
+
+    /// `for NAME [in WORD…]; do LIST; done`, after the `for`.
+    static func forLoop(_ tokens: inout ArraySlice<Token>) throws(SyntaxError) -> Compound {
+        guard case .word(let name)? = tokens.popFirst(), assignment(name + "=") != nil else { throw SyntaxError(message: "Syntax error: Bad for loop variable") }
+        func skipNewlines() { while tokens.first == .op("\n") { tokens.removeFirst() } }
+        skipNewlines()
+        var words: [String] = []
+        if tokens.first == .word("in") {
+            tokens.removeFirst()
+            while case .word(let w)? = tokens.first {
+                tokens.removeFirst()
+                words.append(w)
+            }
+            guard tokens.first == .op(";") || tokens.first == .op("\n") else { throw SyntaxError(message: "Syntax error: end of file unexpected (expecting \"do\")") }
+            tokens.removeFirst()
+        } else if tokens.first == .op(";") {
+            tokens.removeFirst()
+        }
+        skipNewlines()
+        guard tokens.popFirst() == .word("do") else { throw SyntaxError(message: "Syntax error: end of file unexpected (expecting \"do\")") }
+        let (body, _) = try list(&tokens, until: ["done"])
+        return .forLoop(variable: name, words: words, body: body)
+    }
+
+    /// `if LIST; then LIST; [elif LIST; then LIST;]… [else LIST;] fi`, after the `if`.
+    static func ifClause(_ tokens: inout ArraySlice<Token>) throws(SyntaxError) -> Compound {
+        var branches: [Branch] = []
+        var otherwise: [Pipeline]?
+        var next = "if"
+        while next == "if" || next == "elif" {
+            let (condition, _) = try list(&tokens, until: ["then"])
+            let (body, ended) = try list(&tokens, until: ["elif", "else", "fi"])
+            branches.append(Branch(condition: condition, body: body))
+            next = ended ?? "fi"
+        }
+        if next == "else" {
+            otherwise = try list(&tokens, until: ["fi"]).0
+        }
+        return .ifClause(branches: branches, otherwise: otherwise)
     }
 
     /// `date`'s default output in UTC: `Sun Nov 22 13:23:59 UTC 2026`.
