@@ -40,7 +40,7 @@ final class DaemonConnections: Sendable {
     private struct Waiter {
         let id: UInt64
         let continuation: CheckedContinuation<Grant, any Error>
-        let timer: Scheduled<Void>?
+        var timer: Scheduled<Void>?
     }
     private struct State {
         var idle: [Idle] = []
@@ -175,29 +175,39 @@ final class DaemonConnections: Sendable {
         guard let id else { return .open }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
-                let timer = group.any().scheduleTask(deadline: deadline) { [weak self, limit] () -> Void in self?.giveUp(id, Failure.noConnection(limit: limit)) }
-                // Looked at again with the wait: a place may have come free since.
-                enum Outcome { case queued, open, refused(any Error) }
+                // Looked at again with the wait: a connection may have been handed back, or a
+                // place come free, since.
+                enum Outcome { case queued, grant(Grant), refused(any Error) }
+                var stale: [Connection] = []
                 let outcome = state.withLock { s -> Outcome in
                     if s.closed { return .refused(Failure.shutDown) }
                     if Task.isCancelled { return .refused(CancellationError()) }
+                    if reuse, let idle = Self.pickIdle(&s, stale: &stale) { return .grant(.connection(idle)) }
                     if s.live < limit {
                         s.live += 1
                         s.mostLive = max(s.mostLive, s.live)
-                        return .open
+                        return .grant(.open)
                     }
-                    s.waiters.append(Waiter(id: id, continuation: continuation, timer: timer))
+                    if deadline <= .now() { return .refused(Failure.noConnection(limit: limit)) }
+                    s.waiters.append(Waiter(id: id, continuation: continuation, timer: nil))
                     s.watcher?.yield(s.waiters.count)
                     return .queued
                 }
+                for c in stale { c.channel.close(promise: nil) }
                 switch outcome {
-                case .queued: break
-                case .open:
-                    timer.cancel()
-                    continuation.resume(returning: .open)
-                case .refused(let error):
-                    timer.cancel()
-                    continuation.resume(throwing: error)
+                case .queued:
+                    // Armed once the waiter is in the queue, so that it always finds it there.
+                    let timer = group.any().scheduleTask(deadline: deadline) { [weak self, limit] () -> Void in
+                        self?.giveUp(id, Failure.noConnection(limit: limit))
+                    }
+                    let waiting = state.withLock { s -> Bool in
+                        guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return false }
+                        s.waiters[i].timer = timer
+                        return true
+                    }
+                    if !waiting { timer.cancel() }
+                case .grant(let grant): continuation.resume(returning: grant)
+                case .refused(let error): continuation.resume(throwing: error)
                 }
             }
         } onCancel: {
@@ -230,25 +240,29 @@ final class DaemonConnections: Sendable {
     }
 
     private func takeIdle() -> Connection? {
-        let now = NIODeadline.now()
         var stale: [Connection] = []
-        let found = state.withLock { s -> Connection? in
-            // Preferably one on the event loop this task runs on (with concurrency on the event
-            // loops, the usual case): the request is written and its answer resumes the task on
-            // the same thread, with no wake-up of another.
-            if let i = s.idle.lastIndex(where: {
-                now - $0.since < Self.idleLimit && $0.connection.channel.eventLoop.inEventLoop && $0.connection.channel.isActive
-            }) {
-                return s.idle.remove(at: i).connection
-            }
-            while let last = s.idle.popLast() {
-                if now - last.since < Self.idleLimit, last.connection.channel.isActive { return last.connection }
-                stale.append(last.connection)
-            }
-            return nil
-        }
+        let found = state.withLock { Self.pickIdle(&$0, stale: &stale) }
         for c in stale { c.channel.close(promise: nil) }
         return found
+    }
+
+    /// Takes a usable idle connection out of `s` (the lock held); those found stale go to
+    /// `stale`, to be closed once the lock is let go.
+    private static func pickIdle(_ s: inout State, stale: inout [Connection]) -> Connection? {
+        let now = NIODeadline.now()
+        // Preferably one on the event loop this task runs on (with concurrency on the event
+        // loops, the usual case): the request is written and its answer resumes the task on
+        // the same thread, with no wake-up of another.
+        if let i = s.idle.lastIndex(where: {
+            now - $0.since < idleLimit && $0.connection.channel.eventLoop.inEventLoop && $0.connection.channel.isActive
+        }) {
+            return s.idle.remove(at: i).connection
+        }
+        while let last = s.idle.popLast() {
+            if now - last.since < idleLimit, last.connection.channel.isActive { return last.connection }
+            stale.append(last.connection)
+        }
+        return nil
     }
 
     /// Hands an answered request's connection to the longest-waiting request, or keeps it idle.

@@ -78,6 +78,19 @@ import YagnaSimulator
 /// In-process, bodies travel as values: the node's typed answer reaches a typed client as it is,
 /// and the journal writes the bytes only when read — the same bytes, so the same trace hash.
 @Suite struct InProcessBodyTests {
+    /// The trace hashes of shipped scenarios at seed 7, as the code before bodies became values
+    /// (86a0cfe) gave them: the journal's bytes are what they were, byte for byte. (A change
+    /// that means to change the wire must change these on purpose.)
+    @Test(arguments: [
+        ("hello-task", "fe21a959008b60f2"), ("service-provider-dies", "b4e6ee540f5b1071"),
+        ("tasks-one-bad-provider", "af4161c6bcce27b6"), ("file-service", "c201283a6d7e35e4"),
+    ])
+    func traceHashesAreWhatTheyWereWithBytes(scenario: String, hash: String) async throws {
+        let report = try await SimulatedNetwork.runExample(scenario: try shipped(scenario), seed: 7)
+        #expect(report.passed)
+        #expect(report.traceHash == hash)
+    }
+
     @Test func answersTravelAsValuesAndTheJournalWritesTheSameBytes() async throws {
         let scenario = try fastScenario()
         try await Simulation().runDetached { clock in

@@ -12,6 +12,20 @@ func shipped(_ name: String) throws -> Scenario {
 }
 
 @Suite struct ScenarioRunTests {
+    /// The tests' copies of shipped scenarios are the shipped ones, byte for byte (a copy left
+    /// behind tests a scenario nobody runs).
+    @Test func fixtureScenariosAreTheShippedOnes() throws {
+        let fixtures = repositoryRoot.appendingPathComponent("Tests/GolemTests/Fixtures")
+        let names = try FileManager.default.contentsOfDirectory(atPath: fixtures.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(names.count >= 8)
+        for name in names {
+            let shipped = ["scenarios/\(name)", "scenarios/failing/\(name)"].map { repositoryRoot.appendingPathComponent($0) }
+                .first { FileManager.default.fileExists(atPath: $0.path) }
+            let original = try #require(shipped, "\(name) has no shipped scenario")
+            #expect(try Data(contentsOf: fixtures.appendingPathComponent(name)) == Data(contentsOf: original), "\(name) differs from \(original.path)")
+        }
+    }
+
     @Test func helloTaskRunsEndToEnd() async throws {
         let report = try await SimulatedNetwork.runExample(scenario: try shipped("hello-task"))
         #expect(report.failures.isEmpty, "\(report.failures)")

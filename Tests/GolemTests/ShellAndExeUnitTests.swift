@@ -481,6 +481,8 @@ import YagnaAPI
         #expect(try s.sh("X='1 2'; printf '[%s]' a${X}b; echo") == Run(out: "[a1][2b]\n"))
         // An unset or blank unquoted expansion is no field at all; an empty quoted one is one.
         #expect(try s.sh(#"printf '[%s]' $NONE x "$NONE"; echo"#) == Run(out: "[x][]\n"))
+        // Empty quotes beside an empty expansion still make a field.
+        #expect(try s.sh(#"x=; printf '[%s]' ""$x; echo; printf '[%s]' ${u:-"" b}; echo; printf '[%s]' $x''; echo"#) == Run(out: "[]\n[][b]\n[]\n"))
         // Command substitutions and defaults split too; tabs and newlines are blanks.
         #expect(try s.sh("printf '[%s]' $(printf 'a\\tb\\nc'); echo") == Run(out: "[a][b][c]\n"))
         #expect(try s.sh("printf '[%s]' ${NONE:-d e}; echo") == Run(out: "[d][e]\n"))
@@ -554,6 +556,8 @@ import YagnaAPI
         #expect(try s.sh("X=abc; echo $((X+1))") == Run(err: "sh: 1: Illegal number: abc\n", code: 2))
         #expect(try s.sh("echo $((1 2))") == Run(err: "sh: 1: arithmetic expression: expecting EOF: \"1 2\"\n", code: 2))
         #expect(throws: Shell.SyntaxError(message: "Syntax error: Missing '))'")) { try Shell.parse("echo $((1") }
+        // `&&`, `||` and `?:` evaluate only the side that counts; `--x` is a double negation.
+        #expect(try s.sh("echo $((0 && 1/0)) $((1 || 1/0)) $((1 ? 2 : 1/0)) $((0 ? 1/0 : 3)) $((--4)); X=abc; echo $((0 && X))") == Run(out: "0 1 2 3 4\n0\n"))
         // Assignments inside the expression are not simulated, and say so.
         #expect(try s.sh("echo $((i=2))").err.contains("assignment to i is not simulated"))
     }

@@ -487,8 +487,11 @@ actor RequestGate {
             let queued = Task { try await Self.get(transport, "/free") }
             _ = await waiting.next()
             queued.cancel()
-            // Without cancellation it would wait for the held request (60 s).
-            await #expect(throws: (any Error).self) { try await queued.value }
+            // Without cancellation it would wait for the held request (60 s), then say no
+            // connection came free.
+            let error = await #expect(throws: YagnaError.self) { try await queued.value }
+            #expect(error?.code == .transport)
+            #expect(error?.message?.contains("Cancellation") == true)
             #expect(daemon.waiting == 0)
             await gate.open()
             let heldAnswer = try await held.value

@@ -15,39 +15,22 @@ public struct MessageBody: Sendable, Hashable {
     /// `Caller.decode`). Not part of equality or hashing.
     package var typed: (any Sendable)?
 
-    /// The value (encoded on first read, when made from a typed value) and, once read, its
-    /// bytes: shared by every copy of the body.
+    /// The value and, once read, its bytes: shared by every copy of the body.
     final class Written: Sendable {
-        private let made: Mutex<(value: JSONValue?, bytes: [UInt8]?)>
-        private let encode: (@Sendable () -> JSONValue)?
+        let value: JSONValue
+        private let bytes: Mutex<[UInt8]?>
 
         init(_ value: JSONValue, bytes: [UInt8]? = nil) {
-            self.made = Mutex((value, bytes))
-            self.encode = nil
-        }
-
-        init(encoding: @escaping @Sendable () -> JSONValue) {
-            self.made = Mutex((nil, nil))
-            self.encode = encoding
-        }
-
-        var value: JSONValue {
-            made.withLock { made in
-                if let value = made.value { return value }
-                let value = encode!()
-                made.value = value
-                return value
-            }
+            self.value = value
+            self.bytes = Mutex(bytes)
         }
 
         var written: [UInt8] {
-            made.withLock { made in
-                if let bytes = made.bytes { return bytes }
-                let value = made.value ?? encode!()
-                made.value = value
-                let bytes = JSONWriter.bytes(value)
-                made.bytes = bytes
-                return bytes
+            bytes.withLock { cached in
+                if let cached { return cached }
+                let out = JSONWriter.bytes(value)
+                cached = out
+                return out
             }
         }
     }
@@ -61,19 +44,6 @@ public struct MessageBody: Sendable, Hashable {
     public init(json: JSONValue) {
         self.raw = []
         self.written = Written(json)
-    }
-
-    /// A body encoded from `value` when first read as JSON or bytes, `value` itself handed to a
-    /// typed client of its type (see `typed`). Should encoding fail (a number JSON cannot hold),
-    /// the body is the error's message, as the node's answer to a value it cannot encode.
-    package init<T: Encodable & Sendable>(encoding value: T) {
-        self.raw = []
-        self.written = Written {
-            do { return try WireEncoder().encodeValue(value) } catch {
-                return .object(["message": .string("internal error encoding the answer: \(error)")])
-            }
-        }
-        self.typed = value
     }
 
     /// A body of these bytes, with the JSON value they parse to at hand.

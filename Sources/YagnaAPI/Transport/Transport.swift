@@ -260,11 +260,11 @@ public struct YagnaResponse: Sendable, Hashable {
         return r
     }
 
-    /// A JSON response made in this process from `value`, encoded when first read: a typed
-    /// client asking for the same type takes the value as it is (see `MessageBody.typed`).
-    package static func encoding<T: Encodable & Sendable>(_ status: Int, _ value: T) -> YagnaResponse {
-        var r = YagnaResponse(status: status, headers: jsonHeaders)
-        r.content = MessageBody(encoding: value)
+    /// A JSON response made in this process from `typed` (`value` is its JSON): a typed client
+    /// asking for the same type takes it as it is (see `MessageBody.typed`).
+    package static func json(_ status: Int, _ value: JSONValue, typed: any Sendable) -> YagnaResponse {
+        var r = json(status, value)
+        r.content.typed = typed
         return r
     }
 }

@@ -112,8 +112,9 @@ public struct YagnaError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// Extracts the daemon's message: `{"message": …}`, problem+json `detail`/`title`, or text.
     public static func daemonMessage(_ response: YagnaResponse) -> String? {
-        guard !response.body.isEmpty else { return nil }
-        if let json = try? JSONParser.parse(response.body) {
+        guard !response.content.isEmpty else { return nil }
+        // An answer made in this process carries its value: no bytes to write and parse again.
+        if let json = response.json ?? (try? JSONParser.parse(response.body)) {
             if case .object(let o) = json {
                 for key in ["message", "detail", "title", "error"] {
                     if case .string(let s)? = o[key] { return s }

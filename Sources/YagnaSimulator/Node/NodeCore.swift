@@ -289,10 +289,12 @@ public struct NodeCore: Sendable {
         .json(status, ["message": .string(text)])
     }
 
-    /// A JSON answer of `value`, encoded only when someone reads it (the in-process requestor
-    /// takes `value` as it is; see `MessageBody.init(encoding:)`).
+    /// A JSON answer of `value` (an in-process requestor of the same type takes `value` as it
+    /// is; the bytes are written only if someone reads them), or a 500 when it cannot be encoded.
     static func encode(_ status: Int, _ value: some Encodable & Sendable) -> YagnaResponse {
-        .encoding(status, value)
+        do { return .json(status, try WireEncoder().encodeValue(value), typed: value) } catch {
+            return message(500, "internal error encoding the answer: \(error)")
+        }
     }
 
     static let noContent = YagnaResponse(status: 204)

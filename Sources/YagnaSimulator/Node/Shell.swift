@@ -17,6 +17,9 @@ enum Shell {
     /// Stands before a `*`, `?` or `[` outside quotes: the field it ends up in is a pathname
     /// pattern.
     static let globMark: Character = "\u{E007}"
+    /// Stands for empty quotes (`''`, `""`) in a word with unquoted expansions: the word is a
+    /// field even if the expansions give nothing.
+    static let quotedMark: Character = "\u{E008}"
     /// Marks an arithmetic expansion (its expression, unexpanded) inside a word.
     static let arithmeticOpen: Character = "\u{E005}", arithmeticClose: Character = "\u{E006}"
 
@@ -83,6 +86,8 @@ enum Shell {
         var inWord = false
         var chars = Array(script)[...]
         func flush() {
+            // Empty quotes matter only beside unquoted expansions.
+            if current.contains(quotedMark) && !current.contains(splitMark) { current.removeAll { $0 == quotedMark } }
             if inWord { out.append(.word(current)) }
             current = ""
             inWord = false
@@ -91,6 +96,7 @@ enum Shell {
             switch c {
             case "'", "\"":
                 inWord = true
+                if chars.first == c { current.append(quotedMark) }
                 var closed = false
                 while let d = chars.popFirst() {
                     if d == c { closed = true; break }
@@ -318,6 +324,9 @@ enum Shell {
         while let c = rest.popFirst() {
             if c == splitMark {
                 split = true
+            } else if c == quotedMark {
+                flush()
+                piece("", false)
             } else if c == parameterOpen, let close = rest.firstIndex(of: parameterClose) {
                 let spec = String(rest[..<close])
                 rest = rest[rest.index(after: close)...]
@@ -337,7 +346,8 @@ enum Shell {
                             split = false
                             for (i, w) in words.enumerated() {
                                 if i > 0 { piece(" ", true) }
-                                try walk(w, variables: variables, substitute: substitute, piece)
+                                // An empty word there was quoted (`''`): a field of its own.
+                                if w.isEmpty { piece("", false) } else { try walk(w, variables: variables, substitute: substitute, piece) }
                             }
                         } else {
                             var values: [String] = []

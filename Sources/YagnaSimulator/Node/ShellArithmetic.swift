@@ -1,8 +1,9 @@
 /// dash's arithmetic expansion `$((…))`: integer arithmetic with C's operators and precedence —
 /// unary `+ - ! ~`, `* / %`, `+ -`, `<< >>`, comparisons, `== !=`, `& ^ |`, `&& ||`, `?:` and
 /// parentheses — on decimal, octal (`010`) and hex (`0x10`) numbers and variables by name
-/// (unset or empty is 0). Assignments inside the expression (`i=…`, `+=`, `++`) are not
-/// simulated: they are refused with a message that says so.
+/// (unset or empty is 0); `&&`, `||` and `?:` evaluate only the side that counts. Assignments
+/// inside the expression (`i=…`, `+=`) are not simulated: they are refused with a message that
+/// says so. Like dash, no `++`/`--` (`--x` is `-(-x)`).
 struct ShellArithmetic {
     /// Why an expression has no value, in dash's words (`division by zero: "1/0"`).
     struct Failure: Error, Equatable {
@@ -13,6 +14,9 @@ struct ShellArithmetic {
     private let bytes: [UInt8]
     private let variables: [String: String]
     private var at = 0
+    /// Inside a branch `&&`, `||` or `?:` does not take: read, not evaluated (no errors for
+    /// division by zero or bad numbers there), as dash does.
+    private var skipping = 0
 
     /// The value of `expression` (its `$` expansions already filled in).
     static func evaluate(_ expression: String, variables: [String: String]) throws(Failure) -> Int {
@@ -57,10 +61,17 @@ struct ShellArithmetic {
     private mutating func ternary() throws(Failure) -> Int {
         let condition = try binary(0)
         guard take("?") else { return condition }
-        let yes = try ternary()
+        let yes = try skipped(condition == 0) { (p: inout ShellArithmetic) throws(Failure) in try p.ternary() }
         guard take(":") else { throw failure("expecting ':'") }
-        let no = try ternary()
+        let no = try skipped(condition != 0) { (p: inout ShellArithmetic) throws(Failure) in try p.ternary() }
         return condition != 0 ? yes : no
+    }
+
+    /// Reads `part`, not evaluating it when `skip`.
+    private mutating func skipped(_ skip: Bool, _ part: (inout ShellArithmetic) throws(Failure) -> Int) throws(Failure) -> Int {
+        if skip { skipping += 1 }
+        defer { if skip { skipping -= 1 } }
+        return try part(&self)
     }
 
     /// Binary operators from loosest to tightest; each level's operators with the longer
@@ -76,7 +87,9 @@ struct ShellArithmetic {
         var left = try binary(level + 1)
         while true {
             guard let op = Self.levels[level].first(where: { take($0.op, unless: $0.unless) })?.op else { return left }
-            let right = try binary(level + 1)
+            // `0 && …` and `1 || …`: the right side is read, not evaluated.
+            let skip = (op == "&&" && left == 0) || (op == "||" && left != 0)
+            let right = try skipped(skip) { (p: inout ShellArithmetic) throws(Failure) in try p.binary(level + 1) }
             left = try apply(op, left, right)
         }
     }
@@ -100,8 +113,11 @@ struct ShellArithmetic {
         case "-": return a &- b
         case "*": return a &* b
         case "/", "%":
-            guard b != 0 else { throw failure("division by zero") }
-            // Int.min / -1 overflows in C too; dash gives Int.min.
+            guard b != 0 else {
+                if skipping > 0 { return 0 }
+                throw failure("division by zero")
+            }
+            // Int.min / -1 overflows (dash dies of SIGFPE); the simulator wraps.
             if a == .min && b == -1 { return op == "/" ? .min : 0 }
             return op == "/" ? a / b : a % b
         default: throw failure("expecting primary")
@@ -109,7 +125,7 @@ struct ShellArithmetic {
     }
 
     private mutating func unary() throws(Failure) -> Int {
-        if take("++") || take("--") { throw Failure(message: "arithmetic expression: assignment (++/--) is not simulated: \"\(text)\"") }
+        // dash has no `++`/`--`: `--x` is `-(-x)`.
         if take("+") { return try unary() }
         if take("-") { return 0 &- (try unary()) }
         if take("!", unless: ["!="]) { return try unary() == 0 ? 1 : 0 }
@@ -142,7 +158,10 @@ struct ShellArithmetic {
         }
         let value = variables[name] ?? ""
         if value.isEmpty { return 0 }
-        guard let number = Self.number(value.trimmingBlanks) else { throw Failure(message: "Illegal number: \(value)") }
+        guard let number = Self.number(value.trimmingBlanks) else {
+            if skipping > 0 { return 0 }
+            throw Failure(message: "Illegal number: \(value)")
+        }
         return number
     }
 
