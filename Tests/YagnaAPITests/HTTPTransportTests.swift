@@ -471,12 +471,17 @@ actor RequestGate {
             #expect(error?.message?.contains("no connection to the daemon came free") == true)
             #expect(error?.message?.contains("maxConnectionsPerDaemon") == true)
             #expect(daemon.waiting == 0)
-            await gate.open()
-            let heldAnswer = try await held.value
-            #expect(heldAnswer == "/market-api/v1/held")
-            let after = try await Self.get(transport, "/free")
-            #expect(after == "/market-api/v1/free")
+            try await Self.release(held, gate, then: transport)
         }
+    }
+
+    /// Lets the held request through, checks its answer and that the pool still serves.
+    static func release(_ held: Task<String, any Error>, _ gate: RequestGate, then transport: HTTPTransport) async throws {
+        await gate.open()
+        let heldAnswer = try await held.value
+        #expect(heldAnswer == "/market-api/v1/held")
+        let after = try await Self.get(transport, "/free")
+        #expect(after == "/market-api/v1/free")
     }
 
     @Test func aCancelledWaitingRequestLeavesTheQueue() async throws {
@@ -493,12 +498,8 @@ actor RequestGate {
             #expect(error?.code == .transport)
             #expect(error?.message?.contains("Cancellation") == true)
             #expect(daemon.waiting == 0)
-            await gate.open()
-            let heldAnswer = try await held.value
-            #expect(heldAnswer == "/market-api/v1/held")
             // The place it waited for is still there for others.
-            let after = try await Self.get(transport, "/free")
-            #expect(after == "/market-api/v1/free")
+            try await Self.release(held, gate, then: transport)
             #expect(daemon.connectionsOpened == 1)
         }
     }

@@ -83,3 +83,24 @@ public struct MessageBody: Sendable, Hashable {
 
     public func hash(into h: inout Hasher) { h.combine(bytes) }
 }
+
+/// A message whose body is a `MessageBody`: its bytes and its JSON value, read and set through it.
+public protocol HasMessageBody {
+    var content: MessageBody { get set }
+}
+
+extension HasMessageBody {
+    /// The body's bytes (written from its JSON value the first time, if it has one). Setting them
+    /// drops the value.
+    public var body: [UInt8] {
+        get { content.bytes }
+        set { content.bytes = newValue }
+    }
+
+    /// The JSON value the body is written from, when the message was made in this process:
+    /// readers take it instead of parsing the bytes. Setting a value makes it the body.
+    public var json: JSONValue? {
+        get { content.json }
+        set { content.json = newValue }
+    }
+}

@@ -205,25 +205,12 @@ public struct Header: Sendable, Hashable {
 }
 
 /// A response from the daemon.
-public struct YagnaResponse: Sendable, Hashable {
+public struct YagnaResponse: Sendable, Hashable, HasMessageBody {
     public var status: Int
     public var headers: [Header]
     /// The body: bytes, or the JSON value an answer made in this process (the simulated node's
     /// in-process front end) was built from, its bytes written when first read.
     public var content: MessageBody
-
-    /// The body's bytes. Setting them drops the JSON value.
-    public var body: [UInt8] {
-        get { content.bytes }
-        set { content.bytes = newValue }
-    }
-
-    /// The JSON value the body is written from, when the answer was made in this process:
-    /// readers take it instead of parsing the bytes. Setting a value makes it the body.
-    public var json: JSONValue? {
-        get { content.json }
-        set { content.json = newValue }
-    }
 
     public init(status: Int, headers: [Header] = [], body: [UInt8] = []) {
         self.status = status

@@ -3,7 +3,7 @@ public import YagnaAPI
 public import GolemTime
 
 /// A request as the simulated node sees it, whichever front end it came through.
-public struct NodeRequest: Sendable, Hashable {
+public struct NodeRequest: Sendable, Hashable, HasMessageBody {
     public var method: HTTPMethod
     /// The full path from the API root (`/market-api/v1/demands`).
     public var path: String
@@ -12,18 +12,6 @@ public struct NodeRequest: Sendable, Hashable {
     /// The body: bytes, or the JSON value the typed clients built it from when the request came
     /// in-process (the node reads the value; the bytes are written only if someone asks).
     public var content: MessageBody
-
-    /// The body's bytes. Setting them drops the JSON value.
-    public var body: [UInt8] {
-        get { content.bytes }
-        set { content.bytes = newValue }
-    }
-
-    /// The JSON value the body is written from, when the request came in-process.
-    public var json: JSONValue? {
-        get { content.json }
-        set { content.json = newValue }
-    }
 
     /// A request; with `json`, the body is that value's (and `body` is not used).
     public init(method: HTTPMethod, path: String, query: [QueryItem] = [], headers: [Header] = [], body: [UInt8] = [], json: JSONValue? = nil) {
