@@ -508,8 +508,15 @@ import YagnaAPI
         // `ls` shows dot files only when asked.
         #expect(try s.sh("ls -A") == Run(out: ".hidden\nc.log\nd\n"))
         #expect(try s.sh("ls -a") == Run(out: ".\n..\n.hidden\nc.log\nd\n"))
-        // `[` as the test command is not a pattern that matches anything.
+        // `[` as the test command still works.
         #expect(try s.sh("[ -f c.log ] && echo yes") == Run(out: "yes\n"))
+        // `./` and `../` in a pattern move in the tree and are shown as written.
+        #expect(try s.sh("echo ./*; cd d; echo ../c*; cd ..") == Run(out: "./c.log ./d\n../c.log\n"))
+        // Commands given several matches: ls names files then folders, cp copies into a folder,
+        // grep names each file.
+        #expect(try s.sh("touch a b; ls a b d") == Run(out: "a\nb\n\nd:\ne\nx.txt\n"))
+        #expect(try s.sh("echo x > a; echo y > b; mkdir out; cp a b out/; ls out; grep -c x a b; grep x a b") == Run(out: "a\nb\na:1\nb:0\na:x\n"))
+        #expect(try s.sh("ls a nope") == Run(out: "a\n", err: "ls: cannot access 'nope': No such file or directory\n", code: 2))
     }
 
     /// `for`, `while`, `until` and `if` with `break`/`continue`, as dash runs them (each
@@ -528,15 +535,34 @@ import YagnaAPI
         #expect(try s.sh("for w in $(echo p q); do echo $w; done | wc -l") == Run(out: "2\n"))
         // Across lines, as a script file would have them.
         #expect(try s.sh("for i in 1 2\ndo\n  echo $i\ndone\nif [ -f list ]\nthen\n  echo listed\nfi") == Run(out: "1\n2\nlisted\n"))
+        // Outside a loop `break` and `continue` do nothing; a count beyond the loops leaves them all.
+        #expect(try s.sh("break; echo after; continue; echo after2") == Run(out: "after\nafter2\n"))
+        #expect(try s.sh("for i in 1 2 3; do break 5; done; echo after3; for i in 1 2; do for j in a b; do echo $i$j; break 9; done; done; echo end") == Run(out: "after3\n1a\nend\n"))
+        // A compound command may close its enclosing one at once; -le and -ge compare.
+        #expect(try s.sh("for x in a; do if true; then echo y; fi done; i=1; while [ $i -le 3 ]; do echo $i; i=$((i+1)); done; until [ $i -ge 5 ]; do i=$((i+1)); done; echo $i") == Run(out: "y\n1\n2\n3\n5\n"))
+        // A redirection's target is expanded once (its command substitution runs once).
+        #expect(try s.sh("echo hi > $(echo x >> count; echo out); cat count out; for i in 1 2; do echo $i; done > $(echo y >> count; echo loop); cat count loop") == Run(out: "x\nhi\nx\ny\n1\n2\n"))
+        // A background job's `exit` ends only the job.
+        #expect(try s.sh("exit 3 & echo hi") == Run(out: "hi\n"))
         // `exit` inside a loop ends the script.
         #expect(try s.sh("for i in 1 2; do echo $i; exit 3; done; echo after") == Run(out: "1\n", code: 3))
         // Unclosed: dash's syntax errors.
         #expect(throws: Shell.SyntaxError(message: "Syntax error: end of file unexpected (expecting \"done\")")) { try Shell.parse("for i in 1; do echo") }
         #expect(throws: Shell.SyntaxError(message: "Syntax error: end of file unexpected (expecting \"fi\")")) { try Shell.parse("if true; then echo") }
         #expect(throws: Shell.SyntaxError(message: "Syntax error: \"done\" unexpected")) { try Shell.parse("echo a; done") }
-        // A loop that would never end is stopped, and says so.
-        let endless = try s.sh("while true; do :; done; echo after")
-        #expect(endless.code == 2 && endless.out.isEmpty && endless.err.contains("stopped a loop after 10000 rounds"))
+        // Empty lists and words after a compound command, as dash refuses them.
+        for (script, message) in [
+            ("do done", #""do" unexpected"#), ("if then fi", #""then" unexpected"#), ("while true; do done", #""done" unexpected"#),
+            ("for x in a; do echo; done foo", "word unexpected"),
+        ] {
+            #expect(throws: Shell.SyntaxError(message: "Syntax error: " + message)) { try Shell.parse(script) }
+        }
+        // A loop that would never end is stopped, and says so; so are nested loops that together
+        // run too long, and a loop whose condition only continues.
+        for script in ["while true; do :; done; echo after", "i=0; while [ $i -lt 200 ]; do j=0; while [ $j -lt 200 ]; do j=$((j+1)); done; i=$((i+1)); done", "while continue; do :; done"] {
+            let endless = try s.sh(script)
+            #expect(endless.code == 2 && endless.out.isEmpty && endless.err.contains("stopped a loop after 10000 rounds"), "\(script)")
+        }
     }
 
     /// `$((…))` as dash evaluates it (each expectation checked against dash).

@@ -37,6 +37,7 @@ extension ExeUnit {
             }
             do {
                 var variables = Self.shellVariables
+                loopRounds = 0
                 let parsed = try Shell.parse(script)
                 result = interpret(parsed.pipelines, variables: &variables)
             } catch {
@@ -78,8 +79,14 @@ extension ExeUnit {
                 if last.exited || last.jump != nil { break }
             }
             out.stdout += last.stdout
-            // A job sent to the background takes none of the script's time, and `$?` is 0.
-            if pipeline.background { out.duration = before; last.exitCode = 0 }
+            // A job sent to the background takes none of the script's time, `$?` is 0, and its
+            // `exit` or `break` ends only itself.
+            if pipeline.background {
+                out.duration = before
+                last.exitCode = 0
+                last.exited = false
+                last.jump = nil
+            }
             out.exitCode = last.exitCode
             variables["?"] = String(last.exitCode)
             if last.exited { out.exited = true; break }
@@ -123,13 +130,13 @@ extension ExeUnit {
             try Shell.expand(word, variables: current, substitute: { substitute($0, variables: current) })
         }
         if let compound = command.compound {
-            if let refusal = try refusedRedirection(command, expanded) { return refusal }
-            var result: ShellResult
-            switch try input(command, stdin, expanded) {
-            case .success(let bytes): result = try run(compound, stdin: bytes, variables: &variables)
+            let opened: Opened
+            switch try open(command, stdin, expanded) {
+            case .success(let o): opened = o
             case .failure(let refusal): return refusal.result
             }
-            redirect(&result, command, to: try targets(command, expanded))
+            var result = try run(compound, stdin: opened.stdin, variables: &variables)
+            redirect(&result, command, to: opened)
             return result
         }
         var words = command.words
@@ -161,71 +168,60 @@ extension ExeUnit {
             for (name, value) in assignments { variables[name] = value }
             return ShellResult()
         }
-        // `break` and `continue` leave the rounds of their loop (or of `n` loops out).
+        // `break` and `continue` leave the rounds of their loop (or of `n` loops out, at most
+        // all of them); outside a loop they do nothing, as in dash.
         if words.first == "break" || words.first == "continue" {
-            let n = max(1, words.dropFirst().first.flatMap { Int($0) } ?? 1)
+            let n = min(loopDepth, max(1, words.dropFirst().first.flatMap { Int($0) } ?? 1))
             var result = ShellResult()
-            result.jump = words.first == "break" ? .breakLoop(n) : .continueLoop(n)
+            if n > 0 { result.jump = words.first == "break" ? .breakLoop(n) : .continueLoop(n) }
             return result
         }
-        if let refusal = try refusedRedirection(command, expanded) { return refusal }
-        var result: ShellResult
-        switch try input(command, stdin, expanded) {
-        case .success(let bytes): result = program(words, stdin: bytes)
+        let opened: Opened
+        switch try open(command, stdin, expanded) {
+        case .success(let o): opened = o
         case .failure(let refusal): return refusal.result
         }
+        var result = program(words, stdin: opened.stdin)
         if words.first == "cd", result.exitCode == 0 { variables["PWD"] = cwd }
-        redirect(&result, command, to: try targets(command, expanded))
+        redirect(&result, command, to: opened)
         return result
     }
 
-    /// Where the command's stdout and stderr go, expanded.
-    private func targets(
-        _ command: Shell.Command, _ expanded: (String) throws(Shell.ExpansionError) -> String
-    ) throws(Shell.ExpansionError) -> (stdout: String?, stderr: String?) {
-        var out: String?
-        var err: String?
-        if let target = command.stdout { out = try expanded(target.path) }
-        if let target = command.stderr { err = try expanded(target.path) }
-        return (out, err)
-    }
-
-    /// A redirection sh refuses before it runs the command: a target that expands to nothing, or
-    /// a file in a folder that does not exist.
-    private func refusedRedirection(
-        _ command: Shell.Command, _ expanded: (String) throws(Shell.ExpansionError) -> String
-    ) throws(Shell.ExpansionError) -> ShellResult? {
-        for target in [command.stdin, command.stdout?.path, command.stderr?.path].compactMap({ $0 }) where try expanded(target).isEmpty {
-            return ShellResult(stderr: "sh: 1: cannot create : Directory nonexistent\n", exitCode: 2)
-        }
-        // The shell opens the redirections' files before it runs the command.
-        var targets: [String] = []
-        for target in [command.stdout?.path, command.stderr?.path].compactMap({ $0 }) { targets.append(try expanded(target)) }
-        for target in targets where target != "/dev/null" {
-            let parent = ActivityPath.normalise(path(target) + "/..")
-            guard mayBeDirectory(parent) else { return ShellResult(stderr: "sh: 1: cannot create \(target): Directory nonexistent\n", exitCode: 2) }
-        }
-        return nil
+    /// A command's redirections, each target expanded once: what it reads, where its output goes.
+    struct Opened {
+        var stdin: [UInt8]
+        var stdout: String?
+        var stderr: String?
     }
 
     struct Refusal: Error {
         let result: ShellResult
     }
 
-    /// What the command reads: its `<` file, or the pipe's bytes.
-    private func input(
+    /// Opens the command's redirections as sh does before it runs it, or refuses them: a target
+    /// that expands to nothing, a file in a folder that does not exist, a `<` file that is not
+    /// there.
+    private func open(
         _ command: Shell.Command, _ stdin: [UInt8], _ expanded: (String) throws(Shell.ExpansionError) -> String
-    ) throws(Shell.ExpansionError) -> Result<[UInt8], Refusal> {
-        guard let stdinPath = command.stdin else { return .success(stdin) }
-        let source = try expanded(stdinPath)
-        guard let bytes = read(path(source)) else {
-            return .failure(Refusal(result: ShellResult(stderr: "sh: 1: cannot open \(source): No such file\n", exitCode: 2)))
+    ) throws(Shell.ExpansionError) -> Result<Opened, Refusal> {
+        func refused(_ text: String) -> Result<Opened, Refusal> { .failure(Refusal(result: ShellResult(stderr: "sh: 1: \(text)\n", exitCode: 2))) }
+        let source = try command.stdin.map { (p: String) throws(Shell.ExpansionError) in try expanded(p) }
+        let out = try command.stdout.map { (t: (path: String, append: Bool)) throws(Shell.ExpansionError) in try expanded(t.path) }
+        let err = try command.stderr.map { (t: (path: String, append: Bool)) throws(Shell.ExpansionError) in try expanded(t.path) }
+        if [source, out, err].contains(where: { $0?.isEmpty == true }) { return refused("cannot create : Directory nonexistent") }
+        for target in [out, err].compactMap({ $0 }) where target != "/dev/null" {
+            guard mayBeDirectory(ActivityPath.normalise(path(target) + "/..")) else { return refused("cannot create \(target): Directory nonexistent") }
         }
-        return .success(bytes)
+        var bytes = stdin
+        if let source {
+            guard let read = read(path(source)) else { return refused("cannot open \(source): No such file") }
+            bytes = read
+        }
+        return .success(Opened(stdin: bytes, stdout: out, stderr: err))
     }
 
-    /// Sends the command's output where its redirections say (`targets`: theirs, expanded).
-    private mutating func redirect(_ result: inout ShellResult, _ command: Shell.Command, to targets: (stdout: String?, stderr: String?)) {
+    /// Sends the command's output where its redirections say (`targets`: where they were opened).
+    private mutating func redirect(_ result: inout ShellResult, _ command: Shell.Command, to targets: Opened) {
         if command.stdoutToStderr {
             result.stderr += String(decoding: result.stdout, as: UTF8.self)
             result.stdout = []
@@ -247,8 +243,9 @@ extension ExeUnit {
         }
     }
 
-    /// The most rounds a loop may run: a loop that does not end by then is stopped with an
-    /// error (the simulator runs it at once, on the node's clock: a real one would run forever).
+    /// The most rounds the loops of one script may run together: one that does not end by then
+    /// is stopped with an error (the simulator runs it at once, on the node's clock: a real one
+    /// would run forever).
     static let loopLimit = 10_000
 
     /// Runs a loop or a conditional (its redirections are the caller's).
@@ -278,12 +275,21 @@ extension ExeUnit {
         }
         switch compound {
         case .forLoop(let name, let words, let body):
+            loopDepth += 1
+            defer { loopDepth -= 1 }
             let current = variables
             var values: [String] = []
             for word in words {
                 values += try Shell.fields(word, variables: current, substitute: { substitute($0, variables: current) }, glob: { glob($0) })
             }
             for value in values {
+                loopRounds += 1
+                guard loopRounds <= Self.loopLimit else {
+                    out.stderr += "sh: 1: the simulator stopped a loop after \(Self.loopLimit) rounds: give this script a command rule\n"
+                    out.exitCode = 2
+                    out.exited = true
+                    return out
+                }
                 variables[name] = value
                 take(interpret(body, stdin: stdin, variables: &variables))
                 if !goesOn() { break }
@@ -301,21 +307,22 @@ extension ExeUnit {
             out.exitCode = 0
             if let otherwise { take(interpret(otherwise, stdin: stdin, variables: &variables)) }
         case .whileLoop(let condition, let body, let until):
-            var rounds = 0
+            loopDepth += 1
+            defer { loopDepth -= 1 }
             var status = 0
             while true {
-                take(interpret(condition, stdin: stdin, variables: &variables))
-                if out.exited || out.jump != nil {
-                    if !goesOn() { break } else { continue }
-                }
-                if (out.exitCode == 0) == until { break }
-                rounds += 1
-                guard rounds <= Self.loopLimit else {
+                loopRounds += 1
+                guard loopRounds <= Self.loopLimit else {
                     out.stderr += "sh: 1: the simulator stopped a loop after \(Self.loopLimit) rounds: give this script a command rule\n"
                     out.exitCode = 2
                     out.exited = true
                     return out
                 }
+                take(interpret(condition, stdin: stdin, variables: &variables))
+                if out.exited || out.jump != nil {
+                    if !goesOn() { break } else { continue }
+                }
+                if (out.exitCode == 0) == until { break }
                 take(interpret(body, stdin: stdin, variables: &variables))
                 status = out.exitCode
                 if !goesOn() { break }
@@ -411,13 +418,41 @@ extension ExeUnit {
                 out.stdout += bytes
             }
         case "ls":
-            let dir = path(operands.first ?? ".")
-            if read(dir) != nil { out.stdout = Array(((operands.first ?? dir) + "\n").utf8); break }
-            guard isDirectory(dir) else { return fail("cannot access '\(operands.first ?? dir)': No such file or directory", 2) }
-            // Names starting with a dot only with -a or -A (-a would add `.` and `..`).
-            let all = args.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && ($0.contains("a") || $0.contains("A")) }
-            let shown = entries(of: dir).filter { all || !$0.hasPrefix(".") }
-            out.stdout = Array(((args.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.contains("a") } ? [".", ".."] : []) + shown).map { $0 + "\n" }.joined().utf8)
+            // Names starting with a dot only with -a or -A (-a adds `.` and `..`).
+            let options = args.filter { $0.hasPrefix("-") && !$0.hasPrefix("--") }
+            let hidden = options.contains { $0.contains("a") || $0.contains("A") }
+            let dots = options.contains { $0.contains("a") }
+            func listing(_ dir: String) -> String {
+                ((dots ? [".", ".."] : []) + entries(of: path(dir)).filter { hidden || !$0.hasPrefix(".") }).map { $0 + "\n" }.joined()
+            }
+            // Files named first, then each folder under its name (with one operand, just its
+            // entries), as ls prints them when its output is not a terminal.
+            var files: [String] = []
+            var folders: [String] = []
+            var missing = ""
+            for target in operands.isEmpty ? ["."] : operands {
+                if read(path(target)) != nil {
+                    files.append(target)
+                } else if isDirectory(path(target)) {
+                    folders.append(target)
+                } else {
+                    missing += "ls: cannot access '\(target)': No such file or directory\n"
+                }
+            }
+            var text = files.sorted().map { $0 + "\n" }.joined()
+            if files.isEmpty, folders.count == 1, missing.isEmpty {
+                text = listing(folders[0])
+            } else {
+                for folder in folders.sorted() {
+                    if !text.isEmpty { text += "\n" }
+                    text += "\(folder):\n" + listing(folder)
+                }
+            }
+            out.stdout = Array(text.utf8)
+            if !missing.isEmpty {
+                out.stderr = missing
+                out.exitCode = 2
+            }
         case "wc":
             let (all, error) = inputs(operands)
             if let error { return error }
@@ -474,16 +509,21 @@ extension ExeUnit {
                 activity.directories.insert(p)
             }
         case "cp", "mv":
-            guard operands.count == 2 else { return fail("missing file operand", 1) }
-            let from = path(operands[0])
-            var to = path(operands[1])
-            guard let bytes = read(from) else { return fail("cannot stat '\(operands[0])': No such file or directory") }
-            if isDirectory(to) { to += "/" + (from.split(separator: "/").last.map(String.init) ?? "") }
-            activity.files[to] = bytes
-            activity.periodic[to] = nil
-            if name == "mv", from != to {
-                activity.files[from] = nil
-                activity.periodic[from] = nil
+            guard operands.count >= 2, let last = operands.last else { return fail("missing file operand", 1) }
+            let target = path(last)
+            // Several sources (a pattern's matches) go into a directory.
+            if operands.count > 2, !isDirectory(target) { return fail("target '\(last)' is not a directory", 1) }
+            for source in operands.dropLast() {
+                let from = path(source)
+                var to = target
+                guard let bytes = read(from) else { return fail("cannot stat '\(source)': No such file or directory") }
+                if isDirectory(to) { to += "/" + (from.split(separator: "/").last.map(String.init) ?? "") }
+                activity.files[to] = bytes
+                activity.periodic[to] = nil
+                if name == "mv", from != to {
+                    activity.files[from] = nil
+                    activity.periodic[from] = nil
+                }
             }
         case "rm":
             for file in operands {
@@ -511,10 +551,22 @@ extension ExeUnit {
             let (all, error) = inputs(Array(operands.dropFirst()))
             if let error { return ShellResult(stderr: error.stderr, exitCode: 2) }
             let invert = flags.contains("-v")
-            let lines = all.flatMap { String(decoding: $0.1, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) }
-                .filter { !$0.isEmpty && $0.contains(pattern) != invert }
-            out.stdout = Array((flags.contains("-c") ? "\(lines.count)\n" : lines.map { $0 + "\n" }.joined()).utf8)
-            out.exitCode = lines.isEmpty ? 1 : 0
+            // With several files each line (or count) is named by its file, as grep does.
+            let named = all.count > 1 && !flags.contains("-h")
+            var found = 0
+            var text = ""
+            for (file, bytes) in all {
+                let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                    .filter { !$0.isEmpty && $0.contains(pattern) != invert }
+                found += lines.count
+                if flags.contains("-c") {
+                    text += (named ? "\(file):" : "") + "\(lines.count)\n"
+                } else {
+                    text += lines.map { (named ? "\(file):" : "") + $0 + "\n" }.joined()
+                }
+            }
+            out.stdout = Array(text.utf8)
+            out.exitCode = found == 0 ? 1 : 0
         case "test", "[":
             var expression = args
             if name == "[" {
@@ -555,6 +607,8 @@ extension ExeUnit {
             case "-ne": return Int(e[0]) != Int(e[2])
             case "-lt": return (Int(e[0]) ?? 0) < (Int(e[2]) ?? 0)
             case "-gt": return (Int(e[0]) ?? 0) > (Int(e[2]) ?? 0)
+            case "-le": return (Int(e[0]) ?? 0) <= (Int(e[2]) ?? 0)
+            case "-ge": return (Int(e[0]) ?? 0) >= (Int(e[2]) ?? 0)
             default: return e[0] == "!" ? !test(Array(e.dropFirst())) : false
             }
         default: return false
@@ -629,7 +683,9 @@ extension ExeUnit {
                 if active {
                     for name in entries(of: dir.isEmpty ? "/" : dir) where fnmatch(component, name, FNM_PERIOD) == 0 { next.append(join(name)) }
                 } else {
-                    next.append(join(Self.unescaped(component)))
+                    // `.` and `..` (`./*`, `../x/*`) move in the tree; they are shown as written.
+                    let (joined, shownAs) = join(Self.unescaped(component))
+                    next.append((ActivityPath.normalise(joined), shownAs))
                 }
             }
             found = next

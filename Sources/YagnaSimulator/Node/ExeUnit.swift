@@ -22,6 +22,11 @@ struct ExeUnit {
     /// The working directory of the shell running now (`cd` moves it; every `sh -c` starts
     /// in the image's working directory).
     var cwd = ActivityPath.workDirectory
+    /// How many loops of the running script enclose the command being run (`break` and
+    /// `continue` reach no further out).
+    var loopDepth = 0
+    /// The rounds the running script's loops have run (see `loopLimit`).
+    var loopRounds = 0
 
     init(core: NodeCore, activity: ActivityRecord, batchId: String, start: Date) {
         let provider = core.providers[activity.provider]

@@ -88,6 +88,16 @@ enum Shell {
         func flush() {
             // Empty quotes matter only beside unquoted expansions.
             if current.contains(quotedMark) && !current.contains(splitMark) { current.removeAll { $0 == quotedMark } }
+            // A `[` with no `]` after it is no pattern (the `[` command, above all).
+            if current.contains(globMark), let open = current.lastIndex(of: "["), !current[open...].contains("]") {
+                var kept = ""
+                var rest = current[...]
+                while let c = rest.popFirst() {
+                    if c == globMark, rest.first == "[", !rest.dropFirst().contains("]") { continue }
+                    kept.append(c)
+                }
+                current = kept
+            }
             if inWord { out.append(.word(current)) }
             current = ""
             inWord = false
@@ -467,14 +477,17 @@ enum Shell {
             try endPipeline(nil)
             if let connector, connector == "&&" || connector == "||" { throw SyntaxError(message: "Syntax error: end of file unexpected after \"\(connector)\"") }
         }
+        /// Ends the list at its closing word; a compound command's lists may not be empty.
+        func close(_ word: String) throws(SyntaxError) -> ([Pipeline], String?) {
+            try finish()
+            if pipelines.isEmpty { throw SyntaxError(message: "Syntax error: \"\(word)\" unexpected") }
+            return (pipelines, word)
+        }
         while let token = tokens.popFirst() {
             switch token {
             case .word(let w) where command.words.isEmpty && command.compound == nil && command == Command():
                 // Where a command starts, a reserved word opens or closes a compound command.
-                if terminators.contains(w) {
-                    try finish()
-                    return (pipelines, w)
-                }
+                if terminators.contains(w) { return try close(w) }
                 if closers.contains(w) { throw SyntaxError(message: "Syntax error: \"\(w)\" unexpected") }
                 switch w {
                 case "for": command.compound = try forLoop(&tokens)
@@ -486,7 +499,11 @@ enum Shell {
                 default: command.words.append(w)
                 }
             case .word(let w):
-                if command.compound != nil { throw SyntaxError(message: "Syntax error: word unexpected (expecting \"\(w)\")") }
+                if command.compound != nil {
+                    // Right after a compound command only a closing word may come (`fi done`).
+                    if terminators.contains(w) { return try close(w) }
+                    throw SyntaxError(message: "Syntax error: word unexpected")
+                }
                 command.words.append(w)
             case .op("|"):
                 guard !command.words.isEmpty || command.compound != nil else { throw SyntaxError(message: "Syntax error: \"|\" unexpected") }
