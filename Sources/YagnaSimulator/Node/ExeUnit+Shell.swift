@@ -273,6 +273,15 @@ extension ExeUnit {
                 return n <= 1
             }
         }
+        /// One more round of the script's loops; past the budget the script is stopped (`false`).
+        func round() -> Bool {
+            loopRounds += 1
+            guard loopRounds > Self.loopLimit else { return true }
+            out.stderr += "sh: 1: the simulator stopped a loop after \(Self.loopLimit) rounds: give this script a command rule\n"
+            out.exitCode = 2
+            out.exited = true
+            return false
+        }
         switch compound {
         case .forLoop(let name, let words, let body):
             loopDepth += 1
@@ -283,13 +292,7 @@ extension ExeUnit {
                 values += try Shell.fields(word, variables: current, substitute: { substitute($0, variables: current) }, glob: { glob($0) })
             }
             for value in values {
-                loopRounds += 1
-                guard loopRounds <= Self.loopLimit else {
-                    out.stderr += "sh: 1: the simulator stopped a loop after \(Self.loopLimit) rounds: give this script a command rule\n"
-                    out.exitCode = 2
-                    out.exited = true
-                    return out
-                }
+                guard round() else { return out }
                 variables[name] = value
                 take(interpret(body, stdin: stdin, variables: &variables))
                 if !goesOn() { break }
@@ -311,13 +314,7 @@ extension ExeUnit {
             defer { loopDepth -= 1 }
             var status = 0
             while true {
-                loopRounds += 1
-                guard loopRounds <= Self.loopLimit else {
-                    out.stderr += "sh: 1: the simulator stopped a loop after \(Self.loopLimit) rounds: give this script a command rule\n"
-                    out.exitCode = 2
-                    out.exited = true
-                    return out
-                }
+                guard round() else { return out }
                 take(interpret(condition, stdin: stdin, variables: &variables))
                 if out.exited || out.jump != nil {
                     if !goesOn() { break } else { continue }
