@@ -117,7 +117,7 @@ import YagnaSimulator
         #expect(valued.count >= 5)
         #expect(journal.contains { $0.requestJSON != nil })
         for entry in journal {
-            #expect(entry.response.typed == nil)
+            #expect(entry.response.typed == nil && entry.request.typed == nil)
             if let json = entry.responseJSON { #expect(entry.responseBody == JSONWriter.bytes(json)) }
             if let json = entry.requestJSON { #expect(entry.requestBody == JSONWriter.bytes(json)) }
         }
@@ -129,5 +129,54 @@ import YagnaSimulator
         #expect(asBytes.allSatisfy { $0.requestJSON == nil && $0.responseJSON == nil })
         #expect(traceHash(asBytes) == traceHash(journal))
         #expect(asBytes == journal)
+    }
+
+    /// A transport into the node that hands over a different value than its request's JSON says.
+    struct Tampering: Transport {
+        let inner: InProcessTransport
+        let change: @Sendable (any Sendable) -> any Sendable
+        func send(_ request: YagnaRequest) async throws -> YagnaResponse {
+            var r = request
+            if let typed = r.content?.typed { r.content?.typed = change(typed) }
+            return try await inner.send(r)
+        }
+        func openEventStream(_ request: YagnaRequest) async throws -> EventStreamResponse { try await inner.openEventStream(request) }
+    }
+
+    /// A typed client's request body reaches the in-process node as its value (an exec as its
+    /// commands); a debug build (the tests) reads the JSON as well and refuses a value that
+    /// differs from it, naming the type.
+    @Test func requestBodiesTravelAsValuesAndADifferenceIsRefused() async throws {
+        let scenario = try fastScenario()
+        try await Simulation().runDetached { clock in
+            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+            let inner = InProcessTransport(node: node)
+            let y = YagnaClient(transport: inner)
+            let me = try await y.identity.me()
+            let (_, activity) = try await y.approvedActivity(clock: clock)
+            // Handed over unchanged: served.
+            _ = try await y.payment.createAllocation(NewAllocation(totalAmount: 1, address: me.identity))
+            let batch = try await y.activity.exec(activity, commands: [.deploy(DeployCommand()), .start(StartCommand())])
+            #expect(!batch.isEmpty)
+
+            let tampered = YagnaClient(transport: Tampering(inner: inner) { value in
+                if var allocation = value as? NewAllocation {
+                    allocation.totalAmount = 2
+                    return allocation
+                }
+                if let script = value as? ExeScriptRequest.Prepared {
+                    return (try? ExeScriptRequest.prepared(script.commands + [.start(StartCommand())])) ?? script
+                }
+                return value
+            })
+            let refusedAllocation = await #expect(throws: YagnaError.self) {
+                _ = try await tampered.payment.createAllocation(NewAllocation(totalAmount: 1, address: me.identity))
+            }
+            #expect(refusedAllocation?.status == 500)
+            #expect(refusedAllocation?.message?.contains("the NewAllocation handed over in-process differs from what its JSON decodes to") == true, "\(String(describing: refusedAllocation))")
+            let refusedExec = await #expect(throws: YagnaError.self) { _ = try await tampered.activity.exec(activity, commands: [.deploy(DeployCommand())]) }
+            #expect(refusedExec?.status == 500)
+            #expect(refusedExec?.message?.contains("the ExeScriptRequest handed over in-process differs") == true, "\(String(describing: refusedExec))")
+        }
     }
 }

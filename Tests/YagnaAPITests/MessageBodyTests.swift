@@ -82,4 +82,16 @@ import Testing
         #expect(typed.body == Array(#"{"amount":1.5,"id":"a"}"#.utf8))
         #expect(typed.status == 201 && typed.header("content-type") == "application/json")
     }
+
+    /// The value handed over is read by its type; a body without one gives nothing, also for an
+    /// optional type (a bare `typed as? Reason?` would give a `nil` reason instead).
+    @Test func aHandedOverValueIsReadByItsType() {
+        var body = MessageBody(json: ["message": "bye"])
+        #expect(body.handedOver(as: Reason?.self) == nil)
+        #expect(body.handedOver(as: Reason.self) == nil)
+        body.typed = Reason(message: "bye")
+        #expect(body.handedOver(as: Reason?.self) == .some(Reason(message: "bye")))
+        #expect(body.handedOver(as: Reason.self) == Reason(message: "bye"))
+        #expect(body.handedOver(as: String.self) == nil)
+    }
 }

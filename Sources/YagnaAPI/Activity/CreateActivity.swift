@@ -86,10 +86,24 @@ public struct ExeScriptRequest: Codable, Sendable, Hashable {
 
     /// Serialises commands into the `text` form.
     public init(commands: [ExeScriptCommand]) throws {
+        self = try Self.prepared(commands).request
+    }
+
+    /// An exec body made in this process, with the script its text is written from and the
+    /// commands: an in-process node takes them as they are instead of parsing the text.
+    package struct Prepared: Sendable {
+        package let request: ExeScriptRequest
+        package let script: JSONValue
+        package let commands: [ExeScriptCommand]
+    }
+
+    /// The body for `commands`, with its script and commands at hand.
+    package static func prepared(_ commands: [ExeScriptCommand]) throws -> Prepared {
         var values: [JSONValue] = []
         values.reserveCapacity(commands.count)
         for command in commands { values.append(try command.fastWireValue ?? WireEncoder().encodeValue(command)) }
-        self.text = JSONWriter.string(.array(values))
+        let script = JSONValue.array(values)
+        return Prepared(request: ExeScriptRequest(text: JSONWriter.string(script)), script: script, commands: commands)
     }
 
     /// Parses `text` back into commands.

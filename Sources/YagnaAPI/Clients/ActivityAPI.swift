@@ -19,9 +19,9 @@ public struct ActivityAPI: Sendable {
     /// Starts a batch; returns its id.
     public func exec(_ activityId: String, commands: [ExeScriptCommand]) async throws -> String {
         let base = caller.request("activity.exec", .POST, "/activity/\(activityId)/exec")
-        let body: ExeScriptRequest
-        do { body = try ExeScriptRequest(commands: commands) } catch { throw YagnaError.invalidRequest(base, error: error) }
-        return try await caller.decode(String.self, try caller.withBody(base, body))
+        let body: ExeScriptRequest.Prepared
+        do { body = try ExeScriptRequest.prepared(commands) } catch { throw YagnaError.invalidRequest(base, error: error) }
+        return try await caller.decode(String.self, try caller.withBody(base, body.request, handedOver: body))
     }
 
     /// Polls a batch's results: every finished result from index 0, waiting up to `timeout`

@@ -28,13 +28,16 @@ struct Caller: Sendable {
         YagnaRequest(operation: operation, service: service, method: method, path: path, query: query, longPoll: longPoll)
     }
 
-    func withBody(_ request: YagnaRequest, _ body: some Encodable) throws -> YagnaRequest {
+    /// The request with `body` as its JSON body. An in-process node takes `handedOver` (by
+    /// default the body itself) as it is instead of decoding the JSON (see `MessageBody.typed`).
+    func withBody(_ request: YagnaRequest, _ body: some Encodable & Sendable, handedOver: (any Sendable)? = nil) throws -> YagnaRequest {
         var r = request
         do {
             r.json = try WireEncoder().encodeValue(body)
         } catch {
             throw YagnaError.invalidRequest(request, error: error)
         }
+        r.content?.typed = handedOver ?? body
         r.headers.append(Header("Content-Type", "application/json"))
         return r
     }
@@ -49,36 +52,24 @@ struct Caller: Sendable {
     func decode<T: Decodable>(_ type: T.Type, _ request: YagnaRequest) async throws -> T {
         let response = try await send(request)
         do {
-            #if DEBUG
-            // Checked in debug builds (the tests): a value handed over as it is must be what
-            // decoding its JSON gives, or the in-process path would hide a wire difference.
-            let decoded = try WireDecoder().decode(type, from: try response.jsonBody())
-            if let typed = response.content.typed as? T, !Self.same(typed, decoded) { throw InProcessMismatch(type: "\(T.self)") }
-            return decoded
-            #else
+            let typed = response.content.handedOver(as: T.self)
             // An answer made in this process from a value of this very type: taken as it is.
-            if let typed = response.content.typed as? T { return typed }
-            return try WireDecoder().decode(type, from: try response.jsonBody())
-            #endif
+            if MessageBody.takesHandedOver, let typed { return typed }
+            let decoded = try WireDecoder().decode(type, from: try response.jsonBody())
+            // A debug build decodes the JSON even when the answer was handed over, and checks both agree.
+            if let typed, !MessageBody.same(typed, decoded) { throw InProcessMismatch(type: "\(T.self)") }
+            return decoded
         } catch {
             throw YagnaError.malformed(request, status: response.status, error: error)
         }
     }
 
-    #if DEBUG
     /// A value handed over in-process that decoding its JSON does not give back (a debug build's
     /// check: the typed pass-through would hide a wire difference).
     struct InProcessMismatch: Error, CustomStringConvertible {
         let type: String
         var description: String { "the \(type) handed over in-process differs from what its JSON decodes to" }
     }
-
-    /// Whether two values are equal, when their type can tell (`true` when it cannot).
-    static func same<T>(_ a: T, _ b: T) -> Bool {
-        guard let a = a as? any Equatable else { return true }
-        return a.isEqual(to: b)
-    }
-    #endif
 
     /// Sends a request whose 2xx reply carries nothing the caller needs (`null`, empty, 204).
     func perform(_ request: YagnaRequest) async throws {
@@ -95,9 +86,3 @@ extension Duration {
         return String(value)
     }
 }
-
-#if DEBUG
-extension Equatable {
-    fileprivate func isEqual(to other: Any) -> Bool { (other as? Self).map { $0 == self } ?? false }
-}
-#endif

@@ -10,10 +10,36 @@ import Synchronization
 public struct MessageBody: Sendable, Hashable {
     private var raw: [UInt8]
     private var written: Written?
-    /// The typed value the JSON was encoded from, when the node made the answer in this process:
-    /// a typed client of the same type takes it instead of decoding the JSON (see
-    /// `Caller.decode`). Not part of equality or hashing.
+    /// The typed value the JSON was encoded from, when the body was made in this process: the
+    /// node's answer, which a typed client of the same type takes instead of decoding the JSON
+    /// (see `Caller.decode`), or a typed client's request body, which the simulated node takes
+    /// likewise. Release builds take it as it is; debug builds (the tests) decode the JSON as
+    /// well and refuse a difference (`same`). Not part of equality or hashing.
     package var typed: (any Sendable)?
+
+    /// The value handed over in-process, when it is a `T`. (`typed as? T` alone would give a
+    /// `nil` of an optional `T` for a body that has no typed value at all.)
+    package func handedOver<T>(as type: T.Type) -> T? {
+        guard let typed else { return nil }
+        return typed as? T
+    }
+
+    /// Whether a receiver takes `typed` as it is: in release builds. Debug builds (the tests)
+    /// decode the JSON every time and check the value handed over against it (`same`).
+    package static var takesHandedOver: Bool {
+        #if DEBUG
+        false
+        #else
+        true
+        #endif
+    }
+
+    /// Whether a value handed over in-process equals what decoding its JSON gave, when its type
+    /// can tell (`true` when it cannot: every wire model is `Hashable`).
+    package static func same<T>(_ handedOver: T, _ decoded: T) -> Bool {
+        guard let a = handedOver as? any Equatable else { return true }
+        return a.isEqual(to: decoded)
+    }
 
     /// The value and, once read, its bytes: shared by every copy of the body.
     final class Written: Sendable {
@@ -103,4 +129,8 @@ extension HasMessageBody {
         get { content.json }
         set { content.json = newValue }
     }
+}
+
+extension Equatable {
+    fileprivate func isEqual(to other: Any) -> Bool { (other as? Self).map { $0 == self } ?? false }
 }

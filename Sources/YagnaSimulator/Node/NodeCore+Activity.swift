@@ -43,7 +43,11 @@ extension NodeCore {
             }
             var state: [String: JSONValue] = ["state": [.string(a.state.rawValue), nil]]
             if let reason { state["reason"] = .string(reason) }
-            return .respond(.json(200, .object(state)))
+            // The typed answer a client takes as it is (the JSON is what it decodes from: no
+            // `errorMessage`, and `reason` only when there is one).
+            var typed = ActivityStateResponse(current: a.state, reason: reason)
+            typed.unknownFields = UnknownFields()
+            return .respond(.json(200, .object(state), typed: typed))
         case (.GET, 3) where p[2] == "usage":
             guard let a = activities[p[1]] else { return .respond(NodeCore.unknownActivity(p[1])) }
             // Until the exe-unit has run something it has reported no usage: the daemon answers the time only.
@@ -136,22 +140,33 @@ extension NodeCore {
 
     mutating func exec(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
         guard let state = activities[id]?.state else { return NodeCore.unknownActivity(id) }
-        let script: ExeScriptRequest
-        switch self.body(ExeScriptRequest.self, request, style: .text) {
-        case .failure(let e): return e.response
-        case .success(let s): script = s
-        }
-        let parsed: JSONValue
-        switch NodeCore.readExeScript(script.text) {
-        case .failure(let refusal): return refusal.response
-        case .success(let value): parsed = value
-        }
-        guard state != .terminated else { return NodeCore.message(400, "Activity [\(id)] is Terminated; no more scripts can run") }
         let commands: [ExeScriptCommand]
-        do { commands = try ExeScriptRequest.commands(script: parsed) } catch let e as DecodingError {
-            return NodeCore.message(400, "invalid ExeScript: command \(e.fieldPath): \(e.reason)")
-        } catch {
-            return NodeCore.message(400, "invalid ExeScript: \(error)")
+        let prepared = request.content.handedOver(as: ExeScriptRequest.Prepared.self)
+        if MessageBody.takesHandedOver, let prepared {
+            // A typed client's script handed over in-process: its commands as they are.
+            guard state != .terminated else { return NodeCore.message(400, "Activity [\(id)] is Terminated; no more scripts can run") }
+            commands = prepared.commands
+        } else {
+            let script: ExeScriptRequest
+            switch self.body(ExeScriptRequest.self, request, style: .text) {
+            case .failure(let e): return e.response
+            case .success(let s): script = s
+            }
+            let parsed: JSONValue
+            switch NodeCore.readExeScript(script.text) {
+            case .failure(let refusal): return refusal.response
+            case .success(let value): parsed = value
+            }
+            guard state != .terminated else { return NodeCore.message(400, "Activity [\(id)] is Terminated; no more scripts can run") }
+            do { commands = try ExeScriptRequest.commands(script: parsed) } catch let e as DecodingError {
+                return NodeCore.message(400, "invalid ExeScript: command \(e.fieldPath): \(e.reason)")
+            } catch {
+                return NodeCore.message(400, "invalid ExeScript: \(error)")
+            }
+            // A debug build reads the text even when the script was handed over, and checks both agree.
+            if let prepared, prepared.request != script || prepared.script != parsed || prepared.commands != commands {
+                return NodeCore.handedOverMismatch(ExeScriptRequest.self).response
+            }
         }
         // An empty script is a batch too (yapapi's service keep-alive sends one): its results are `[]` at once.
         let batchId = hexId(32)

@@ -250,7 +250,7 @@ extension NodeCore {
         switch look {
         case .missing: return NodeCore.subscriptionNotFound(sub, expired: false)
         case .expired: return NodeCore.subscriptionNotFound(sub, expired: true)
-        case .none: return final ? .json(200, .array([])) : nil
+        case .none: return final ? .json(200, .array([]), typed: [MarketEvent]()) : nil
         case .taken(let taken): return NodeCore.encode(200, taken)
         }
     }

@@ -204,9 +204,12 @@ public final class SimulatedNode: @unchecked Sendable {
     /// Journals a request, judges it (replay) and applies the daemon's faults (the lock held).
     private func admit(_ request: NodeRequest) -> (Int, Admission) {
         let started = clock.now
+        // The journal keeps the body's value and bytes, not a typed client's value.
+        var content = request.content
+        content.typed = nil
         let index = entries.append(JournalEntry(
             sequence: entries.count, startOffset: offset(started), endOffset: offset(started), method: request.method.rawValue,
-            target: request.target, request: request.content, status: 0, response: MessageBody(), frames: []))
+            target: request.target, request: content, status: 0, response: MessageBody(), frames: []))
         if let downUntil, clock.now < downUntil { return (index, .reply(finish(index, .drop))) }
         if referee != nil {
             let (divergence, match) = referee!.judge(request, sequence: index, offset: offset(started))

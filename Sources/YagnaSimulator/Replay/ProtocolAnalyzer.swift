@@ -115,7 +115,9 @@ public struct ProtocolAnalyzer: Sendable {
             return op(activityAgreement[id].flatMap { agreementProvider[$0] }, activityLabel[id] ?? "activity ?")
         case "activity.exec":
             let id = ids.first ?? ""
-            return op(activityAgreement[id].flatMap { agreementProvider[$0] }, activityLabel[id] ?? "activity ?", Normalize.exec(body))
+            // A typed client's script handed over in-process is what the text says (see `NodeCore.exec`).
+            let script = MessageBody.takesHandedOver ? e.requestContent.handedOver(as: ExeScriptRequest.Prepared.self)?.script : nil
+            return op(activityAgreement[id].flatMap { agreementProvider[$0] }, activityLabel[id] ?? "activity ?", Normalize.exec(script.map { .object(["commands": $0]) } ?? body))
         case "payment.acceptDebitNote", "payment.rejectDebitNote", "payment.acceptInvoice", "payment.rejectInvoice":
             let id = ids.first ?? ""
             let kind = name.contains("Invoice") ? "invoice" : "debit note"
