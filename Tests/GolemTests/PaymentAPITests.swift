@@ -879,6 +879,8 @@ import YagnaAPI
         let accepted: [(String, Double)] = [
             ("1", 1), ("1.", 1), (".5", 0.5), ("1e5", 1e5), ("1E+5", 1e5), ("2.5e-1", 0.25), ("-0.5", -0.5), ("+2", 2),
             ("inf", .infinity), ("-Infinity", -.infinity), ("007", 7),
+            // Plain digits (read without the general parser up to nine of them).
+            ("0", 0), ("5", 5), ("60", 60), ("123456789", 123_456_789), ("1234567890", 1_234_567_890), ("000000000005", 5),
         ]
         for (text, value) in accepted {
             guard case .success(let v) = NodeCore.queryFloat(text) else { Issue.record("\(text) refused"); continue }

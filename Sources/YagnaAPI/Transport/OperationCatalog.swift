@@ -32,8 +32,11 @@ public enum OperationCatalog {
 
     /// The operation a request names, with the ids found in its path.
     public struct Match: Sendable {
-        public let spec: Spec
+        /// Where the operation is in `all` (a match is copied with every exchange it names: an
+        /// index is cheaper to carry than the spec).
+        let index: Int
         public let ids: [String]
+        public var spec: Spec { OperationCatalog.all[index] }
     }
 
     static func model<T: Decodable & Sendable>(_ type: T.Type) -> Model {
@@ -140,7 +143,7 @@ public enum OperationCatalog {
                 for (p, r) in zip(patternBytes[i], segments) where p == nil {
                     ids.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self))
                 }
-                return Match(spec: all[i], ids: ids)
+                return Match(index: i, ids: ids)
             }
             return nil
         }

@@ -197,7 +197,9 @@ public struct Header: Sendable, Hashable {
     /// Whether the header has this name, compared without regard to ASCII case (as HTTP
     /// compares field names), byte by byte: no lowercased copies of either.
     public func named(_ other: String) -> Bool {
-        name.utf8.count == other.utf8.count
+        // Spelled alike (the usual case) compares as a whole.
+        if name == other { return true }
+        return name.utf8.count == other.utf8.count
             && zip(name.utf8, other.utf8).allSatisfy { a, b in
                 a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z"))
             }

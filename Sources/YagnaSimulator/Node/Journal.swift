@@ -8,7 +8,22 @@ public struct JournalEntry: Sendable, Hashable {
     public var endOffset: Int64
     public var method: String
     /// The path with its query.
-    public var target: String
+    public var target: String {
+        get {
+            switch requestTarget {
+            case .text(let text): text
+            case .parts(let path, let query): QueryItem.target(path, query)
+            }
+        }
+        set { requestTarget = .text(newValue) }
+    }
+    /// The target as it came: text, or (a request served in this process) its path and query
+    /// items, written as text only when read.
+    private var requestTarget: Target
+    private enum Target: Sendable {
+        case text(String)
+        case parts(path: String, query: [QueryItem])
+    }
     /// The request's body: bytes, or (in-process) the JSON value they are written from.
     public var request: MessageBody
     public var status: Int
@@ -32,11 +47,22 @@ public struct JournalEntry: Sendable, Hashable {
         self.startOffset = startOffset
         self.endOffset = endOffset
         self.method = method
-        self.target = target
+        self.requestTarget = .text(target)
         self.request = request
         self.status = status
         self.response = response
         self.frames = frames
+    }
+
+    /// An exchange whose target is `path` and `query`, written as text only when read.
+    init(
+        sequence: Int, startOffset: Int64, endOffset: Int64, method: String, path: String, query: [QueryItem], request: MessageBody,
+        status: Int, response: MessageBody, frames: [(offset: Int64, event: ServerSentEvent)]
+    ) {
+        self.init(
+            sequence: sequence, startOffset: startOffset, endOffset: endOffset, method: method, target: "", request: request,
+            status: status, response: response, frames: frames)
+        self.requestTarget = .parts(path: path, query: query)
     }
 
     public init(
@@ -78,12 +104,16 @@ public struct JournalEntry: Sendable, Hashable {
 
     /// The path without its query.
     public var path: String {
+        if case .parts(let path, _) = requestTarget { return path }
+        let target = target
         guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
         return String(target[..<q])
     }
 
     /// The query without `?` (empty if none).
     public var query: String {
+        if case .parts(_, let query) = requestTarget, query.isEmpty { return "" }
+        let target = target
         guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return "" }
         return String(target[target.index(after: q)...])
     }

@@ -688,6 +688,10 @@ extension NodeCore {
         // The error is made only when needed (this runs for every poll's timeout).
         func invalid() -> Result<Double, BadRequest> { .failure(BadRequest(response: queryError("invalid float literal"))) }
         guard !text.isEmpty else { return .failure(BadRequest(response: queryError("cannot parse float from empty string"))) }
+        // A few plain digits (`5`, `60`: what clients send) are read as they are.
+        if text.utf8.count <= 9, text.utf8.allSatisfy({ (48...57).contains($0) }) {
+            return .success(Double(text.utf8.reduce(0) { $0 * 10 + Int($1 - 48) }))
+        }
         var rest = Substring(text)
         var negative = false
         if let sign = rest.first, sign == "+" || sign == "-" {

@@ -177,9 +177,22 @@ public struct NodeCore: Sendable {
     mutating func hexId(_ count: Int) -> String { random.hex(count) }
 
     mutating func uuid() -> String {
-        let h = random.hex(32)
-        let c = Array(h)
-        return "\(String(c[0..<8]))-\(String(c[8..<12]))-4\(String(c[13..<16]))-a\(String(c[17..<20]))-\(String(c[20..<32]))"
+        // 32 hex digits drawn as always; the 13th is a version 4, the 17th variant `a`.
+        var h = random.hex(32)
+        return h.withUTF8 { hex in
+            String(unsafeUninitializedCapacity: 36) { out in
+                var o = 0
+                for i in 0..<32 {
+                    if i == 8 || i == 12 || i == 16 || i == 20 {
+                        out[o] = UInt8(ascii: "-")
+                        o += 1
+                    }
+                    out[o] = i == 12 ? UInt8(ascii: "4") : i == 16 ? UInt8(ascii: "a") : hex[i]
+                    o += 1
+                }
+                return o
+            }
+        }
     }
 
     // MARK: - Schedule

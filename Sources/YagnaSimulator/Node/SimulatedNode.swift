@@ -209,7 +209,7 @@ public final class SimulatedNode: @unchecked Sendable {
         content.typed = nil
         let index = entries.append(JournalEntry(
             sequence: entries.count, startOffset: offset(started), endOffset: offset(started), method: request.method.rawValue,
-            target: request.target, request: content, status: 0, response: MessageBody(), frames: []))
+            path: request.path, query: request.query, request: content, status: 0, response: MessageBody(), frames: []))
         if let downUntil, clock.now < downUntil { return (index, .reply(finish(index, .drop))) }
         if referee != nil {
             let (divergence, match) = referee!.judge(request, sequence: index, offset: offset(started))
