@@ -662,6 +662,8 @@ import Testing
             (.DELETE, "/market-api/v1/agreements/a1"), (.PUT, "/market-api/v1/demands"),
             (.GET, "/activity-api/v1/activity/a/exec/b/extra"), (.GET, "/Market-api/v1/demands"),
             (.GET, "/gsb-api/v1/services"),
+            // More segments than any operation has.
+            (.GET, "/market-api/v1/demands/d1/events" + String(repeating: "/x", count: 20)),
             // The path is matched without its query.
             (.GET, "/market-api/v1/demands/d1/events?timeout=5"),
         ]

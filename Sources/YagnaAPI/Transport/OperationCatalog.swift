@@ -127,25 +127,34 @@ public enum OperationCatalog {
     public static func match(method: HTTPMethod, path: String) -> Match? {
         var path = path
         return path.withUTF8 { bytes -> Match? in
-            let segments = segmentRanges(bytes)
-            guard let candidates = byShape[Shape(method: method, segments: segments.count)] else { return nil }
-            for i in candidates {
-                var ok = true
-                for (p, r) in zip(patternBytes[i], segments) {
-                    guard let p else { continue }
-                    if !p.elementsEqual(UnsafeBufferPointer(rebasing: bytes[r])) {
-                        ok = false
-                        break
+            // The segments' places, on the stack: no pattern is longer than `maxSegments`.
+            withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: maxSegments) { segments -> Match? in
+                var count = 0, start = 0
+                for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "/") {
+                    if i > start {
+                        guard count < maxSegments else { return nil }
+                        segments[count] = start..<i
+                        count += 1
                     }
+                    start = i + 1
                 }
-                guard ok else { continue }
-                var ids: [String] = []
-                for (p, r) in zip(patternBytes[i], segments) where p == nil {
-                    ids.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self))
+                let candidates = byShape[shape(method, count)]
+                candidateLoop: for i in candidates {
+                    let pattern = patternBytes[i]
+                    for s in 0..<count {
+                        guard let p = pattern[s] else { continue }
+                        let r = segments[s]
+                        guard p.count == r.count else { continue candidateLoop }
+                        for k in 0..<p.count where p[k] != bytes[r.lowerBound + k] { continue candidateLoop }
+                    }
+                    var ids: [String] = []
+                    for s in 0..<count where pattern[s] == nil {
+                        ids.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[segments[s]]), as: UTF8.self))
+                    }
+                    return Match(index: i, ids: ids)
                 }
-                return Match(index: i, ids: ids)
+                return nil
             }
-            return nil
         }
     }
 
@@ -165,16 +174,28 @@ public enum OperationCatalog {
 
     /// Catalog indices by method and number of path segments, in matching order: a lookup
     /// compares a path with the few patterns of its shape only.
-    struct Shape: Hashable {
-        let method: HTTPMethod
-        let segments: Int
-    }
-
-    static let byShape: [Shape: [Int]] = {
-        var out: [Shape: [Int]] = [:]
-        for (i, spec) in all.enumerated() { out[Shape(method: spec.method, segments: spec.pattern.count), default: []].append(i) }
+    static let byShape: [[Int]] = {
+        var out = Array(repeating: [Int](), count: methods.count * (maxSegments + 1))
+        for (i, spec) in all.enumerated() { out[shape(spec.method, spec.pattern.count)].append(i) }
         return out
     }()
+
+    static let methods: [HTTPMethod] = [.GET, .POST, .PUT, .DELETE, .HEAD]
+    /// More segments than any pattern has.
+    static let maxSegments = all.map(\.pattern.count).max()! + 1
+
+    /// Where the patterns of `method` with `segments` segments are listed in `byShape`.
+    static func shape(_ method: HTTPMethod, _ segments: Int) -> Int {
+        let m: Int
+        switch method {
+        case .GET: m = 0
+        case .POST: m = 1
+        case .PUT: m = 2
+        case .DELETE: m = 3
+        case .HEAD: m = 4
+        }
+        return m * (maxSegments + 1) + segments
+    }
 
     /// Each pattern's segments as bytes; `nil` for an id (`*`).
     static let patternBytes: [[[UInt8]?]] = all.map { $0.pattern.map { $0 == "*" ? nil : Array($0.utf8) } }

@@ -120,7 +120,7 @@ public struct ProtocolAnalyzer: Sendable {
             return op(activityAgreement[id].flatMap { agreementProvider[$0] }, activityLabel[id] ?? "activity ?", Normalize.exec(script.map { .object(["commands": $0]) } ?? body))
         case "payment.acceptDebitNote", "payment.rejectDebitNote", "payment.acceptInvoice", "payment.rejectInvoice":
             let id = ids.first ?? ""
-            let kind = name.contains("Invoice") ? "invoice" : "debit note"
+            let kind = name.hasSuffix("Invoice") ? "invoice" : "debit note"
             return op(documentProvider[id], documentAgreement[id].flatMap { agreementLabel[$0] }.map { "\(kind) of \($0)" } ?? kind)
         default:
             return op(requestor, name)

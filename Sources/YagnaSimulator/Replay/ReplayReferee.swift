@@ -102,13 +102,13 @@ public struct ReplayReferee: Sendable {
     /// the exchange's journal entry).
     mutating func judge(_ request: NodeRequest, sequence: Int, offset: Int64) -> (YagnaResponse?, OperationCatalog.Match?) {
         // Only the request counts here: a classification reads the method, path and body.
-        let match = ProtocolExchange.match(request.method.rawValue, request.path)
+        let match = OperationCatalog.match(method: request.method, path: request.path)
         return (verdict(request, match, sequence: sequence, offset: offset), match)
     }
 
     private mutating func verdict(_ request: NodeRequest, _ match: OperationCatalog.Match?, sequence: Int, offset: Int64) -> YagnaResponse? {
-        // Reads and requests the catalog does not know are not judged.
-        guard let match, !match.spec.readOnly else { return nil }
+        // Reads, requests the catalog does not know and debit-note acceptances are not judged.
+        guard let match, !match.spec.readOnly, !Self.unjudged.contains(match.spec.name) else { return nil }
         let exchange = ProtocolExchange(
             sequence: sequence, start: offset, end: offset, method: request.method.rawValue, path: request.path, query: "",
             request: request.content, status: 0, response: MessageBody(), frames: [], match: match)
