@@ -340,6 +340,13 @@ import YagnaAPI
         #expect(t.expand("{\u{301}") == "{\u{301}")
         #expect(t.expand("x{\u{301}y}z {1}") == "x{\u{301}y}z g1")
         #expect(t.expand("{\"k\":[{1}]}é{provider}\u{301}") == "{\"k\":[g1]}ép\u{301}")
+        // JSON around placeholders stays as written, however it is spaced.
+        #expect(t.expand(#"{"min": 10.2, "at": "{now}"}"#) == #"{"min": 10.2, "at": "1970-01-01T00:00:00.000000Z"}"#)
+        #expect(t.expand("{ \"a\": {1} }\n{\n\t\"b\": \"{0|04}\"\n}") == "{ \"a\": g1 }\n{\n\t\"b\": \"000m\"\n}")
+        // A named value is found whatever its name starts with.
+        var named = t
+        named.values = ["\"q": "V", " r": "W"]
+        #expect(named.expand("{\"q}{ r}{\"s}") == "VW{\"s}")
     }
 
     @Test func exchangesTheCatalogDoesNotKnowAreNeitherOperationsNorEvents() throws {

@@ -820,3 +820,40 @@ import Testing
         #expect(try WireDecoder().decode(Optional.self, from: try JSONParser.parse(absent)).base == nil)
     }
 }
+
+/// Amounts are written as Foundation writes a `Decimal`, by a fast path that reads the value's
+/// layout (checked once against Foundation's text; checked here to be in use on this platform).
+@Suite struct DecimalTextTests {
+    /// Decimals of every shape: random significands of one to four words (and wider ones, which
+    /// Foundation writes), exponents both ways, signs, and arithmetic results left uncompacted.
+    static var values: [Decimal] {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state
+        }
+        var out: [Decimal] = [.nan, 0, -1, Decimal(UInt64.max), Decimal(UInt64.max) + 1]
+        for _ in 0..<4000 {
+            let significand = next() >> (next() % 64)
+            let exponent = Int(next() % 61) - 40
+            out.append(Decimal(sign: next() % 2 == 0 ? .minus : .plus, exponent: exponent, significand: Decimal(significand)))
+            let fraction = Decimal(string: "0.\(next() % 100_000)")!, whole = Decimal(next() % 100_000)
+            out += [fraction * whole, fraction + whole, whole / 7, fraction - whole, Decimal(next() % 1000 + 1) / 100]
+        }
+        return out
+    }
+
+    @Test func amountsAreWrittenAsFoundationWritesThem() {
+        #expect(DecimalText.layoutChecked, "the fast path is off on this platform: every amount is written by Foundation")
+        var fast = 0
+        for value in Self.values {
+            let foundation = NSDecimalNumber(decimal: value).stringValue
+            #expect(value.wireString == foundation, "\(foundation)")
+            // The referee's canonical form of an amount is the same text.
+            #expect(value.description == foundation)
+            if DecimalText.read(value) != nil { fast += 1 }
+        }
+        #expect(fast > Self.values.count / 2)
+        #expect(DecimalText.read(.nan) == nil)
+    }
+}

@@ -97,7 +97,8 @@ public enum Normalize {
         default: return "\(v)"
         }
         guard let d = Decimal(string: text) else { return text }
-        return "\(d)"
+        // Foundation's text of the value (`wireString` writes it as `description` does, faster).
+        return d.wireString
     }
 
     static func output(_ v: JSONValue) -> String {
