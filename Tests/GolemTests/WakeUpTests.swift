@@ -212,4 +212,33 @@ import YagnaAPI
         // The poll's own start, its timer and its answer: a handful of jobs, not one per request.
         #expect(parked.jobs - quiet.jobs < 20, "a parked poll cost \(parked.jobs - quiet.jobs) jobs over 200 unrelated requests")
     }
+
+    /// A parked demand-events poll that found nothing is looked at again without a lookup while
+    /// no demand changed; every change still reaches it: an offer arriving, the demand removed.
+    @Test func aParkedDemandPollSeesEveryChangeToItsDemand() async throws {
+        let scenario = try Scenario.parse(yaml: "name: offers\nproviders:\n  - name: p\n    offer-delay: 5s\n    debit-note-interval: none\n")
+        try await Simulation().runDetached { clock in
+            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+            let y = YagnaClient(transport: InProcessTransport(node: node))
+            let start = clock.now
+            let subscription = try await y.market.subscribe(AgreementLimitTests.demand)
+            #expect(try await y.market.events(subscription, timeout: .zero).isEmpty)
+            // Other requests change other things meanwhile; the offer answers the parked poll at 5 s.
+            async let other: Void = { for _ in 0..<10 { _ = try? await y.identity.me(); try? await clock.sleep(for: .milliseconds(300)) } }()
+            let offers = try await y.market.events(subscription, timeout: .seconds(30))
+            await other
+            #expect(offers.count == 1)
+            #expect(Int(clock.now.timeIntervalSince(start).rounded()) == 5)
+
+            // Removed while a poll is parked: the poll ends at once with the daemon's answer.
+            async let parked: YagnaError? = {
+                do { _ = try await y.market.events(subscription, timeout: .seconds(60)); return nil } catch let e as YagnaError { return e } catch { return nil }
+            }()
+            try await clock.sleep(for: .seconds(1))
+            try await y.market.unsubscribe(subscription)
+            let ended = await parked
+            #expect(ended?.status == 404, "\(String(describing: ended))")
+            #expect(Int(clock.now.timeIntervalSince(start).rounded()) == 6)
+        }
+    }
 }

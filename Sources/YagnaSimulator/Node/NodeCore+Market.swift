@@ -235,6 +235,7 @@ extension NodeCore {
     }
 
     mutating func collectDemandEvents(_ sub: String, maxEvents: Int, final: Bool) -> YagnaResponse? {
+        if !final, let nothing = demandFoundNothing, nothing.version == demandsVersion, nothing.subscription == sub { return nil }
         // One lookup, and the record read in place: a parked poll is looked at after every
         // change, and a copy of the record is a retain of each of its fields.
         enum Look { case missing, expired, none, taken([MarketEvent]) }
@@ -250,7 +251,10 @@ extension NodeCore {
         switch look {
         case .missing: return NodeCore.subscriptionNotFound(sub, expired: false)
         case .expired: return NodeCore.subscriptionNotFound(sub, expired: true)
-        case .none: return final ? .json(200, .array([]), typed: [MarketEvent]()) : nil
+        case .none:
+            // Noted after the look (reading in place counts as a change).
+            demandFoundNothing = (sub, demandsVersion)
+            return final ? .json(200, .array([]), typed: [MarketEvent]()) : nil
         case .taken(let taken): return NodeCore.encode(200, taken)
         }
     }

@@ -684,14 +684,18 @@ extension NodeCore {
 
     /// Rust's `f64::from_str`: an optional sign, then `inf`, `infinity`, `nan` or a decimal
     /// number with an optional exponent.
+    /// The value of a few plain digits (`5`, `60`: the timeouts clients send), read without
+    /// the general float parser; `nil` for any other text.
+    static func plainDigits(_ text: String) -> Double? {
+        guard !text.isEmpty, text.utf8.count <= 9, text.utf8.allSatisfy({ (48...57).contains($0) }) else { return nil }
+        return Double(text.utf8.reduce(0) { $0 * 10 + Int($1 - 48) })
+    }
+
     static func queryFloat(_ text: String) -> Result<Double, BadRequest> {
         // The error is made only when needed (this runs for every poll's timeout).
         func invalid() -> Result<Double, BadRequest> { .failure(BadRequest(response: queryError("invalid float literal"))) }
         guard !text.isEmpty else { return .failure(BadRequest(response: queryError("cannot parse float from empty string"))) }
-        // A few plain digits (`5`, `60`: what clients send) are read as they are.
-        if text.utf8.count <= 9, text.utf8.allSatisfy({ (48...57).contains($0) }) {
-            return .success(Double(text.utf8.reduce(0) { $0 * 10 + Int($1 - 48) }))
-        }
+        if let whole = plainDigits(text) { return .success(whole) }
         var rest = Substring(text)
         var negative = false
         if let sign = rest.first, sign == "+" || sign == "-" {

@@ -73,6 +73,7 @@ extension NodeCore {
     /// means "do not wait", as the daemon reads it.
     func seconds(_ request: NodeRequest, _ name: String, default value: Double) -> Result<Double, BadRequest> {
         guard let text = request.query(name) else { return .success(value) }
+        if let whole = NodeCore.plainDigits(text) { return .success(whole) }
         // No `n` or `N` anywhere: Double reads "nan", "inf" and "infinity", the daemon does not.
         guard let v = Double(text), v.isFinite, !text.hasPrefix("+"), !text.utf8.contains(where: { $0 | 0x20 == UInt8(ascii: "n") }) else {
             return .failure(BadRequest(response: NodeCore.queryError("invalid float literal")))

@@ -92,7 +92,17 @@ public struct NodeCore: Sendable {
     var providers: [SimProvider]
     let requestorId: String
 
-    var demands: [String: DemandRecord] = [:]
+    var demands: [String: DemandRecord] = [:] {
+        // Every change, in place or not (a `didSet` that does not read the old value keeps
+        // writes in place).
+        didSet { demandsVersion &+= 1 }
+    }
+    /// Counts the changes to `demands`.
+    var demandsVersion = 0
+    /// The subscription a demand-events poll last found nothing for, and `demandsVersion` then:
+    /// while nothing changed, a parked poll looked at again finds nothing without a lookup (a
+    /// parked poll is looked at after every change the node makes, and its id is long to hash).
+    var demandFoundNothing: (subscription: String, version: Int)?
     var proposals: [String: ProposalRecord] = [:]
     var agreements: [String: AgreementRecord] = [:]
     var agreementOrder: [String] = []

@@ -81,7 +81,11 @@ public final class SimulatedNode: @unchecked Sendable {
 
     /// Replays a recorded session: every request is judged by `referee` before it is served.
     public func enableReplay(_ referee: ReplayReferee) {
-        locked { self.referee = referee }
+        locked {
+            self.referee = referee
+            // About as many exchanges as the recording had: room for them at once.
+            entries.reserve(referee.recordedExchanges + referee.recordedExchanges / 8)
+        }
     }
 
     /// The replay's referee (its divergences and unperformed operations), when replaying.
@@ -526,6 +530,14 @@ struct JournalStore: Sendable {
     private var completedRetained: [Bool] = []
 
     init(retain: Bool) { self.retain = retain }
+
+    /// Makes room for `count` retained exchanges (a journal grown one by one moves its
+    /// entries each time it doubles).
+    mutating func reserve(_ count: Int) {
+        guard retain else { return }
+        retained.reserveCapacity(count)
+        completedRetained.reserveCapacity(count)
+    }
 
     /// Adds an exchange being served; its sequence is its index.
     mutating func append(_ entry: JournalEntry) -> Int {

@@ -16,8 +16,11 @@ public struct ReplayPlan: Sendable {
     /// The recorded operations, in order.
     public var operations: [ProtocolOperation]
     public var analysis: ProtocolAnalyzer
+    /// How many exchanges the session recorded (a replay's journal is made room for as many).
+    public var exchangeCount: Int
 
     public init(name: String, exchanges: [ProtocolExchange]) {
+        self.exchangeCount = exchanges.count
         let analysis = ProtocolAnalyzer(exchanges)
         self.analysis = analysis
         self.operations = analysis.operations

@@ -63,6 +63,8 @@ public struct ReplayReferee: Sendable {
     static let pendingLimit = 4096
     public private(set) var divergences: [Divergence] = []
     let names: [String: String]
+    /// How many exchanges the recorded session had.
+    let recordedExchanges: Int
 
     static let unjudged: Set<String> = ["payment.acceptDebitNote", "payment.rejectDebitNote"]
     /// Work the engine may hand to any provider: which one runs a batch is scheduling, not
@@ -77,6 +79,7 @@ public struct ReplayReferee: Sendable {
         self.strict = strict
         self.expected = plan.operations.filter { !Self.unjudged.contains($0.kind) }
         self.used = Array(repeating: false, count: expected.count)
+        self.recordedExchanges = plan.exchangeCount
         var names: [String: String] = [:]
         for id in plan.analysis.providerOrder { names[id] = plan.analysis.name(of: id) }
         self.names = names
