@@ -131,11 +131,11 @@ extension ProvideSession {
             var sent = 0
             while !Task.isCancelled {
                 let now = Date()
-                let (frames, next, finished) = engine.frames(batchId, on: activityId, at: now)
-                for frame in frames.dropFirst(sent) {
+                let (frames, next, finished) = engine.frames(batchId, on: activityId, from: sent, at: now)
+                for frame in frames {
                     try await bus.reply(call.requestId, data: BusBody.ok(try WireEncoder().encodeValue(frame)), partial: true)
                 }
-                sent = frames.count
+                sent += frames.count
                 if finished || served[activityId] == nil { break }
                 try await Task.sleep(for: .seconds(max(0.001, min(1, next.map { $0.timeIntervalSince(now) } ?? 1))))
             }

@@ -320,7 +320,7 @@ import YagnaAPI
         ]
         a.engine.exec("t1", batch, on: "act", at: a.now)
         let end = try #require(a.engine.batchEnd("t1", on: "act"))
-        let stream = a.engine.frames("t1", on: "act", at: end)
+        let stream = a.engine.frames("t1", on: "act", from: 0, at: end)
         #expect(stream.finished)
         let progress = stream.frames.compactMap { e -> RuntimeProgress? in if case .progress(let p) = e.kind { p } else { nil } }
         // 3 MB at 10 MB/s: 300 ms of transfer (plus the command's own 100 ms), a report every 250 ms and at the end.

@@ -188,7 +188,7 @@ import YagnaAPI
         let results = record.results.map { $0.result }
         #expect(results.count == 1 && results[0].result == .error && results[0].isBatchFinished)
         #expect(results[0].stdout == .text("") && results[0].message == "ExeScript command exited with code 2")
-        #expect(record.frames.last?.event.kind == .finished(returnCode: 2, message: "ExeScript command exited with code 2"))
+        #expect(record.events.last?.event.kind == .finished(returnCode: 2, message: "ExeScript command exited with code 2"))
     }
 
     // MARK: - Lists and pipelines
@@ -622,12 +622,12 @@ import YagnaAPI
         #expect(results[1].stdout == .text("partial\n") && results[1].stderr == .text("cat: missing: No such file or directory\n"))
         #expect(results[1].message == "ExeScript command exited with code 1")
         #expect(s.file("/golem/work/never") == nil)
-        #expect(Self.describe(record.frames) == [
+        #expect(Self.describe(record.events) == [
             "0 started", "0 stdout first\n", "0 stderr cat: nope: No such file or directory\n", "0 finished 0 -",
             "1 started", "1 stdout partial\n", "1 stderr cat: missing: No such file or directory\n",
             "1 finished 1 ExeScript command exited with code 1",
         ])
-        #expect(record.frames.allSatisfy { $0.event.batchId == "b" })
+        #expect(record.events.allSatisfy { $0.event.batchId == "b" })
         // Each result shows when its command ends: 100 ms a command; only `run`s count as CPU time.
         #expect(record.results.map { ($0.at.timeIntervalSince(t0) * 1000).rounded() } == [100, 200])
         #expect(results[1].eventDate == WireTimestamp(record.results[1].at))
@@ -640,10 +640,10 @@ import YagnaAPI
         let quiet = s.batch([.run(RunCommand(entryPoint: "/bin/echo", args: ["quiet"]))])
         #expect(quiet.results.first?.result.stdout == nil && quiet.results.first?.result.stderr == nil)
         #expect(quiet.results.first?.result.result == .ok)
-        #expect(Self.describe(quiet.frames) == ["0 started", "0 finished 0 -"])
+        #expect(Self.describe(quiet.events) == ["0 started", "0 finished 0 -"])
         let onlyOut = s.batch([.run(RunCommand(entryPoint: "/bin/sh", args: ["-c", "echo o; cat nope || true"], capture: Capture(stdout: .atEnd())))])
         #expect(onlyOut.results.first?.result.stdout == .text("o\n") && onlyOut.results.first?.result.stderr == nil)
-        #expect(Self.describe(onlyOut.frames) == ["0 started", "0 stdout o\n", "0 finished 0 -"])
+        #expect(Self.describe(onlyOut.events) == ["0 started", "0 stdout o\n", "0 finished 0 -"])
     }
 
     @Test func captureModesCutTheOutputAsAsked() throws {
@@ -693,7 +693,7 @@ import YagnaAPI
         let refused = try #require(early.results.first?.result)
         #expect(refused.result == .error && refused.isBatchFinished && refused.stdout == nil && refused.stderr == nil)
         #expect(refused.message == "start is allowed in state Deployed only, not Initialized")
-        #expect(early.frames.last?.event.kind == .finished(returnCode: 1, message: "start is allowed in state Deployed only, not Initialized"))
+        #expect(early.events.last?.event.kind == .finished(returnCode: 1, message: "start is allowed in state Deployed only, not Initialized"))
         #expect(s.unit.activity.state == .initialized)
         let setup = s.batch([.deploy(DeployCommand()), .start(StartCommand()), .run(RunCommand(entryPoint: "/bin/echo", args: ["up"], capture: .atEnd)), .sign(UnknownFields())])
         #expect(setup.results.map { $0.result.result } == [.ok, .ok, .ok, .ok])

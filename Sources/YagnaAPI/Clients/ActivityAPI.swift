@@ -34,10 +34,7 @@ public struct ActivityAPI: Sendable {
         if let timeout { query.append(QueryItem("timeout", timeout.queryValue)) }
         if let commandIndex { query.append(QueryItem("commandIndex", String(commandIndex))) }
         let r = caller.request("activity.getExecBatchResults", .GET, "/activity/\(activityId)/exec/\(batchId)", query: query, longPoll: timeout)
-        let response = try await caller.send(r)
-        do { return try ExeScriptCommandResult.decodeList(try response.jsonBody()) } catch {
-            throw YagnaError.malformed(r, status: response.status, error: error)
-        }
+        return try caller.read(try await caller.send(r), r, ExeScriptCommandResult.decodeList)
     }
 
     /// Streams a batch's runtime events over SSE. The sequence ends when the daemon closes it.

@@ -50,13 +50,18 @@ struct Caller: Sendable {
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: YagnaRequest) async throws -> T {
-        let response = try await send(request)
+        try read(try await send(request), request) { try WireDecoder().decode(type, from: $0) }
+    }
+
+    /// Reads a 2xx answer's JSON with `decode`, or takes the value an in-process node handed
+    /// over when it is a `T`: as it is in release builds; in debug builds (the tests) the JSON is
+    /// decoded as well and a difference fails the request, or the in-process path would hide a
+    /// wire difference.
+    func read<T>(_ response: YagnaResponse, _ request: YagnaRequest, _ decode: (JSONValue) throws -> T) throws -> T {
         do {
             let typed = response.content.handedOver(as: T.self)
-            // An answer made in this process from a value of this very type: taken as it is.
             if MessageBody.takesHandedOver, let typed { return typed }
-            let decoded = try WireDecoder().decode(type, from: try response.jsonBody())
-            // A debug build decodes the JSON even when the answer was handed over, and checks both agree.
+            let decoded = try decode(try response.jsonBody())
             if let typed, !MessageBody.same(typed, decoded) { throw InProcessMismatch(type: "\(T.self)") }
             return decoded
         } catch {

@@ -58,7 +58,7 @@ struct ExeUnit {
     mutating func run(_ commands: [ExeScriptCommand], into batch: inout BatchRecord) {
         for (index, command) in commands.enumerated() {
             let started = clock
-            batch.frames.append((started, RuntimeEvent(batchId: batchId, index: index, timestamp: naive(started), kind: .started(command: command.fastWireValue ?? JSONValue(command)))))
+            batch.frames.append((started, .init(index: index, kind: .started(command))))
             var outcome = execute(command)
             if !outcome.ok && outcome.message == nil {
                 outcome.message = "ExeScript command exited with code \(outcome.exitCode)"
@@ -78,14 +78,13 @@ struct ExeUnit {
                 message: outcome.ok ? nil : outcome.message, isBatchFinished: last || !outcome.ok)
             batch.results.append((clock, result))
             if let stdout, case .run(let run) = command, run.capture?.stdout != nil, !outcome.stdout.isEmpty {
-                batch.frames.append((clock, RuntimeEvent(batchId: batchId, index: index, timestamp: naive(clock), kind: .stdout(stdout))))
+                batch.frames.append((clock, .init(index: index, kind: .event(.stdout(stdout)))))
             }
             if let stderr, case .run(let run) = command, run.capture?.stderr != nil, !outcome.stderr.isEmpty {
-                batch.frames.append((clock, RuntimeEvent(batchId: batchId, index: index, timestamp: naive(clock), kind: .stderr(stderr))))
+                batch.frames.append((clock, .init(index: index, kind: .event(.stderr(stderr)))))
             }
-            batch.frames.append((clock, RuntimeEvent(
-                batchId: batchId, index: index, timestamp: naive(clock),
-                kind: .finished(returnCode: outcome.ok ? 0 : max(1, outcome.exitCode), message: outcome.ok ? nil : outcome.message))))
+            batch.frames.append((clock, .init(
+                index: index, kind: .event(.finished(returnCode: outcome.ok ? 0 : max(1, outcome.exitCode), message: outcome.ok ? nil : outcome.message)))))
             if !outcome.ok { break }
         }
     }
@@ -119,7 +118,7 @@ struct ExeUnit {
             let at = start.addingTimeInterval(t)
             let done = Int((Double(total) * t / seconds).rounded(.down))
             let event = RuntimeProgress(step: [0, 1], message: message, progress: [min(done, total), total], unit: "Bytes")
-            batch.frames.append((at, RuntimeEvent(batchId: batchId, index: index, timestamp: naive(at), kind: .progress(event))))
+            batch.frames.append((at, .init(index: index, kind: .event(.progress(event)))))
         }
     }
 
@@ -145,7 +144,7 @@ struct ExeUnit {
         return found ? total : nil
     }
 
-    func naive(_ date: Date) -> WireTimestamp {
+    static func naive(_ date: Date) -> WireTimestamp {
         WireTimestamp(epochNanoseconds: WireTimestamp(date).epochNanoseconds!, fractionDigits: 6, zulu: false)
     }
 

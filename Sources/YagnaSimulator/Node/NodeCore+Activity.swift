@@ -287,7 +287,7 @@ extension NodeCore {
     func execResultsAnswer(_ a: ActivityRecord, _ batch: BatchRecord, commandIndex: Int?, now: Date, final: Bool) -> YagnaResponse? {
         let id = a.id
         let batchId = batch.id
-        if batch.commands.isEmpty { return .json(200, .array([])) }
+        if batch.commands.isEmpty { return .json(200, .array([]), typed: [ExeScriptCommandResult]()) }
         var visible = batch.results.filter { $0.at <= now }.map(\.result)
         let target = commandIndex ?? batch.commands.count - 1
         if a.state == .terminated, batch.stalled, !visible.contains(where: { $0.index >= target || $0.result == .error }) {
@@ -308,13 +308,14 @@ extension NodeCore {
         return .json(200, .array(visible.map(\.wireValue)))
     }
 
-    /// The stream frames of a batch visible at `now`, and when the next one becomes visible.
-    func frames(_ id: String, _ batchId: String, now: Date) -> (frames: [RuntimeEvent], next: Date?, finished: Bool) {
+    /// The stream frames of a batch visible at `now` from frame `first` on (the ones a stream
+    /// has not sent yet), when the next one becomes visible, and whether none will come after.
+    func frames(_ id: String, _ batchId: String, from first: Int, now: Date) -> (frames: [RuntimeEvent], next: Date?, finished: Bool) {
         guard let a = activities[id], let batch = a.batches[batchId] else { return ([], nil, true) }
-        let visible = batch.frames.filter { $0.at <= now }.map(\.event)
-        let next = batch.frames.first { $0.at > now }?.at
+        let visible = batch.frames.firstIndex { $0.at > now } ?? batch.frames.count
+        let next = visible < batch.frames.count ? batch.frames[visible].at : nil
         let finished = next == nil && !batch.stalled
-        return (visible, next, finished)
+        return (first < visible ? (first..<visible).map(batch.event) : [], next, finished)
     }
 }
 

@@ -43,8 +43,33 @@ struct BatchRecord: Sendable {
     var commands: [ExeScriptCommand]
     /// Results in order, each visible from its time on.
     var results: [(at: Date, result: ExeScriptCommandResult)] = []
-    /// Streamed frames, each visible from its time on.
-    var frames: [(at: Date, event: RuntimeEvent)] = []
+    /// Streamed frames, each visible from its time on: what each says, its runtime event
+    /// written only when a stream reads it (most batches are polled, never streamed).
+    var frames: [(at: Date, frame: Frame)] = []
+
+    /// A frame as the exe-unit notes it.
+    struct Frame: Sendable {
+        var index: Int
+        var kind: Kind
+        enum Kind: Sendable {
+            case started(ExeScriptCommand)
+            case event(RuntimeEventKind)
+        }
+    }
+
+    /// Every frame with its runtime event.
+    var events: [(at: Date, event: RuntimeEvent)] { frames.indices.map { (frames[$0].at, event($0)) } }
+
+    /// Frame `i`'s runtime event.
+    func event(_ i: Int) -> RuntimeEvent {
+        let (at, frame) = frames[i]
+        let kind: RuntimeEventKind
+        switch frame.kind {
+        case .started(let command): kind = .started(command: command.fastWireValue ?? JSONValue(command))
+        case .event(let k): kind = k
+        }
+        return RuntimeEvent(batchId: id, index: frame.index, timestamp: ExeUnit.naive(at), kind: kind)
+    }
     /// Whether the batch stopped progressing (unresponsive provider): later results never come.
     var stalled = false
 }

@@ -135,8 +135,8 @@ public struct ProviderEngine: Sendable {
     }
 
     /// The stream frames of a batch visible at `now`, when the next one shows, and whether the stream ends.
-    public func frames(_ batchId: String, on activityId: String, at now: Date) -> (frames: [RuntimeEvent], next: Date?, finished: Bool) {
-        core.frames(activityId, batchId, now: now)
+    public func frames(_ batchId: String, on activityId: String, from first: Int, at now: Date) -> (frames: [RuntimeEvent], next: Date?, finished: Bool) {
+        core.frames(activityId, batchId, from: first, now: now)
     }
 
     /// When the batch's last result shows (`nil` if it never will).

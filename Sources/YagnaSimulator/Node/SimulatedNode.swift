@@ -314,9 +314,8 @@ public final class SimulatedNode: @unchecked Sendable {
             let look: Look = locked {
                 core.advance(to: clock.now)
                 let now = clock.now
-                let (frames, next, finished) = reading { $0.frames(activityId, batchId, now: now) }
-                if frames.count > count {
-                    let event = frames[count]
+                let (frames, next, finished) = reading { $0.frames(activityId, batchId, from: count, now: now) }
+                if let event = frames.first {
                     let data = JSONWriter.string(JSONValue(event))
                     let sse = ServerSentEvent(event: "runtime", data: data, id: String(count + 1))
                     let at = offset(now)
@@ -326,7 +325,7 @@ public final class SimulatedNode: @unchecked Sendable {
                     }
                     return .frame(sse)
                 }
-                if finished && frames.count == count {
+                if finished {
                     completed(entry)
                     return .finished
                 }
