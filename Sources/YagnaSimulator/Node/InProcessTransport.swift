@@ -5,13 +5,15 @@ public import YagnaAPI
 public struct InProcessTransport: Transport {
     public let node: SimulatedNode
     public let appKey: String
-    /// The app key's header, made once.
+    /// The app key's header, made once, and alone (the headers of a request that has none).
     private let authorization: Header
+    private let authorizationOnly: [Header]
 
     public init(node: SimulatedNode, appKey: String? = nil) {
         self.node = node
         self.appKey = appKey ?? node.appKey
         self.authorization = Header("Authorization", "Bearer \(self.appKey)")
+        self.authorizationOnly = [authorization]
     }
 
     static func prefix(_ service: YagnaService) -> String {
@@ -26,8 +28,11 @@ public struct InProcessTransport: Transport {
     }
 
     func nodeRequest(_ request: YagnaRequest) -> NodeRequest {
-        var headers = request.headers
-        headers.append(authorization)
+        var headers = authorizationOnly
+        if !request.headers.isEmpty {
+            headers = request.headers
+            headers.append(authorization)
+        }
         return NodeRequest(
             method: request.method, path: Self.prefix(request.service) + request.path, query: request.query, headers: headers,
             content: request.content ?? MessageBody())

@@ -134,8 +134,9 @@ extension NodeCore {
 
     /// A money amount from a float cost, rounded to 12 decimal places.
     static func amount(_ value: Double) -> Decimal {
-        let micro = (value * 1e12).rounded()
-        return Decimal(Int64(micro)) / Decimal(sign: .plus, exponent: 12, significand: 1)
+        let micro = Int64((value * 1e12).rounded())
+        // The same value, laid out as dividing by 10¹² lays it out, without the division.
+        return Decimal(sign: micro < 0 ? .minus : .plus, exponent: -12, significand: Decimal(micro.magnitude))
     }
 
     mutating func exec(_ request: NodeRequest, _ id: String, now: Date) -> YagnaResponse {
