@@ -347,6 +347,9 @@ import YagnaAPI
         var named = t
         named.values = ["\"q": "V", " r": "W"]
         #expect(named.expand("{\"q}{ r}{\"s}") == "VW{\"s}")
+        #expect(named.expand("{\"q|04}") == "000V")
+        // A bar joined to a combining mark is no width.
+        #expect(t.expand("{1|\u{301}04}") == "{1|\u{301}04}")
     }
 
     @Test func exchangesTheCatalogDoesNotKnowAreNeitherOperationsNorEvents() throws {

@@ -9,6 +9,13 @@ public enum ExeScriptCommand: Codable, Sendable, Hashable {
     /// A command this client does not model, kept as written.
     case other(name: String, body: JSONValue)
 
+    /// Whether this client does not model the command (`other`): its name is checked by the
+    /// daemon, and it may read back as a modelled one.
+    package var isUnmodelled: Bool {
+        if case .other = self { return true }
+        return false
+    }
+
     /// The command's wire name (`deploy`, `run`, …).
     public var name: String {
         switch self {

@@ -28,8 +28,11 @@ struct Caller: Sendable {
         YagnaRequest(operation: operation, service: service, method: method, path: path, query: query, longPoll: longPoll)
     }
 
-    /// The request with `body` as its JSON body. An in-process node takes `handedOver` (by
-    /// default the body itself) as it is instead of decoding the JSON (see `MessageBody.typed`).
+    /// The request with `body` as its JSON body. An in-process node may take `handedOver` as it
+    /// is instead of reading the JSON (see `MessageBody.typed`): only for bodies whose reading
+    /// checks nothing the value could break (an exec's script of known commands). Other bodies
+    /// are decoded, as over HTTP: decoding refuses what the daemon refuses (a NaN amount) and
+    /// writes amounts as the daemon reads them (`1.500` becomes `1.5`).
     func withBody(_ request: YagnaRequest, _ body: some Encodable & Sendable, handedOver: (any Sendable)? = nil) throws -> YagnaRequest {
         var r = request
         do {
@@ -37,7 +40,7 @@ struct Caller: Sendable {
         } catch {
             throw YagnaError.invalidRequest(request, error: error)
         }
-        r.content?.typed = handedOver ?? body
+        r.content?.typed = handedOver
         r.headers.append(Header("Content-Type", "application/json"))
         return r
     }

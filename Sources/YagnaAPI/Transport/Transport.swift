@@ -197,8 +197,11 @@ public struct Header: Sendable, Hashable {
     /// Whether the header has this name, compared without regard to ASCII case (as HTTP
     /// compares field names), byte by byte: no lowercased copies of either.
     public func named(_ other: String) -> Bool {
-        // Spelled alike (the usual case) compares as a whole.
-        if name == other { return true }
+        // Spelled alike byte for byte (the usual case): no need to look closer.
+        var a = name, b = other
+        if a.withUTF8({ x in b.withUTF8 { y in x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) } }) {
+            return true
+        }
         return name.utf8.count == other.utf8.count
             && zip(name.utf8, other.utf8).allSatisfy { a, b in
                 a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z"))

@@ -104,7 +104,8 @@ public struct JournalEntry: Sendable, Hashable {
 
     /// The path without its query.
     public var path: String {
-        if case .parts(let path, _) = requestTarget { return path }
+        // A path with a `?` in it (an id that has one) reads as its target does: up to the `?`.
+        if case .parts(let path, _) = requestTarget, !path.utf8.contains(UInt8(ascii: "?")) { return path }
         let target = target
         guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
         return String(target[..<q])
@@ -112,7 +113,7 @@ public struct JournalEntry: Sendable, Hashable {
 
     /// The query without `?` (empty if none).
     public var query: String {
-        if case .parts(_, let query) = requestTarget, query.isEmpty { return "" }
+        if case .parts(let path, let query) = requestTarget, query.isEmpty, !path.utf8.contains(UInt8(ascii: "?")) { return "" }
         let target = target
         guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return "" }
         return String(target[target.index(after: q)...])

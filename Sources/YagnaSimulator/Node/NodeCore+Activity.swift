@@ -143,8 +143,10 @@ extension NodeCore {
         guard let state = activities[id]?.state else { return NodeCore.unknownActivity(id) }
         let commands: [ExeScriptCommand]
         let prepared = request.content.handedOver(as: ExeScriptRequest.Prepared.self)
-        if MessageBody.takesHandedOver, let prepared {
-            // A typed client's script handed over in-process: its commands as they are.
+        if MessageBody.takesHandedOver, let prepared, !prepared.commands.contains(where: \.isUnmodelled) {
+            // A typed client's script of known commands handed over in-process: its commands as
+            // they are (reading the text checks nothing they could break; a command this client
+            // does not model is read from the text, which refuses an unknown name).
             guard state != .terminated else { return NodeCore.message(400, "Activity [\(id)] is Terminated; no more scripts can run") }
             commands = prepared.commands
         } else {

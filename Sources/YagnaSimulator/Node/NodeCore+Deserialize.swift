@@ -35,16 +35,11 @@ extension NodeCore {
 
     /// Decodes a JSON body, or answers as the daemon does for a body serde rejects.
     func body<T: Decodable>(_ type: T.Type, _ request: NodeRequest, style: ErrorStyle) -> Result<T, BadRequest> {
-        let typed = request.content.handedOver(as: T.self)
-        // A typed client's body handed over in-process: taken as it is.
-        if MessageBody.takesHandedOver, let typed { return .success(typed) }
-        let decoded: T
-        do { decoded = try WireDecoder().decode(type, from: try request.jsonBody()) } catch {
+        // Always decoded, also in-process: decoding is the daemon's check of the body (see `exec`
+        // for the one body taken as it is).
+        do { return .success(try WireDecoder().decode(type, from: try request.jsonBody())) } catch {
             return .failure(BadRequest(response: NodeCore.deserializeError("Json deserialize error: " + SerdeWording.describe(error, body: request.body), style)))
         }
-        // A debug build decodes the JSON even when the body was handed over, and checks both agree.
-        if let typed, !MessageBody.same(typed, decoded) { return .failure(NodeCore.handedOverMismatch(T.self)) }
-        return .success(decoded)
     }
 
     /// The refusal of a request body handed over in-process that differs from what its JSON

@@ -666,9 +666,11 @@ extension NodeCore {
                 case .success(let v): query.timeout = v
                 }
             case .timestamp:
-                switch NodeCore.queryTimestamp(item.value) {
-                case .failure(let e): return .failure(e)
-                case .success(let t): query.after = t
+                // Only what parses is kept: a refusal is made again each time.
+                if let t = lastQueryTimestamp.value(item.value, { try? NodeCore.queryTimestamp($0).get() }) {
+                    query.after = t
+                } else if case .failure(let e) = NodeCore.queryTimestamp(item.value) {
+                    return .failure(e)
                 }
             case .count:
                 switch NodeCore.queryCount(item.value) {
@@ -682,8 +684,6 @@ extension NodeCore {
         return .success(query)
     }
 
-    /// Rust's `f64::from_str`: an optional sign, then `inf`, `infinity`, `nan` or a decimal
-    /// number with an optional exponent.
     /// The value of a few plain digits (`5`, `60`: the timeouts clients send), read without
     /// the general float parser; `nil` for any other text.
     static func plainDigits(_ text: String) -> Double? {
@@ -691,6 +691,8 @@ extension NodeCore {
         return Double(text.utf8.reduce(0) { $0 * 10 + Int($1 - 48) })
     }
 
+    /// Rust's `f64::from_str`: an optional sign, then `inf`, `infinity`, `nan` or a decimal
+    /// number with an optional exponent.
     static func queryFloat(_ text: String) -> Result<Double, BadRequest> {
         // The error is made only when needed (this runs for every poll's timeout).
         func invalid() -> Result<Double, BadRequest> { .failure(BadRequest(response: queryError("invalid float literal"))) }

@@ -121,6 +121,9 @@ public struct NodeCore: Sendable {
     var netState = NetStateMachine()
     /// Encoded answers of finished batches' result polls.
     var finishedResults: [ResultsKey: YagnaResponse] = [:]
+    /// The last `afterTimestamp` read from a query: an event poll sends the same one until an
+    /// event comes.
+    let lastQueryTimestamp = LastParsed<WireTimestamp>()
     /// Files shared with the requestor through gftp URLs.
     let files: any FileExchange
     /// Whether a real daemon owns the networks (`provide`): `deploy` trusts the networks it names.
@@ -310,4 +313,18 @@ public struct NodeCore: Sendable {
 
     static let noContent = YagnaResponse(status: 204)
     static let okNull = YagnaResponse.json(200, .null)
+}
+
+import Synchronization
+
+/// The last text parsed and what it parsed to (a one-entry memo of a pure parse).
+final class LastParsed<Value: Sendable>: Sendable {
+    private let last = Mutex<(text: String, value: Value)?>(nil)
+
+    func value(_ text: String, _ parse: (String) -> Value?) -> Value? {
+        if let hit = last.withLock({ $0?.text == text ? $0?.value : nil }) { return hit }
+        guard let value = parse(text) else { return nil }
+        last.withLock { $0 = (text, value) }
+        return value
+    }
 }

@@ -135,7 +135,7 @@ public struct ProviderEngine: Sendable {
     }
 
     /// The stream frames of a batch visible at `now`, when the next one shows, and whether the stream ends.
-    public func frames(_ batchId: String, on activityId: String, from first: Int, at now: Date) -> (frames: [RuntimeEvent], next: Date?, finished: Bool) {
+    public func frames(_ batchId: String, on activityId: String, from first: Int = 0, at now: Date) -> (frames: [RuntimeEvent], next: Date?, finished: Bool) {
         core.frames(activityId, batchId, from: first, now: now)
     }
 

@@ -60,15 +60,14 @@ struct Template {
 
     /// The value of one placeholder, or `nil` when the text is not one.
     func placeholder(_ name: String) -> String? {
-        // JSON in the text (`{"min": 10.2, …}`) is no placeholder: known at its first byte.
-        if let first = name.utf8.first, first == UInt8(ascii: "\"") || first == 0x20 || first == 0x0A || first == 0x0D || first == 0x09,
-            values.isEmpty || values[name] == nil
-        {
+        // JSON in the text (`{"min": 10.2, …}`) is no placeholder: known at its first byte (when
+        // no named value could start so).
+        if values.isEmpty, let first = name.utf8.first, first == UInt8(ascii: "\"") || first == 0x20 || first == 0x0A || first == 0x0D || first == 0x09 {
             return nil
         }
         var key = name
         var width: Int?
-        if let bar = name.utf8.lastIndex(of: UInt8(ascii: "|")), name[name.index(after: bar)...].first == "0", let w = Int(name[name.index(after: bar)...]) {
+        if let bar = name.lastIndex(of: "|"), name[name.index(after: bar)...].first == "0", let w = Int(name[name.index(after: bar)...]) {
             key = String(name[..<bar])
             width = w
         }
