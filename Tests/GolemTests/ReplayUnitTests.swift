@@ -334,6 +334,14 @@ import YagnaAPI
         #expect(rule.matches("an other line") && !rule.matches("run x"))
     }
 
+    /// The referee passes over a typed client's reads that teach no ids without matching their
+    /// path; the reads that teach ids and every change are still matched.
+    @Test func readsThatTeachNoIdsArePassedOver() {
+        #expect(ReplayReferee.passedOver.isSuperset(of: ["payment.getDebitNoteEvents", "payment.getInvoiceEvents", "activity.getExecBatchResults", "market.collectAgreementEvents"]))
+        #expect(ReplayReferee.passedOver.isDisjoint(with: ProtocolAnalyzer.idOperations))
+        #expect(ReplayReferee.passedOver.isDisjoint(with: OperationCatalog.all.filter { !$0.readOnly }.map(\.name)))
+    }
+
     /// Braces are found on bytes; a combining mark after one is kept, as any other text.
     @Test func templatesKeepWhatFollowsABraceThatIsNoPlaceholder() {
         let t = Template(groups: ["m", "g1"], now: Date(timeIntervalSince1970: 0), provider: "p", activityId: "a", read: { _ in nil })

@@ -161,4 +161,16 @@ import Testing
         }
         #expect(WireTimestamp.format(1_764_411_200_123_456_789, fractionDigits: 6, zulu: true) == "2025-11-29T10:13:20.123456Z")
     }
+
+    /// An exec body is written as Codable writes it; with unknown fields to merge, Codable writes it.
+    @Test func execBodiesAreWrittenAsCodableWritesThem() throws {
+        for commands in [[], FastWireTests.commands, [FastWireTests.commands[3]]] {
+            let request = try ExeScriptRequest(commands: commands)
+            #expect(try #require(request.fastWireValue) == WireEncoder().encodeValue(request))
+        }
+        var extra = ExeScriptRequest(text: "[]")
+        extra.unknownFields["note"] = "x"
+        #expect(extra.fastWireValue == nil)
+        #expect(try WireEncoder().encodeValue(extra) == ["text": "[]", "note": "x"])
+    }
 }

@@ -159,3 +159,14 @@ public struct ActivityUsage: Codable, Sendable, Hashable {
         self.timestamp = timestamp
     }
 }
+
+/// A value that can write its JSON without the Codable machinery (what `WireEncoder` writes for
+/// it), or `nil` when it cannot (then the encoder writes it).
+protocol FastWireEncodable {
+    var fastWireValue: JSONValue? { get }
+}
+
+extension ExeScriptRequest: FastWireEncodable {
+    /// `{"text": …}`, as the encoder writes it, when there are no unknown fields to merge.
+    var fastWireValue: JSONValue? { unknownFields.isEmpty ? .object(["text": .string(text)]) : nil }
+}

@@ -36,7 +36,7 @@ struct Caller: Sendable {
     func withBody(_ request: YagnaRequest, _ body: some Encodable & Sendable, handedOver: (any Sendable)? = nil) throws -> YagnaRequest {
         var r = request
         do {
-            r.json = try WireEncoder().encodeValue(body)
+            r.json = try (body as? any FastWireEncodable)?.fastWireValue ?? WireEncoder().encodeValue(body)
         } catch {
             throw YagnaError.invalidRequest(request, error: error)
         }

@@ -33,9 +33,11 @@ public struct InProcessTransport: Transport {
             headers = request.headers
             headers.append(authorization)
         }
-        return NodeRequest(
+        var node = NodeRequest(
             method: request.method, path: Self.prefix(request.service) + request.path, query: request.query, headers: headers,
             content: request.content ?? MessageBody())
+        node.operation = request.operation
+        return node
     }
 
     public func send(_ request: YagnaRequest) async throws -> YagnaResponse {

@@ -12,6 +12,10 @@ public struct NodeRequest: Sendable, Hashable, HasMessageBody {
     /// The body: bytes, or the JSON value the typed clients built it from when the request came
     /// in-process (the node reads the value; the bytes are written only if someone asks).
     public var content: MessageBody
+    /// The catalog operation a typed client named the request for, when it came in-process
+    /// (`payment.getDebitNoteEvents`): lets the replay referee pass over reads it has no use for
+    /// without matching their path. Not part of equality or hashing.
+    package var operation: String?
 
     /// A request; with `json`, the body is that value's (and `body` is not used).
     public init(method: HTTPMethod, path: String, query: [QueryItem] = [], headers: [Header] = [], body: [UInt8] = [], json: JSONValue? = nil) {
