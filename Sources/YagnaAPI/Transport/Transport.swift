@@ -21,7 +21,9 @@ public enum HTTPMethod: String, Sendable, Hashable {
 ///
 /// `path` is relative to the service's base (`/demands/{id}/events` for the market API).
 public struct YagnaRequest: Sendable, Hashable {
-    /// The operation's name for errors and logs (`market.collectDemandEvents`).
+    /// The operation's name for errors and logs (`market.collectDemandEvents`): the catalog's
+    /// name of what the request is (`OperationCatalog`). An in-process simulated node's replay
+    /// referee trusts it to pass over reads that teach it nothing, without matching their path.
     public var operation: String
     public var service: YagnaService
     public var method: HTTPMethod

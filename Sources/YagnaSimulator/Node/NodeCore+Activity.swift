@@ -312,13 +312,16 @@ extension NodeCore {
     }
 
     /// The stream frames of a batch visible at `now` from frame `first` on (the ones a stream
-    /// has not sent yet), when the next one becomes visible, and whether none will come after.
-    func frames(_ id: String, _ batchId: String, from first: Int, now: Date) -> (frames: [RuntimeEvent], next: Date?, finished: Bool) {
+    /// has not sent yet; at most `limit` of them, each written only now), when the next one
+    /// becomes visible, and whether none will come after.
+    func frames(_ id: String, _ batchId: String, from first: Int, limit: Int = .max, now: Date) -> (frames: [RuntimeEvent], next: Date?, finished: Bool) {
         guard let a = activities[id], let batch = a.batches[batchId] else { return ([], nil, true) }
         let visible = batch.frames.firstIndex { $0.at > now } ?? batch.frames.count
         let next = visible < batch.frames.count ? batch.frames[visible].at : nil
         let finished = next == nil && !batch.stalled
-        return (first < visible ? (first..<visible).map(batch.event) : [], next, finished)
+        guard first < visible else { return ([], next, finished) }
+        let end = visible - first <= limit ? visible : first + limit
+        return ((first..<end).map(batch.event), next, finished)
     }
 }
 

@@ -314,7 +314,7 @@ public final class SimulatedNode: @unchecked Sendable {
             let look: Look = locked {
                 core.advance(to: clock.now)
                 let now = clock.now
-                let (frames, next, finished) = reading { $0.frames(activityId, batchId, from: count, now: now) }
+                let (frames, next, finished) = reading { $0.frames(activityId, batchId, from: count, limit: 1, now: now) }
                 if let event = frames.first {
                     let data = JSONWriter.string(JSONValue(event))
                     let sse = ServerSentEvent(event: "runtime", data: data, id: String(count + 1))
