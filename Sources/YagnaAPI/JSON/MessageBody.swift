@@ -12,9 +12,11 @@ public struct MessageBody: Sendable, Hashable {
     private var written: Written?
     /// The typed value the JSON was encoded from, when the body was made in this process: the
     /// node's answer, which a typed client of the same type takes instead of decoding the JSON
-    /// (see `Caller.decode`), or a typed client's request body, which the simulated node takes
-    /// likewise. Release builds take it as it is; debug builds (the tests) decode the JSON as
-    /// well and refuse a difference (`same`). Not part of equality or hashing.
+    /// (see `Caller.read`), or an exec's script a typed client hands over
+    /// (`ExeScriptRequest.Prepared`, which the simulated node takes instead of reading the text;
+    /// other request bodies are always decoded). Release builds take it as it is; debug builds
+    /// (the tests) decode the JSON as well and refuse a difference (`same`). Not part of
+    /// equality or hashing.
     package var typed: (any Sendable)?
 
     /// The value handed over in-process, when it is a `T`. (`typed as? T` alone would give a
