@@ -92,12 +92,7 @@ import YagnaSimulator
     }
 
     @Test func answersTravelAsValuesAndTheJournalWritesTheSameBytes() async throws {
-        let scenario = try fastScenario()
-        try await Simulation().runDetached { clock in
-            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
-            let transport = InProcessTransport(node: node)
-            let y = YagnaClient(transport: transport)
-            let me = try await y.identity.me()
+        try await Self.withClient { _, transport, y, me, _ in
             let allocation = try await y.payment.createAllocation(NewAllocation(totalAmount: 1, address: me.identity))
             let answer = try await transport.send(
                 YagnaRequest(operation: "payment.getAllocation", service: .payment, method: .GET, path: "/allocations/\(allocation.allocationId)"))
@@ -108,7 +103,7 @@ import YagnaSimulator
 
         // The journal: values kept (no typed answers), their bytes the writer's.
         let journal = try await Simulation().runDetached { clock in
-            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+            let node = SimulatedNode(scenario: try fastScenario(), seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
             let y = YagnaClient(transport: InProcessTransport(node: node))
             _ = try await y.approvedActivity(clock: clock)
             return node.journal
@@ -131,6 +126,20 @@ import YagnaSimulator
         #expect(asBytes == journal)
     }
 
+    /// Runs `body` in a simulation with a node of the fast scenario, the transport into it, a
+    /// typed client on it and the requestor's identity.
+    static func withClient(
+        _ body: @escaping @Sendable (SimulatedNode, InProcessTransport, YagnaClient, Identity, any GolemClock) async throws -> Void
+    ) async throws {
+        let scenario = try fastScenario()
+        try await Simulation().runDetached { clock in
+            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
+            let transport = InProcessTransport(node: node)
+            let y = YagnaClient(transport: transport)
+            try await body(node, transport, y, try await y.identity.me(), clock)
+        }
+    }
+
     /// A transport into the node that hands over a different value than its request's JSON says.
     struct Tampering: Transport {
         let inner: InProcessTransport
@@ -148,12 +157,7 @@ import YagnaSimulator
     /// the type. Every other body is read from its JSON, as over HTTP: what the daemon refuses is
     /// refused, and an amount is kept as the daemon reads it.
     @Test func anExecScriptTravelsAsItsCommandsAndOtherBodiesAreRead() async throws {
-        let scenario = try fastScenario()
-        try await Simulation().runDetached { clock in
-            let node = SimulatedNode(scenario: scenario, seed: 1, clock: clock, appKey: "k", files: InMemoryFileExchange())
-            let inner = InProcessTransport(node: node)
-            let y = YagnaClient(transport: inner)
-            let me = try await y.identity.me()
+        try await Self.withClient { node, inner, y, me, clock in
             let (_, activity) = try await y.approvedActivity(clock: clock)
             let batch = try await y.activity.exec(activity, commands: [.deploy(DeployCommand()), .start(StartCommand())])
             #expect(!batch.isEmpty)

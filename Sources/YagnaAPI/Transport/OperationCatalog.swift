@@ -129,15 +129,14 @@ public enum OperationCatalog {
         return path.withUTF8 { bytes -> Match? in
             // The segments' places, on the stack: no pattern is longer than `maxSegments`.
             withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: maxSegments) { segments -> Match? in
-                var count = 0, start = 0
-                for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "/") {
-                    if i > start {
-                        guard count < maxSegments else { return nil }
-                        segments[count] = start..<i
-                        count += 1
-                    }
-                    start = i + 1
+                var count = 0
+                let fits = eachSegment(bytes) { range in
+                    guard count < maxSegments else { return false }
+                    segments[count] = range
+                    count += 1
+                    return true
                 }
+                guard fits else { return nil }
                 let candidates = byShape[shape(method, count)]
                 candidateLoop: for i in candidates {
                     let pattern = patternBytes[i]
@@ -163,13 +162,20 @@ public enum OperationCatalog {
     public static func segmentRanges(_ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var segments: [Range<Int>] = []
         segments.reserveCapacity(8)
+        _ = eachSegment(bytes) { segments.append($0); return true }
+        return segments
+    }
+
+    /// Calls `body` with the place of each non-empty segment between slashes, in order, while it
+    /// returns `true`; whether it always did.
+    @inline(__always)
+    static func eachSegment(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Bool) -> Bool {
         var start = 0
-        for i in 0..<bytes.count where bytes[i] == UInt8(ascii: "/") {
-            if i > start { segments.append(start..<i) }
+        for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "/") {
+            if i > start, !body(start..<i) { return false }
             start = i + 1
         }
-        if start < bytes.count { segments.append(start..<bytes.count) }
-        return segments
+        return true
     }
 
     /// Catalog indices by method and number of path segments, in matching order: a lookup
