@@ -451,7 +451,7 @@ public enum Benchmarks {
                 let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { channel in
                     await onPort(channel.localAddress?.port ?? 0)
                 }, logger: logger)
-                try await app.runService(gracefulShutdownSignals: [])
+                try await StoppingServers.run(app, handleSignals: false, logger: logger)
             }) { base in
                 _ = try await load(client, url: base + path, key: nil, requests: min(200, requests), concurrency: concurrency)
                 return try await load(client, url: base + path, key: nil, requests: requests, concurrency: concurrency)

@@ -13,7 +13,8 @@ import YagnaAPI
 /// pass through as they arrive) that commits every exchange to a recording once its answer is
 /// complete, after the answer has gone to the client.
 public enum RecordingProxy {
-    /// Proxies `host:port` to `upstream` into `writer` until cancelled or sent SIGINT/SIGTERM.
+    /// Proxies `host:port` to `upstream` into `writer` until cancelled or sent SIGINT/SIGTERM,
+    /// then stops gracefully (`StoppingServers`).
     public static func run(
         upstream: URL, writer: RecordingWriter, sanitizer: Sanitizer, clock: any GolemClock = SystemClock(), host: String = "127.0.0.1",
         port: Int = 7466, logger: Logger = Logger(label: "golem-sim.record"), handleSignals: Bool = true,
@@ -34,7 +35,7 @@ public enum RecordingProxy {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
         do {
-            if handleSignals { try await app.runService() } else { try await app.runService(gracefulShutdownSignals: []) }
+            try await StoppingServers.run(app, handleSignals: handleSignals, logger: logger)
         } catch {
             try? await client.shutdown()
             throw error

@@ -11,13 +11,14 @@ import HummingbirdWebSocket
 /// in-process transport uses, with yagna's status codes and bodies.
 public enum SimulatorServer {
     /// Serves `node` on `host:port` (port 0 picks a free one) until cancelled or sent
-    /// SIGINT/SIGTERM. `onListening` gets the real port once the server accepts connections.
+    /// SIGINT/SIGTERM, then stops gracefully (`StoppingServers`). `onListening` gets the real
+    /// port once the server accepts connections.
     public static func run(
         node: SimulatedNode, host: String = "127.0.0.1", port: Int = 7465, logger: Logger = Logger(label: "golem-sim"),
         handleSignals: Bool = true, onListening: @escaping @Sendable (Int) async -> Void
     ) async throws {
         let app = application(node: node, host: host, port: port, logger: logger, onListening: onListening)
-        if handleSignals { try await app.runService() } else { try await app.runService(gracefulShutdownSignals: []) }
+        try await StoppingServers.run(app, handleSignals: handleSignals, logger: logger)
     }
 
     /// The Hummingbird application serving `node`.

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import SimulatorServer
 import Testing
 import YagnaAPI
 @testable import YagnaHTTP
@@ -17,13 +18,14 @@ struct TestDaemon {
         _ body: @Sendable (HTTPTransport) async throws -> Void
     ) async throws {
         let (ports, portSink) = AsyncStream<Int>.makeStream()
+        let logger = Logger(label: "test-daemon")
         let app = Application(
             responder: CallbackResponder<BasicRequestContext> { request, _ in try await respond(request) },
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portSink.yield(channel.localAddress!.port!) },
-            logger: Logger(label: "test-daemon"))
+            logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService() }
+            group.addTask { try await StoppingServers.run(app, handleSignals: false, logger: logger) }
             var it = ports.makeAsyncIterator()
             let port = try #require(await it.next())
             let endpoints = YagnaEndpoints(apiURL: "http://127.0.0.1:\(port)", appKey: appKey)

@@ -1,0 +1,49 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import SimulatorServer
+import Testing
+
+/// A server stopped while connections are arriving: cancelling Hummingbird's serving task could
+/// drop a connection accepted in that instant and NIO trapped the process (seen in CI as a
+/// signal 4 in the test run). `StoppingServers` turns the cancellation into a graceful shutdown.
+@Suite(.timeLimit(.minutes(1))) struct StoppingServersTests {
+    @Test func cancellingAServerWhileClientsConnectStopsItCleanly() async throws {
+        var logger = Logger(label: "stopping-test")
+        logger.logLevel = .critical
+        for round in 0..<40 {
+            let (ports, sink) = AsyncStream<Int>.makeStream()
+            let app = Application(
+                responder: CallbackResponder<BasicRequestContext> { _, _ in Response(status: .ok) },
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { channel in sink.yield(channel.localAddress?.port ?? 0) },
+                logger: logger)
+            let server = Task { try await StoppingServers.run(app, handleSignals: false, logger: logger) }
+            var it = ports.makeAsyncIterator()
+            let port = try #require(await it.next(), "round \(round): the server did not start")
+            // Connections opened as the server is told to stop: some are accepted before the
+            // listening socket closes, some after.
+            let connecting = (0..<8).map { _ in
+                ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port)
+            }
+            server.cancel()
+            // The server stops (cancellation is not an error: it returns) …
+            try await server.value
+            // … and every connection it accepted is closed, none left hanging.
+            for future in connecting {
+                guard let channel = try? await future.get() else { continue }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await channel.closeFuture.get() }
+                    group.addTask {
+                        try await Task.sleep(for: .seconds(10))
+                        throw CancellationError()
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+}
