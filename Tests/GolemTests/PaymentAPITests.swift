@@ -104,7 +104,7 @@ import YagnaAPI
             debitNoteId: id, issuerId: "0xprovider", recipientId: me, payeeAddr: "0xprovider", payerAddr: me, paymentPlatform: "erc20-holesky-tglm",
             previousDebitNoteId: nil, timestamp: WireTimestamp(time, fractionDigits: 3), agreementId: agreement, activityId: activity,
             totalAmountDue: dec(due), usageCounterVector: nil, paymentDueDate: nil, status: status)
-        node.debitNotes[id] = DebitNoteRecord(note: note)
+        node.store(debitNote: DebitNoteRecord(note: note))
         node.debitNoteEvents.append(PaymentEvent(eventType: "DebitNoteReceivedEvent", eventDate: WireTimestamp(time, fractionDigits: 6), debitNoteId: id))
     }
 

@@ -38,6 +38,37 @@ import YagnaAPI
         #expect(elapsed == .seconds(20))
     }
 
+    /// A timer's handle is spent once it ran or was cancelled: cancelling it again leaves alone
+    /// the timers set after it (which take over the places the spent ones held), and a sleep
+    /// cancelled before it was ever registered still ends at once.
+    @Test func spentTimerHandlesCancelNothingElse() async throws {
+        let simulation = Simulation()
+        let log = Box<[String]>([])
+        let cancelledSleep = try await simulation.runDetached { clock -> Bool in
+            let t0 = clock.now
+            let mark: @Sendable (String) -> Void = { name in log.update { $0.append("\(name) at \(Int(clock.now.timeIntervalSince(t0)))") } }
+            var spent: [ClockTimer] = []
+            for i in 0..<3 { spent.append(clock.schedule(at: t0.addingTimeInterval(1)) { mark("first \(i)") }) }
+            try await clock.sleep(for: .seconds(2))
+            let cancelled = clock.schedule(at: t0.addingTimeInterval(3)) { mark("cancelled") }
+            cancelled.cancel()
+            spent.append(cancelled)
+            for i in 0..<4 { _ = clock.schedule(at: t0.addingTimeInterval(4)) { mark("second \(i)") } }
+            for timer in spent { timer.cancel() }
+            try await clock.sleep(for: .seconds(3))
+            // A sleep in a task already cancelled throws at once and leaves no timer behind.
+            return await withTaskGroup(of: Bool.self) { group in
+                group.cancelAll()
+                group.addTask {
+                    do { try await clock.sleep(for: .seconds(100)); return false } catch { return error is CancellationError }
+                }
+                return await group.next() ?? false
+            }
+        }
+        #expect(log.value == ["first 0 at 1", "first 1 at 1", "first 2 at 1", "second 0 at 4", "second 1 at 4", "second 2 at 4", "second 3 at 4"])
+        #expect(cancelledSleep)
+    }
+
     /// `ChangeSignal.wait` in virtual time: back at the deadline when nothing changes, at the
     /// moment of the change when something does, at once when cancelled; no wake-up left behind.
     @Test func changeSignalWaitEndsAtTheChangeOrTheDeadline() async throws {

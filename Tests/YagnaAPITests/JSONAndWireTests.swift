@@ -857,3 +857,54 @@ import Testing
         #expect(DecimalText.read(.nan) == nil)
     }
 }
+
+/// Amounts are read as Foundation reads them with the POSIX locale, value and memory layout
+/// alike (the layout decides how they are written back), by a fast path for plain amounts.
+@Suite struct DecimalParsingTests {
+    static let posix = Locale(identifier: "en_US_POSIX")
+
+    static func bytes(_ d: Decimal) -> [UInt8] { withUnsafeBytes(of: d) { Array($0) } }
+
+    /// Random plain amounts: signs, leading and trailing zeros, a point with or without digits
+    /// on either side, up to 24 digits (past the fast path's 19), long runs of zeros.
+    static var texts: [String] {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ n: UInt64) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % n)
+        }
+        var out: [String] = []
+        for i in 0..<30_000 {
+            var s = next(4) == 0 ? "-" : ""
+            for _ in 0..<next(13) { s += next(4) == 0 ? "0" : String(next(10)) }
+            if next(10) < 7 { s += "." }
+            for _ in 0..<next(13) { s += next(3) == 0 ? "0" : String(next(10)) }
+            if i % 40 == 0 { s += String(repeating: "0", count: next(130)) }
+            out.append(s)
+        }
+        return out + ["0", "-0", "0.000", ".", "-", "", "1e3", "+1", "1.2.3", "12a", "0." + String(repeating: "0", count: 140) + "1"]
+    }
+
+    @Test func amountsAreReadAsFoundationReadsThem() {
+        #expect(DecimalParsing.layoutChecked, "the fast path is off on this platform: every amount is read by Foundation")
+        var fast = 0
+        for text in Self.texts {
+            let foundation = Decimal(string: text, locale: Self.posix)
+            let read = Decimal(wireText: text)
+            #expect(read.map(Self.bytes) == foundation.map(Self.bytes), "'\(text)'")
+            if let plain = DecimalParsing.read(text) {
+                fast += 1
+                #expect(Self.bytes(plain) == foundation.map(Self.bytes), "'\(text)'")
+            }
+        }
+        // Most plain amounts take the fast path; zero, exponents and over-long ones do not.
+        #expect(fast > Self.texts.count / 2)
+        for text in ["0", "0.000", "1e3", "12345678901234567891", "+1", "1" + String(repeating: "0", count: 128)] {
+            #expect(DecimalParsing.read(text) == nil, "'\(text)'")
+        }
+        // Written back as the daemon wrote them, or in Foundation's canonical form.
+        #expect(Decimal(wireText: "1.500")?.wireString == "1.5")
+        #expect(Decimal(wireText: "0.0125")?.wireString == "0.0125")
+        #expect(Decimal(wireText: "abc") == nil)
+    }
+}

@@ -55,9 +55,6 @@ public struct WireDecoder: Sendable {
         .typeMismatch(type, .init(codingPath: codingPath, debugDescription: "expected \(type) but found \(value.typeName)"))
     }
 
-    /// The locale amounts are read in (made once: making a locale is costly).
-    private static let posix = Locale(identifier: "en_US_POSIX")
-
     /// The bytes an amount may hold: digits, `.`, signs and an exponent.
     private static func isDecimalByte(_ b: UInt8) -> Bool {
         (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: ".") || b == UInt8(ascii: "-") || b == UInt8(ascii: "+")
@@ -71,7 +68,7 @@ public struct WireDecoder: Sendable {
         case .number(let n): text = n.literal
         default: throw mismatch(Decimal.self, value, codingPath)
         }
-        guard !text.isEmpty, text.utf8.allSatisfy(isDecimalByte), let d = Decimal(string: text, locale: posix) else {
+        guard !text.isEmpty, text.utf8.allSatisfy(isDecimalByte), let d = Decimal(wireText: text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "'\(text)' is not a decimal amount"))
         }
         return d

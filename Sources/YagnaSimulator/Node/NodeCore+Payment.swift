@@ -408,7 +408,7 @@ extension NodeCore {
             agreementId: a.agreementId, activityId: activityId, totalAmountDue: cost(a, at: time),
             usageCounterVector: .array(usageVector(a, at: time).map { .double($0) }),
             paymentDueDate: payable.map { WireTimestamp(time.adding($0), fractionDigits: 3) }, status: .received)
-        debitNotes[id] = DebitNoteRecord(note: note)
+        store(debitNote: DebitNoteRecord(note: note))
         activities[activityId]?.lastDebitNote = id
         NodeCore.addEvent(PaymentEvent(eventType: "DebitNoteReceivedEvent", eventDate: WireTimestamp(time, fractionDigits: 6), debitNoteId: id), to: &debitNoteEvents, \.eventDate)
         if let interval = debitNoteInterval(agreement) { schedule(.debitNote(activityId: activityId), at: time.adding(interval)) }
@@ -470,12 +470,7 @@ extension NodeCore {
     /// What the requestor has accepted so far for each activity of an agreement: the largest
     /// of its accepted debit notes (their amounts are cumulative), as yagna keeps it.
     func acceptedByActivity(agreementId: String) -> [String: Decimal] {
-        var accepted: [String: Decimal] = [:]
-        for record in debitNotes.values where record.note.agreementId == agreementId {
-            guard record.note.status == .accepted || record.note.status == .settled else { continue }
-            accepted[record.note.activityId] = max(accepted[record.note.activityId] ?? 0, record.note.totalAmountDue)
-        }
-        return accepted
+        acceptedDebitNoteAmounts[agreementId] ?? [:]
     }
 
     /// Pays what an acceptance adds from the allocation it names, or answers why not: an
@@ -543,7 +538,7 @@ extension NodeCore {
         if let refusal = payFromAllocation(note.totalAmountDue - accepted, acceptance.allocationId, agreementId: note.agreementId, activityId: note.activityId) { return refusal }
         _ = record.on(.accept)
         if note.totalAmountDue.isZero { record.status = .settled }
-        debitNotes[id] = record
+        store(debitNote: record)
         return NodeCore.okNull
     }
 

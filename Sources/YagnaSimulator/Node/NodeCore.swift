@@ -113,7 +113,11 @@ public struct NodeCore: Sendable {
     var activities: [String: ActivityRecord] = [:]
     var allocations: [String: AllocationRecord] = [:]
     var allocationOrder: [String] = []
-    var debitNotes: [String: DebitNoteRecord] = [:]
+    /// Written only through `store(debitNote:)`, which keeps `acceptedDebitNoteAmounts`.
+    private(set) var debitNotes: [String: DebitNoteRecord] = [:]
+    /// By agreement and activity, the largest amount of the accepted (or settled) debit notes:
+    /// what `acceptedByActivity` answers, kept as notes are stored rather than summed anew.
+    private(set) var acceptedDebitNoteAmounts: [String: [String: Decimal]] = [:]
     var invoices: [String: InvoiceRecord] = [:]
     var agreementEvents: [AgreementEvent] = []
     var debitNoteEvents: [PaymentEvent] = []
@@ -330,5 +334,17 @@ final class LastParsed<Value: Sendable>: Sendable {
         guard let value = parse(text) else { return nil }
         last.withLock { $0 = (text, value) }
         return value
+    }
+}
+
+extension NodeCore {
+    /// Stores a debit note (new, or with its new status), keeping what `acceptedByActivity`
+    /// answers: a note counts once it is accepted or settled (a status it never leaves).
+    mutating func store(debitNote record: DebitNoteRecord) {
+        let note = record.note
+        debitNotes[note.debitNoteId] = record
+        guard note.status == .accepted || note.status == .settled else { return }
+        let before = acceptedDebitNoteAmounts[note.agreementId]?[note.activityId] ?? 0
+        acceptedDebitNoteAmounts[note.agreementId, default: [:]][note.activityId] = max(before, note.totalAmountDue)
     }
 }

@@ -96,7 +96,7 @@ public enum Normalize {
         case .number(let n): text = n.literal
         default: return "\(v)"
         }
-        guard let d = Decimal(string: text) else { return text }
+        guard let d = Decimal(wireText: text) else { return text }
         // Foundation's text of the value (`wireString` writes it as `description` does, faster).
         return d.wireString
     }
