@@ -750,9 +750,13 @@ extension NodeCore {
     /// chrono's RFC 3339 reading of `afterTimestamp` (`T`, `t` or a space between date and
     /// time; `Z` or an offset required), with its error texts.
     static func queryTimestamp(_ text: String) -> Result<WireTimestamp, BadRequest> {
+        var bytes = text
+        return bytes.withUTF8 { queryTimestamp(text, $0) }
+    }
+
+    private static func queryTimestamp(_ text: String, _ b: UnsafeBufferPointer<UInt8>) -> Result<WireTimestamp, BadRequest> {
         func fail(_ detail: String) -> Result<WireTimestamp, BadRequest> { .failure(BadRequest(response: queryError(detail))) }
         let short = "premature end of input", invalid = "input contains invalid characters"
-        let b = Array(text.utf8)
         var i = 0
         var problem: String?
         func number(_ width: Int) -> Int {
