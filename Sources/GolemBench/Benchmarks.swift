@@ -362,6 +362,8 @@ public enum Benchmarks {
         let (ports, sink) = AsyncStream<Int>.makeStream()
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
+                // A server that fails before it listens ends the wait for its port.
+                defer { sink.finish() }
                 try await serve { sink.yield($0) }
                 return nil
             }

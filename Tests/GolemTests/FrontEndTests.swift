@@ -35,6 +35,7 @@ enum FrontEnd: String, CaseIterable, Sendable {
         let (ports, sink) = AsyncStream<Int>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
+                defer { sink.finish() }  // a server that fails before it listens ends the wait for its port
                 var logger = Logger(label: "test-node")
                 logger.logLevel = .critical
                 try await SimulatorServer.run(node: node, port: 0, logger: logger, handleSignals: false) { sink.yield($0) }

@@ -25,11 +25,13 @@ import YagnaSimulator
         let (ports, sink) = AsyncStream<Int>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
+                defer { sink.finish() }  // a server that fails before it listens ends the wait for its port
                 try await SimulatorServer.run(node: node, port: 0, logger: logger, handleSignals: false) { sink.yield($0) }
             }
             var it = ports.makeAsyncIterator()
             let nodePort = try #require(await it.next())
             group.addTask {
+                defer { sink.finish() }
                 try await RecordingProxy.run(
                     upstream: URL(string: "http://127.0.0.1:\(nodePort)")!, writer: writer, sanitizer: Sanitizer(), port: 0, logger: logger,
                     handleSignals: false

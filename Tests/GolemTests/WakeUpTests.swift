@@ -39,12 +39,12 @@ import YagnaAPI
     }
 
     /// A timer's handle is spent once it ran or was cancelled: cancelling it again leaves alone
-    /// the timers set after it (which take over the places the spent ones held), and a sleep
-    /// cancelled before it was ever registered still ends at once.
+    /// the timers set after it, and a sleep in a task cancelled before it slept ends at once,
+    /// leaving no timer that moves the clock.
     @Test func spentTimerHandlesCancelNothingElse() async throws {
         let simulation = Simulation()
         let log = Box<[String]>([])
-        let cancelledSleep = try await simulation.runDetached { clock -> Bool in
+        let (cancelledSleep, elapsed) = try await simulation.runDetached { clock -> (Bool, Duration) in
             let t0 = clock.now
             let mark: @Sendable (String) -> Void = { name in log.update { $0.append("\(name) at \(Int(clock.now.timeIntervalSince(t0)))") } }
             var spent: [ClockTimer] = []
@@ -57,16 +57,18 @@ import YagnaAPI
             for timer in spent { timer.cancel() }
             try await clock.sleep(for: .seconds(3))
             // A sleep in a task already cancelled throws at once and leaves no timer behind.
-            return await withTaskGroup(of: Bool.self) { group in
+            let ended = await withTaskGroup(of: Bool.self) { group in
                 group.cancelAll()
                 group.addTask {
                     do { try await clock.sleep(for: .seconds(100)); return false } catch { return error is CancellationError }
                 }
                 return await group.next() ?? false
             }
+            return (ended, t0.duration(to: clock.now))
         }
         #expect(log.value == ["first 0 at 1", "first 1 at 1", "first 2 at 1", "second 0 at 4", "second 1 at 4", "second 2 at 4", "second 3 at 4"])
         #expect(cancelledSleep)
+        #expect(elapsed == .seconds(5))
     }
 
     /// `ChangeSignal.wait` in virtual time: back at the deadline when nothing changes, at the

@@ -25,7 +25,11 @@ struct TestDaemon {
             onServerRunning: { channel in portSink.yield(channel.localAddress!.port!) },
             logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await StoppingServers.run(app, handleSignals: false, logger: logger) }
+            group.addTask {
+                // A server that fails before it listens ends the wait for its port.
+                defer { portSink.finish() }
+                try await StoppingServers.run(app, handleSignals: false, logger: logger)
+            }
             var it = ports.makeAsyncIterator()
             let port = try #require(await it.next())
             let endpoints = YagnaEndpoints(apiURL: "http://127.0.0.1:\(port)", appKey: appKey)

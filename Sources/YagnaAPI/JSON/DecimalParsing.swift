@@ -16,7 +16,7 @@ extension Decimal {
 }
 
 /// Reads the amounts the daemon writes — an optional minus, digits, an optional point and more
-/// digits, at most 19 significant digits — without Foundation's parser, which looks up the
+/// digits, at most 19 significant digits and 100 digits in all — without Foundation's parser, which looks up the
 /// locale's decimal separator through ICU on every call (an amount is read for every debit
 /// note, invoice and allocation, by the client and by the referee).
 ///
@@ -27,6 +27,9 @@ extension Decimal {
 /// some spellings and not in others), exponents and anything else go to Foundation too.
 enum DecimalParsing {
     static let posix = Locale(identifier: "en_US_POSIX")
+
+    /// The longest text, in digits, the fast path reads (an amount has a few dozen at most).
+    static let maxDigits = 100
 
     static func plain(_ text: String) -> Decimal? {
         guard layoutChecked else { return nil }
@@ -56,6 +59,9 @@ enum DecimalParsing {
                 let d = b &- UInt8(ascii: "0")
                 guard d < 10 else { return nil }
                 digits += 1
+                // Foundation gives up on very long texts (past 128 digits after the point, say)
+                // by rules of its own: leave every text that long to it.
+                guard digits <= maxDigits else { return nil }
                 if point { fraction += 1 }
                 if d == 0 {
                     if significand != 0 { zeros += 1 }
@@ -97,7 +103,7 @@ enum DecimalParsing {
     static let samples = [
         "1", "7", "65535", "65536", "9223372036854775807", "1500", "1.500", "-1.20", "0.0001", "00012.3400", "-.5", "5.",
         "4294967296.5", "281474976710656.25", "0.0125", "1234567890123456789", "-9999999999999999999",
-        "0." + String(repeating: "0", count: 126) + "1", "1" + String(repeating: "0", count: 120),
+        "0." + String(repeating: "0", count: 98) + "1", "1" + String(repeating: "0", count: 99),
     ]
 
     static let layoutChecked: Bool = samples.allSatisfy { text in

@@ -750,8 +750,8 @@ extension NodeCore {
     /// chrono's RFC 3339 reading of `afterTimestamp` (`T`, `t` or a space between date and
     /// time; `Z` or an offset required), with its error texts.
     static func queryTimestamp(_ text: String) -> Result<WireTimestamp, BadRequest> {
-        var bytes = text
-        return bytes.withUTF8 { queryTimestamp(text, $0) }
+        var utf8 = text
+        return utf8.withUTF8 { queryTimestamp(text, $0) }
     }
 
     private static func queryTimestamp(_ text: String, _ b: UnsafeBufferPointer<UInt8>) -> Result<WireTimestamp, BadRequest> {
