@@ -36,7 +36,7 @@ public enum StoppingServers {
         // shutdown, not as the cancellation that drops accepted connections.
         let running = Task { try await group.run() }
         let outcome = Outcome()
-        let watcher = Task { outcome.settle(await running.result) }
+        Task { outcome.settle(await running.result) }
         try await withTaskCancellationHandler {
             try await outcome.wait()
         } onCancel: {
@@ -45,6 +45,7 @@ public enum StoppingServers {
                 // The group cancels the server's requests after `grace`; past three times that
                 // the server is cancelled, then given up on.
                 try? await Task.sleep(for: grace * 3)
+                guard !outcome.isSettled else { return }
                 running.cancel()
                 try? await Task.sleep(for: grace)
                 if outcome.settle(.success(())) {
@@ -52,12 +53,13 @@ public enum StoppingServers {
                 }
             }
         }
-        _ = watcher
     }
 
     /// The server's end, or the caller's giving up on it: whichever comes first.
     final class Outcome: Sendable {
         private let state = Mutex<(result: Result<Void, any Error>?, waiter: CheckedContinuation<Void, any Error>?)>((nil, nil))
+
+        var isSettled: Bool { state.withLock { $0.result != nil } }
 
         /// Records `result` and wakes the waiter; false if an outcome was already recorded.
         @discardableResult
