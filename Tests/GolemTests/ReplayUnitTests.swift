@@ -383,6 +383,44 @@ import YagnaAPI
         #expect(!Self.ex(5, 0, 0, "POST", "/x", status: -1).ok)
     }
 
+    /// A referee (no timeline) learns a debit note's agreement from the note the in-process node
+    /// handed over, without writing its JSON; an analyzer keeping a timeline reads the JSON.
+    @Test func aRefereeLearnsADocumentsAgreementFromTheHandedOverNote() throws {
+        final class Made: @unchecked Sendable {
+            private let lock = NSLock()
+            private var n = 0
+            func add() { lock.lock(); n += 1; lock.unlock() }
+            var count: Int { lock.lock(); defer { lock.unlock() }; return n }
+        }
+        let note = DebitNote(
+            debitNoteId: "dn-1", issuerId: Self.provider, recipientId: Self.bee, payeeAddr: Self.provider, payerAddr: Self.bee,
+            paymentPlatform: "erc20-holesky-tglm", previousDebitNoteId: nil, timestamp: WireTimestamp(Date(timeIntervalSince1970: 0), fractionDigits: 3),
+            agreementId: "agr-1", activityId: "act-1", totalAmountDue: Decimal(string: "0.5")!, usageCounterVector: nil, paymentDueDate: nil, status: .received)
+        let made = Made()
+        var response = MessageBody(deferred: { made.add(); return (try? WireEncoder().encodeValue(note)) ?? .null })
+        response.typed = note
+        let exchange = ProtocolExchange(
+            sequence: 1, start: 0, end: 1, method: "GET", path: "/payment-api/v1/debitNotes/dn-1", query: "", request: MessageBody(),
+            status: 200, response: response, frames: [], match: ProtocolExchange.match("GET", "/payment-api/v1/debitNotes/dn-1"))
+        #expect(exchange.operation == "payment.getDebitNote")
+        var referee = ProtocolAnalyzer(keepsTimeline: false)
+        referee.agreementProvider["agr-1"] = "prov"
+        referee.ingest(exchange)
+        #expect(referee.documentAgreement["dn-1"] == "agr-1")
+        #expect(referee.documentProvider["dn-1"] == "prov")
+        #expect(made.count == 0)
+        // A timeline reads the note's JSON (its amount), and learns the same.
+        var timeline = ProtocolAnalyzer()
+        timeline.ingest(exchange)
+        #expect(timeline.documentAgreement["dn-1"] == "agr-1")
+        #expect(made.count == 1)
+        #expect(timeline.events.last.map { $0.summary.contains("debit note for 0.5 GLM") } == true, "\(timeline.events)")
+        // A recorded note (bytes only) is read from its JSON.
+        var recorded = ProtocolAnalyzer(keepsTimeline: false)
+        recorded.ingest(Self.ex(2, 0, 1, "GET", "/payment-api/v1/debitNotes/dn-2", response: #"{"agreementId":"agr-2","totalAmountDue":"1"}"#))
+        #expect(recorded.documentAgreement["dn-2"] == "agr-2")
+    }
+
     @Test func operationsMatchByLaneKindAndFieldsNotByTimeOrAnswer() throws {
         let base = ProtocolOperation(lane: "l", kind: "k", resource: "agreement 1", fields: ["x": 1], offset: 5, sequence: 1, status: 200)
         var later = base

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import YagnaAPI
 
@@ -93,5 +94,63 @@ import Testing
         #expect(body.handedOver(as: Reason?.self) == .some(Reason(message: "bye")))
         #expect(body.handedOver(as: Reason.self) == Reason(message: "bye"))
         #expect(body.handedOver(as: String.self) == nil)
+    }
+
+    /// Counts how often a deferred body made its value.
+    final class Calls: @unchecked Sendable {
+        private let lock = NSLock()
+        private var n = 0
+        func add() { lock.lock(); n += 1; lock.unlock() }
+        var count: Int { lock.lock(); defer { lock.unlock() }; return n }
+    }
+
+    /// A deferred body makes its value only when read, once for every copy, and reads, compares
+    /// and hashes as a body made from that value.
+    @Test func aDeferredBodyMakesItsValueOnceAndOnlyWhenRead() {
+        let calls = Calls()
+        var body = MessageBody(deferred: { calls.add(); return Self.value })
+        body.typed = Item(id: "a", amount: 1)
+        let copy = body
+        #expect(calls.count == 0)
+        #expect(!body.isEmpty && calls.count == 0)
+        #expect(body.handedOver(as: Item.self) == Item(id: "a", amount: 1))
+        #expect(calls.count == 0)
+        #expect(copy.json == Self.value)
+        #expect(calls.count == 1)
+        #expect(body.bytes == JSONWriter.bytes(Self.value))
+        #expect(copy.bytes == body.bytes)
+        #expect(body == MessageBody(json: Self.value))
+        #expect(body.hashValue == MessageBody(bytes: JSONWriter.bytes(Self.value)).hashValue)
+        #expect(calls.count == 1)
+        // Bytes read first make the value too, once.
+        let other = Calls()
+        let bytesFirst = MessageBody(deferred: { other.add(); return [1, 2] })
+        #expect(bytesFirst.bytes == Array("[1,2]".utf8))
+        #expect(bytesFirst.json == [1, 2])
+        #expect(other.count == 1)
+    }
+
+    @Test func aDeferredBodyReadFromManyTasksAtOnceMakesItsValueOnce() async {
+        let calls = Calls()
+        let body = MessageBody(deferred: { calls.add(); return Self.value })
+        let reads = await withTaskGroup(of: [UInt8].self) { group in
+            for _ in 0..<32 { group.addTask { body.bytes } }
+            return await group.reduce(into: [[UInt8]]()) { $0.append($1) }
+        }
+        #expect(reads.count == 32 && Set(reads) == [JSONWriter.bytes(Self.value)])
+        #expect(calls.count == 1)
+    }
+
+    /// An exec body made in-process writes the script's text only when read, as the text the
+    /// commands encode to.
+    @Test func aPreparedExecBodyIsTheTextOfItsCommands() throws {
+        let commands: [ExeScriptCommand] = [.deploy(DeployCommand()), .start(StartCommand()), .run(RunCommand(entryPoint: "/bin/sh", args: ["-c", "echo \"hi\""]))]
+        let prepared = try ExeScriptRequest.prepared(commands)
+        #expect(prepared.commands == commands)
+        #expect(try prepared.request.commands() == commands)
+        #expect(prepared.request == (try ExeScriptRequest(commands: commands)))
+        #expect(prepared.wireValue == (try WireEncoder().encodeValue(prepared.request)))
+        let body = MessageBody(deferred: { prepared.wireValue })
+        #expect(try WireDecoder().decode(ExeScriptRequest.self, from: body.bytes).commands() == commands)
     }
 }

@@ -89,12 +89,18 @@ public struct ExeScriptRequest: Codable, Sendable, Hashable {
         self = try Self.prepared(commands).request
     }
 
-    /// An exec body made in this process, with the script its text is written from and the
-    /// commands: an in-process node takes them as they are instead of parsing the text.
+    /// An exec body made in this process: the script its text is written from and the commands.
+    /// An in-process node takes the commands as they are instead of parsing the text, which is
+    /// then written only if something reads the body (HTTP, the journal's bytes, a debug build).
     package struct Prepared: Sendable {
-        package let request: ExeScriptRequest
         package let script: JSONValue
         package let commands: [ExeScriptCommand]
+
+        /// The body: `script` written as text (anew on each read).
+        package var request: ExeScriptRequest { ExeScriptRequest(text: JSONWriter.string(script)) }
+
+        /// The body's JSON, `{"text": …}` (anew on each call).
+        package var wireValue: JSONValue { .object(["text": .string(JSONWriter.string(script))]) }
     }
 
     /// The body for `commands`, with its script and commands at hand.
@@ -102,8 +108,7 @@ public struct ExeScriptRequest: Codable, Sendable, Hashable {
         var values: [JSONValue] = []
         values.reserveCapacity(commands.count)
         for command in commands { values.append(try command.fastWireValue ?? WireEncoder().encodeValue(command)) }
-        let script = JSONValue.array(values)
-        return Prepared(request: ExeScriptRequest(text: JSONWriter.string(script)), script: script, commands: commands)
+        return Prepared(script: .array(values), commands: commands)
     }
 
     /// Parses `text` back into commands.

@@ -21,7 +21,7 @@ public struct ActivityAPI: Sendable {
         let base = caller.request("activity.exec", .POST, "/activity/\(activityId)/exec")
         let body: ExeScriptRequest.Prepared
         do { body = try ExeScriptRequest.prepared(commands) } catch { throw YagnaError.invalidRequest(base, error: error) }
-        return try await caller.decode(String.self, try caller.withBody(base, body.request, handedOver: body))
+        return try await caller.decode(String.self, caller.withBody(base, deferred: { body.wireValue }, handedOver: body))
     }
 
     /// Polls a batch's results: every finished result from index 0, waiting up to `timeout`

@@ -45,6 +45,17 @@ struct Caller: Sendable {
         return r
     }
 
+    /// The request with a JSON body that `make` writes only when something reads it, and
+    /// `handedOver` for an in-process node to take as it is (an exec's prepared script).
+    func withBody(_ request: YagnaRequest, deferred make: @escaping @Sendable () -> JSONValue, handedOver: any Sendable) -> YagnaRequest {
+        var r = request
+        var content = MessageBody(deferred: make)
+        content.typed = handedOver
+        r.content = content
+        r.headers.append(Header("Content-Type", "application/json"))
+        return r
+    }
+
     /// Sends and returns the 2xx response; any other status becomes a `YagnaError`.
     func send(_ request: YagnaRequest) async throws -> YagnaResponse {
         let response = try await transport.send(request)

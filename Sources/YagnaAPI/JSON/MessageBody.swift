@@ -43,21 +43,40 @@ public struct MessageBody: Sendable, Hashable {
         return a.isEqual(to: decoded)
     }
 
-    /// The value and, once read, its bytes: shared by every copy of the body.
+    /// The value (made when first read, for a body made from a typed value) and, once read, its
+    /// bytes: shared by every copy of the body.
     final class Written: Sendable {
-        let value: JSONValue
-        private let bytes: Mutex<[UInt8]?>
+        private struct State {
+            var value: JSONValue?
+            var bytes: [UInt8]?
+            /// Makes `value` when it is first wanted (then dropped).
+            var make: (@Sendable () -> JSONValue)?
+        }
+        private let state: Mutex<State>
 
         init(_ value: JSONValue, bytes: [UInt8]? = nil) {
-            self.value = value
-            self.bytes = Mutex(bytes)
+            state = Mutex(State(value: value, bytes: bytes))
         }
 
+        init(deferred make: @escaping @Sendable () -> JSONValue) {
+            state = Mutex(State(make: make))
+        }
+
+        private static func value(_ s: inout State) -> JSONValue {
+            if let value = s.value { return value }
+            let value = s.make?() ?? .null
+            s.value = value
+            s.make = nil
+            return value
+        }
+
+        var value: JSONValue { state.withLock { Self.value(&$0) } }
+
         var written: [UInt8] {
-            bytes.withLock { cached in
-                if let cached { return cached }
-                let out = JSONWriter.bytes(value)
-                cached = out
+            state.withLock { s in
+                if let cached = s.bytes { return cached }
+                let out = JSONWriter.bytes(Self.value(&s))
+                s.bytes = out
                 return out
             }
         }
@@ -72,6 +91,15 @@ public struct MessageBody: Sendable, Hashable {
     public init(json: JSONValue) {
         self.raw = []
         self.written = Written(json)
+    }
+
+    /// A body whose JSON value `make` gives: called once, the first time the value or the bytes
+    /// are read, and never if nobody reads them (an in-process answer its typed client takes as
+    /// it is). `make` must give the same value whenever it is called: what it captures must not
+    /// change.
+    public init(deferred make: @escaping @Sendable () -> JSONValue) {
+        self.raw = []
+        self.written = Written(deferred: make)
     }
 
     /// A body of these bytes, with the JSON value they parse to at hand.

@@ -261,6 +261,15 @@ public struct YagnaResponse: Sendable, Hashable, HasMessageBody {
         r.content.typed = typed
         return r
     }
+
+    /// A JSON response made in this process from `typed`, its JSON made by `make` only when
+    /// something reads the body (see `MessageBody.init(deferred:)`).
+    package static func json(_ status: Int, deferred make: @escaping @Sendable () -> JSONValue, typed: any Sendable) -> YagnaResponse {
+        var r = YagnaResponse(status: status, headers: jsonHeaders)
+        r.content = MessageBody(deferred: make)
+        r.content.typed = typed
+        return r
+    }
 }
 
 /// How requests reach a yagna daemon: over HTTP, or in-process to a simulated node.

@@ -53,7 +53,8 @@ extension NodeCore {
             // Until the exe-unit has run something it has reported no usage: the daemon answers the time only.
             guard !a.batches.isEmpty else { return .respond(.json(200, ["timestamp": .int(Int(now.timeIntervalSince1970))])) }
             let usage = usageVector(a, at: now)
-            return .respond(NodeCore.encode(200, ActivityUsage(currentUsage: usage, timestamp: Int(now.timeIntervalSince1970))))
+            // Its usage is `Double`s (a counter's rate from the scenario could overflow): encoded at once.
+            return .respond(NodeCore.encodeNow(200, ActivityUsage(currentUsage: usage, timestamp: Int(now.timeIntervalSince1970))))
         default:
             return .respond(YagnaResponse(status: 404))
         }

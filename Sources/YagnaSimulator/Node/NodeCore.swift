@@ -311,9 +311,19 @@ public struct NodeCore: Sendable {
         .json(status, ["message": .string(text)])
     }
 
-    /// A JSON answer of `value` (an in-process requestor of the same type takes `value` as it
-    /// is; the bytes are written only if someone reads them), or a 500 when it cannot be encoded.
-    static func encode(_ status: Int, _ value: some Encodable & Sendable) -> YagnaResponse {
+    /// A JSON answer of `value`: an in-process requestor of the same type takes `value` as it
+    /// is, and its JSON is encoded only if someone reads the body (HTTP, the journal's bytes, a
+    /// debug build's check). Encoding fails only on a non-finite `Double`; a value that holds
+    /// one goes through `encodeNow`, which answers 500 when it cannot be encoded.
+    static func encode<T: Encodable & Sendable>(_ status: Int, _ value: T) -> YagnaResponse {
+        .json(status, deferred: {
+            // Not reached for the node's answers without a `Double` (see above).
+            do { return try WireEncoder().encodeValue(value) } catch { return ["message": .string("internal error encoding the answer: \(error)")] }
+        }, typed: value)
+    }
+
+    /// A JSON answer of `value` encoded at once, or a 500 when it cannot be encoded.
+    static func encodeNow(_ status: Int, _ value: some Encodable & Sendable) -> YagnaResponse {
         do { return .json(status, try WireEncoder().encodeValue(value), typed: value) } catch {
             return message(500, "internal error encoding the answer: \(error)")
         }

@@ -295,9 +295,9 @@ public final class SimulatedNode: @unchecked Sendable {
             switch reply {
             case .response(let r):
                 entry.status = r.status
+                // The typed answer stays until the exchange completes (the referee may take it);
+                // the retained journal then keeps only the value and its bytes.
                 entry.response = r.content
-                // The journal keeps the value and its bytes, not the typed answer.
-                entry.response.typed = nil
             case .drop: entry.status = -1
             case .stream: entry.status = 200
             }
@@ -565,8 +565,10 @@ struct JournalStore: Sendable {
             guard !completedRetained[index] else { return nil }
             completedRetained[index] = true
             let entry = retained[index]
-            // The referee's match served the exchange's completion; the journal does not keep it.
+            // The referee's match and the typed answer served the exchange's completion; the
+            // journal does not keep them.
             if entry.judged != nil { retained[index].judged = nil }
+            if entry.response.typed != nil { retained[index].response.typed = nil }
             return entry
         }
         return open.removeValue(forKey: index)

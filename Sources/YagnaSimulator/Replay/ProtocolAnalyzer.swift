@@ -83,7 +83,8 @@ public struct ProtocolAnalyzer: Sendable {
         guard let match = e.match, !match.spec.readOnly else { return nil }
         let name = match.spec.name
         let ids = match.ids
-        let body = e.request
+        // Read only by the operations that look at it (an exec handed over in-process does not).
+        lazy var body = e.request
         let requestor = Self.requestorLane
         func op(_ lane: String?, _ resource: String, _ fields: JSONValue = [:]) -> ProtocolOperation {
             ProtocolOperation(
@@ -139,6 +140,17 @@ public struct ProtocolAnalyzer: Sendable {
 
     public mutating func ingest(_ exchange: ProtocolExchange) {
         guard let name = exchange.operation, keepsTimeline || Self.idOperations.contains(name) else { return }
+        // Without a timeline a document teaches only its agreement: taken from the document an
+        // in-process node handed over, when there is one, without writing its JSON (the node's
+        // own value, which its JSON is written from: nothing a decoding could check).
+        if !keepsTimeline, exchange.ok, let id = exchange.ids.first,
+            let agreement = exchange.responseContent.handedOver(as: DebitNote.self)?.agreementId
+                ?? exchange.responseContent.handedOver(as: Invoice.self)?.agreementId
+        {
+            documentAgreement[id] = agreement
+            documentProvider[id] = agreementProvider[agreement]
+            return
+        }
         // Each body is read once here, however often the cases below look at it.
         var e = exchange
         // Parsed once here for the reads below, the bytes kept as they came.
