@@ -14,8 +14,18 @@ func shippedRecording(_ name: String) throws -> Recording {
     try Recording.open(repositoryRoot.appendingPathComponent("recordings/\(name).sqlite").path)
 }
 
-func temporaryFile(_ name: String) -> String {
+/// This test process's scratch directory: every `temporaryFile` lives under it, and it is
+/// removed when the process exits (a run of the suite leaves nothing in the temporary directory).
+let testScratchRoot: URL = {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("golem-sim-tests-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(at: testScratchRoot) }
+    return dir
+}()
+
+/// A path for a file named `name` in a directory of its own (under `testScratchRoot`).
+func temporaryFile(_ name: String) -> String {
+    let dir = testScratchRoot.appendingPathComponent(UUID().uuidString)
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir.appendingPathComponent(name).path
 }

@@ -96,6 +96,17 @@ import Testing
         #expect(JSONWriter.string(result.wireValue) == JSONWriter.string(try WireEncoder().encodeValue(result)))
     }
 
+    /// What an in-process node hands over with a batch's results is what a client reads from
+    /// their JSON, by hand or by Codable.
+    @Test(arguments: results) func aResultAsReadIsWhatItsJSONReadsTo(_ result: ExeScriptCommandResult) throws {
+        let written = JSONValue.array([result.wireValue])
+        #expect(try ExeScriptCommandResult.decodeList(written) == [result.asRead])
+        #expect(try WireDecoder().decode([ExeScriptCommandResult].self, from: written) == [result.asRead])
+        // Reading it again changes nothing.
+        #expect(result.asRead.asRead == result.asRead)
+        #expect(result.asRead.wireValue == result.wireValue)
+    }
+
     /// What the daemon and the simulator write is read to the value Codable reads (explicit
     /// nulls and unknown keys in `unknownFields`, as Codable keeps them).
     @Test(arguments: [
@@ -168,6 +179,13 @@ import Testing
             let request = try ExeScriptRequest(commands: commands)
             #expect(try #require(request.fastWireValue) == WireEncoder().encodeValue(request))
         }
+        for amount in ["0", "0.000123456789012", "12.5", "-3", "1000000000000000000000.000001"] {
+            let acceptance = Acceptance(totalAmountAccepted: Decimal(string: amount)!, allocationId: "alloc-\(amount)")
+            #expect(try #require(acceptance.fastWireValue) == WireEncoder().encodeValue(acceptance))
+        }
+        var extraAcceptance = Acceptance(totalAmountAccepted: 1, allocationId: "a")
+        extraAcceptance.unknownFields["note"] = "x"
+        #expect(extraAcceptance.fastWireValue == nil)
         var extra = ExeScriptRequest(text: "[]")
         extra.unknownFields["note"] = "x"
         #expect(extra.fastWireValue == nil)

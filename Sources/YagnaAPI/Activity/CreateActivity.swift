@@ -171,6 +171,14 @@ protocol FastWireEncodable {
     var fastWireValue: JSONValue? { get }
 }
 
+extension Acceptance: FastWireEncodable {
+    /// `{"allocationId": …, "totalAmountAccepted": "…"}`, as the encoder writes it, when there are
+    /// no unknown fields to merge (a requestor sends one per debit note).
+    var fastWireValue: JSONValue? {
+        unknownFields.isEmpty ? .object(["allocationId": .string(allocationId), "totalAmountAccepted": .string(totalAmountAccepted.wireString)]) : nil
+    }
+}
+
 extension ExeScriptRequest: FastWireEncodable {
     /// `{"text": …}`, as the encoder writes it, when there are no unknown fields to merge.
     var fastWireValue: JSONValue? { unknownFields.isEmpty ? .object(["text": .string(text)]) : nil }

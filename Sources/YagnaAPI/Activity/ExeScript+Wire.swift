@@ -217,6 +217,30 @@ extension ExeScriptCommandResult {
         if !rest.isEmpty { unknownFields = UnknownFields(rest) }
     }
 
+    /// The result as a client reading its `wireValue` gets it back (see `init?(fastWire:)`): the
+    /// `null`s written for an absent output or message are kept in `unknownFields`, the other
+    /// fields are as they are. What an in-process node hands over with its answer.
+    package var asRead: ExeScriptCommandResult {
+        var r = self
+        let nulls = (stdout == nil ? 1 : 0) | (stderr == nil ? 2 : 0) | (message == nil ? 4 : 0)
+        if unknownFields.isEmpty {
+            r.unknownFields = Self.nullMarkers[nulls]
+        } else {
+            var rest = unknownFields.values.filter { !Self.fastKeys.contains($0.key) }
+            for (bit, key) in [(1, "stdout"), (2, "stderr"), (4, "message")] where nulls & bit != 0 { rest[key] = .null }
+            r.unknownFields = rest.isEmpty ? UnknownFields() : UnknownFields(rest)
+        }
+        return r
+    }
+
+    /// The unknown fields a read result keeps for each combination of absent stdout (1), stderr
+    /// (2) and message (4): made once, shared.
+    static let nullMarkers: [UnknownFields] = (0..<8).map { bits in
+        var o: [String: JSONValue] = [:]
+        for (bit, key) in [(1, "stdout"), (2, "stderr"), (4, "message")] where bits & bit != 0 { o[key] = .null }
+        return o.isEmpty ? UnknownFields() : UnknownFields(o)
+    }
+
     /// Reads a batch's results: by hand when every one has a common shape, else by Codable (the
     /// same values either way; Codable's errors name the place).
     public static func decodeList(_ value: JSONValue) throws -> [ExeScriptCommandResult] {

@@ -309,7 +309,10 @@ extension NodeCore {
             }
             visible[i].isBatchFinished = visible[i].result == .error || visible[i].index == target
         }
-        return .json(200, .array(visible.map(\.wireValue)))
+        // A typed client takes the results as it would read them; their JSON is written only
+        // when read.
+        let results = visible
+        return .json(200, deferred: { .array(results.map(\.wireValue)) }, typed: results.map(\.asRead))
     }
 
     /// The stream frames of a batch visible at `now` from frame `first` on (the ones a stream

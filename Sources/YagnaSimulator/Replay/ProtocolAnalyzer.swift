@@ -138,19 +138,21 @@ public struct ProtocolAnalyzer: Sendable {
         "payment.getDebitNote", "payment.getInvoice",
     ]
 
+    /// Without a timeline a document teaches only its agreement: taken from the document an
+    /// in-process node handed over, when there is one, without writing its JSON (the node's own
+    /// value, which its JSON is written from: nothing a decoding could check). Whether it did.
+    mutating func learnedDocument(status: Int, ids: [String], response: MessageBody) -> Bool {
+        guard !keepsTimeline, (200..<300).contains(status), let id = ids.first,
+            let agreement = response.handedOver(as: DebitNote.self)?.agreementId ?? response.handedOver(as: Invoice.self)?.agreementId
+        else { return false }
+        documentAgreement[id] = agreement
+        documentProvider[id] = agreementProvider[agreement]
+        return true
+    }
+
     public mutating func ingest(_ exchange: ProtocolExchange) {
         guard let name = exchange.operation, keepsTimeline || Self.idOperations.contains(name) else { return }
-        // Without a timeline a document teaches only its agreement: taken from the document an
-        // in-process node handed over, when there is one, without writing its JSON (the node's
-        // own value, which its JSON is written from: nothing a decoding could check).
-        if !keepsTimeline, exchange.ok, let id = exchange.ids.first,
-            let agreement = exchange.responseContent.handedOver(as: DebitNote.self)?.agreementId
-                ?? exchange.responseContent.handedOver(as: Invoice.self)?.agreementId
-        {
-            documentAgreement[id] = agreement
-            documentProvider[id] = agreementProvider[agreement]
-            return
-        }
+        if learnedDocument(status: exchange.status, ids: exchange.ids, response: exchange.responseContent) { return }
         // Each body is read once here, however often the cases below look at it.
         var e = exchange
         // Parsed once here for the reads below, the bytes kept as they came.

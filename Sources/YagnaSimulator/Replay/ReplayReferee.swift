@@ -180,7 +180,8 @@ public struct ReplayReferee: Sendable {
     /// Takes in a completed live exchange judged with `match`.
     mutating func observe(_ entry: JournalEntry, match: OperationCatalog.Match?) {
         // Only the exchanges that teach ids are worth taking in.
-        guard let name = match?.spec.name, ProtocolAnalyzer.idOperations.contains(name) else { return }
+        guard let match, ProtocolAnalyzer.idOperations.contains(match.spec.name) else { return }
+        if live.learnedDocument(status: entry.status, ids: match.ids, response: entry.response) { return }
         live.ingest(ProtocolExchange(entry, match: match))
     }
 
