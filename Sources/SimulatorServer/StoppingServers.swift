@@ -24,11 +24,13 @@ public enum StoppingServers {
 
     /// Runs `app` until the calling task is cancelled or (with `handleSignals`) the process gets
     /// SIGINT or SIGTERM, then stops it gracefully (see the type's description; with
-    /// `handleSignals` nothing in flight is cut short). Returns once it has stopped; throws what
-    /// the server threw (a port already taken, for instance).
+    /// `handleSignals` nothing in flight is cut short). Returns once it has stopped (`true`) or
+    /// been given up on (`false`: its connections may still be open); throws what the server
+    /// threw (a port already taken, for instance).
+    @discardableResult
     public static func run(
         _ app: some ApplicationProtocol, handleSignals: Bool, logger: Logger
-    ) async throws {
+    ) async throws -> Bool {
         var configuration = ServiceGroupConfiguration(services: [.init(service: app)], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger)
         configuration.maximumGracefulShutdownDuration = handleSignals ? nil : grace
         let group = ServiceGroup(configuration: configuration)
@@ -36,8 +38,8 @@ public enum StoppingServers {
         // shutdown, not as the cancellation that drops accepted connections.
         let running = Task { try await group.run() }
         let outcome = Outcome()
-        Task { outcome.settle(await running.result) }
-        try await withTaskCancellationHandler {
+        Task { outcome.settle(await running.result.map { true }) }
+        return try await withTaskCancellationHandler {
             try await outcome.wait()
         } onCancel: {
             Task {
@@ -48,7 +50,7 @@ public enum StoppingServers {
                 guard !outcome.isSettled else { return }
                 running.cancel()
                 try? await Task.sleep(for: grace)
-                if outcome.settle(.success(())) {
+                if outcome.settle(.success(false)) {
                     logger.warning("the server did not stop within \(grace * 4) of being asked to; it is left to stop on its own")
                 }
             }
@@ -57,14 +59,15 @@ public enum StoppingServers {
 
     /// The server's end, or the caller's giving up on it: whichever comes first.
     final class Outcome: Sendable {
-        private let state = Mutex<(result: Result<Void, any Error>?, waiter: CheckedContinuation<Void, any Error>?)>((nil, nil))
+        private let state = Mutex<(result: Result<Bool, any Error>?, waiter: CheckedContinuation<Bool, any Error>?)>((nil, nil))
 
         var isSettled: Bool { state.withLock { $0.result != nil } }
 
-        /// Records `result` and wakes the waiter; false if an outcome was already recorded.
+        /// Records `result` (whether the server stopped) and wakes the waiter; false if an
+        /// outcome was already recorded.
         @discardableResult
-        func settle(_ result: Result<Void, any Error>) -> Bool {
-            let waiter: CheckedContinuation<Void, any Error>?? = state.withLock { s in
+        func settle(_ result: Result<Bool, any Error>) -> Bool {
+            let waiter: CheckedContinuation<Bool, any Error>?? = state.withLock { s in
                 guard s.result == nil else { return .none }
                 s.result = result
                 defer { s.waiter = nil }
@@ -75,9 +78,10 @@ public enum StoppingServers {
             return true
         }
 
-        func wait() async throws {
-            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-                let done: Result<Void, any Error>? = state.withLock { s in
+        /// Whether the server stopped (`false`: given up on), once one or the other happened.
+        func wait() async throws -> Bool {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Bool, any Error>) in
+                let done: Result<Bool, any Error>? = state.withLock { s in
                     if s.result == nil { s.waiter = c }
                     return s.result
                 }

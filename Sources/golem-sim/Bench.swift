@@ -29,7 +29,11 @@ extension GolemSim {
             let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
             let sizes: Benchmarks.Sizes = quick ? .quick : .full
             #if DEBUG
-            if !quick && !json { print("note: a debug build; build with `swift build -c release` for the figures BENCHMARKS.md reports") }
+            if !quick && !json { print("note: a debug build; build with `swift build -c release --static-swift-stdlib` for the figures BENCHMARKS.md reports") }
+            #else
+            if !quick && !json && !Benchmarks.runtimeLinkedStatically {
+                print("note: the Swift runtime is linked dynamically; build with `swift build -c release --static-swift-stdlib` for the figures BENCHMARKS.md reports (replays about 12 % faster)")
+            }
             #endif
             let json = self.json
             let quick = self.quick

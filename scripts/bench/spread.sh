@@ -4,13 +4,13 @@
 # figure's median, lowest and highest value with its target. Extra arguments go to the bench
 # (`--only replay,sweep`). Fails when an invocation fails or leaves a figure out.
 #
-#   swift build -c release --product golem-sim && bash scripts/bench/spread.sh 10 --only replay
+#   swift build -c release --static-swift-stdlib --product golem-sim && bash scripts/bench/spread.sh 10 --only replay
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-5}
 shift || true
 bin="${GOLEM_SIM_BIN:-.build/release}/golem-sim"
-[ -x "$bin" ] || { echo "spread: no $bin; build it with: swift build -c release --product golem-sim" >&2; exit 2; }
+[ -x "$bin" ] || { echo "spread: no $bin; build it with: swift build -c release --static-swift-stdlib --product golem-sim" >&2; exit 2; }
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "spread: the number of invocations must be a positive integer, not '$runs'" >&2; exit 2; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
