@@ -273,8 +273,12 @@ public enum Benchmarks {
     /// `--static-swift-stdlib`) rather than loading `libswiftCore.so`: calls into the runtime are
     /// then direct, about 12 % off a replay.
     public static var runtimeLinkedStatically: Bool {
+        #if os(Linux)
         guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return false }
         return !maps.contains("libswiftCore.so")
+        #else
+        return false
+        #endif
     }
 
     /// The cost of one in-process exchange on its own: a payment-events poll that finds nothing,

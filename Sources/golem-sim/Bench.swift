@@ -30,7 +30,7 @@ extension GolemSim {
             let sizes: Benchmarks.Sizes = quick ? .quick : .full
             #if DEBUG
             if !quick && !json { print("note: a debug build; build with `swift build -c release --static-swift-stdlib` for the figures BENCHMARKS.md reports") }
-            #else
+            #elseif os(Linux)
             if !quick && !json && !Benchmarks.runtimeLinkedStatically {
                 print("note: the Swift runtime is linked dynamically; build with `swift build -c release --static-swift-stdlib` for the figures BENCHMARKS.md reports (replays about 12 % faster)")
             }

@@ -15,8 +15,9 @@ public struct MessageBody: Sendable, Hashable {
     /// (see `Caller.read`), or an exec's script a typed client hands over
     /// (`ExeScriptRequest.Prepared`, which the simulated node takes instead of reading the text;
     /// other request bodies are always decoded). Release builds take it as it is; debug builds
-    /// (the tests) decode the JSON as well and refuse a difference (`same`). Not part of
-    /// equality or hashing.
+    /// (the tests) decode the JSON as well and refuse a difference (`same`). The replay referee
+    /// reads a document's agreement from it in both (the node's own value, nothing a decoding
+    /// could check). Not part of equality or hashing.
     package var typed: (any Sendable)?
 
     /// The value handed over in-process, when it is a `T`. (`typed as? T` alone would give a
@@ -96,7 +97,8 @@ public struct MessageBody: Sendable, Hashable {
     /// A body whose JSON value `make` gives: called once, the first time the value or the bytes
     /// are read, and never if nobody reads them (an in-process answer its typed client takes as
     /// it is). `make` must give the same value whenever it is called: what it captures must not
-    /// change.
+    /// change. It runs holding the body's lock, so it must not read this body (or a copy of it).
+    /// Until the first read the body keeps `make`, and so what it captures.
     public init(deferred make: @escaping @Sendable () -> JSONValue) {
         self.raw = []
         self.written = Written(deferred: make)

@@ -317,8 +317,12 @@ public struct NodeCore: Sendable {
     /// one goes through `encodeNow`, which answers 500 when it cannot be encoded.
     static func encode<T: Encodable & Sendable>(_ status: Int, _ value: T) -> YagnaResponse {
         .json(status, deferred: {
-            // Not reached for the node's answers without a `Double` (see above).
-            do { return try WireEncoder().encodeValue(value) } catch { return ["message": .string("internal error encoding the answer: \(error)")] }
+            // Not reached for the node's answers without a `Double` (see above): a debug build
+            // stops here if one gains such a field and is still encoded late.
+            do { return try WireEncoder().encodeValue(value) } catch {
+                assertionFailure("\(T.self) could not be encoded late (\(error)): answer it with encodeNow")
+                return ["message": .string("internal error encoding the answer: \(error)")]
+            }
         }, typed: value)
     }
 

@@ -208,7 +208,8 @@ public final class SimulatedNode: @unchecked Sendable {
     /// Journals a request, judges it (replay) and applies the daemon's faults (the lock held).
     private func admit(_ request: NodeRequest) -> (Int, Admission) {
         let started = clock.now
-        // The journal keeps the body's value and bytes, not a typed client's value.
+        // The journal does not keep a typed client's value (a deferred body's `make` may still
+        // hold it until its bytes are first read).
         var content = request.content
         content.typed = nil
         let index = entries.append(JournalEntry(
@@ -566,7 +567,8 @@ struct JournalStore: Sendable {
             completedRetained[index] = true
             let entry = retained[index]
             // The referee's match and the typed answer served the exchange's completion; the
-            // journal does not keep them.
+            // journal does not keep them (a deferred answer's `make` holds its value until the
+            // bytes are first read).
             if entry.judged != nil { retained[index].judged = nil }
             if entry.response.typed != nil { retained[index].response.typed = nil }
             return entry
