@@ -100,7 +100,7 @@ public struct ExeScriptRequest: Codable, Sendable, Hashable {
         package var request: ExeScriptRequest { ExeScriptRequest(text: JSONWriter.string(script)) }
 
         /// The body's JSON, `{"text": …}` (anew on each call).
-        package var wireValue: JSONValue { .object(["text": .string(JSONWriter.string(script))]) }
+        package var wireValue: JSONValue { .object(["text": .string(request.text)]) }
     }
 
     /// The body for `commands`, with its script and commands at hand.
